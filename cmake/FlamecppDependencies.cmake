@@ -1,0 +1,6 @@
+# Dependencies, all from Debian 12 packages (scripts/install-deps installs them).
+set(THREADS_PREFER_PTHREAD_FLAG ON)
+find_package(Threads REQUIRED)
+find_package(Boost 1.81 REQUIRED COMPONENTS json url program_options)
+find_package(spdlog REQUIRED)
+find_package(simdjson REQUIRED)

@@ -1,0 +1,132 @@
+#pragma once
+
+/// @file
+/// The application: a route table, limits, and the server that runs it.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <flamecpp/detail/handler.hpp>
+#include <flamecpp/detail/http_endpoint.hpp>
+#include <flamecpp/limits.hpp>
+#include <flamecpp/method.hpp>
+
+namespace flamecpp {
+
+/// Log verbosity, as the `--log-level` flag spells it.
+enum class LogLevel : std::uint8_t { trace, debug, info, warn, error, off };
+
+/// How a server listens and runs. `App::run(argc, argv)` fills it from the command line.
+struct ServerOptions {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 8000;  ///< 0 picks a free port.
+    unsigned threads = 0;       ///< 0 means one per core.
+    LogLevel log_level = LogLevel::info;
+    bool handle_signals = true;   ///< Stop gracefully on SIGINT and SIGTERM.
+    bool print_listening = true;  ///< Print "listening on http://ADDR:PORT" to stdout.
+};
+
+class Server;
+
+/// An application: the route table and its limits. Routes are registered before the server
+/// starts; mistakes in the table (bad template, duplicate parameter, a route an earlier one
+/// shadows, a handler asking for a path parameter the template lacks) throw
+/// `std::invalid_argument` naming the routes.
+///
+/// @code
+/// flamecpp::App app;
+/// app.route("/", home);                                  // GET (and HEAD)
+/// app.route("/items/", create_item, {flamecpp::Method::post});
+/// app.route<User>("/users/{user_id:int}");                // an HTTPEndpoint class
+/// return app.run(argc, argv);
+/// @endcode
+class App {
+public:
+    App();
+    ~App();
+    App(App&&) noexcept;
+    App& operator=(App&&) noexcept;
+
+    /// An app whose every path is served by the endpoint class E, as Starlette allows.
+    template <class E>
+    static App of() {
+        App app;
+        app.route<E>("/{path:path}");
+        return app;
+    }
+
+    /// Registers a function view (plain function, lambda, or coroutine) for `methods`.
+    /// HEAD is served by the GET handler when no HEAD handler is registered.
+    template <class F>
+    App& route(std::string_view path, F handler, MethodSet methods = {Method::get}) {
+        static_assert(detail::check_handler<F>());
+        using H = detail::FunctionHandler<std::decay_t<F>>;
+        add_route(path, methods, std::make_unique<H>(std::move(handler)), H::requirements());
+        return *this;
+    }
+
+    /// Registers an HTTPEndpoint class; its methods are known at compile time.
+    template <class E>
+    App& route(std::string_view path) {
+        static_assert(detail::check_endpoint<E>());
+        using H = detail::EndpointHandler<E>;
+        add_route(path, detail::endpoint_methods<E>(), std::make_unique<H>(), H::requirements());
+        return *this;
+    }
+
+    /// The limits enforced on every connection; change them before `run`.
+    Limits& limits() noexcept;
+    const Limits& limits() const noexcept;
+
+    /// The `Server` header value (default "flamecpp").
+    App& server_header(std::string value);
+
+    /// Parses the contract's command line (--host, --port, --threads, --log-level, --help),
+    /// serves until SIGINT/SIGTERM, and returns the process exit code: 0 after a graceful
+    /// stop, 2 for a bad command line, 1 when the server cannot start.
+    int run(int argc, char** argv, ServerOptions defaults = {});
+
+    struct Impl;
+    /// Internal: the state the server reads.
+    Impl& impl() noexcept { return *impl_; }
+
+private:
+    void add_route(std::string_view path,
+                   MethodSet methods,
+                   std::unique_ptr<detail::RouteHandler> handler,
+                   std::vector<detail::PathRequirement> requirements);
+
+    std::unique_ptr<Impl> impl_;
+};
+
+/// A running server for an app: listening when the constructor returns, one thread per
+/// io_context. The app must outlive it and must not change while it runs.
+class Server {
+public:
+    /// Binds and starts serving; throws `std::runtime_error` saying what failed (e.g. the
+    /// address is in use).
+    Server(App& app, ServerOptions options);
+    /// Stops and joins, if still running.
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    /// The bound port (the real one when 0 was asked for).
+    std::uint16_t port() const noexcept;
+    /// Starts a graceful stop: no new connections, in-flight requests finish within the grace
+    /// period. Safe to call from any thread, more than once.
+    void stop() noexcept;
+    /// Blocks until every server thread has finished.
+    void wait();
+
+    struct Impl;
+
+private:
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace flamecpp

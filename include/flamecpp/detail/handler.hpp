@@ -1,0 +1,128 @@
+#pragma once
+
+/// @file
+/// Route thunks: the one indirect call from the server into a user's handler.
+
+#include <concepts>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <flamecpp/detail/callable.hpp>
+#include <flamecpp/detail/inject.hpp>
+#include <flamecpp/method.hpp>
+#include <flamecpp/response.hpp>
+
+namespace flamecpp::detail {
+
+/// How a handler's return value becomes a Response. <flamecpp/json.hpp> adds JSON values.
+template <class R>
+struct ResponseConverter {
+    static constexpr bool available = false;
+};
+template <>
+struct ResponseConverter<Response> {
+    static constexpr bool available = true;
+    static Response convert(Response&& r) noexcept { return std::move(r); }
+};
+template <>
+struct ResponseConverter<std::string> {
+    static constexpr bool available = true;
+    static Response convert(std::string&& s) { return Response::text(std::move(s)); }
+};
+template <>
+struct ResponseConverter<std::string_view> {
+    static constexpr bool available = true;
+    static Response convert(std::string_view s) { return Response::text(std::string(s)); }
+};
+template <>
+struct ResponseConverter<const char*> {
+    static constexpr bool available = true;
+    static Response convert(const char* s) { return Response::text(std::string(s)); }
+};
+
+template <class R>
+concept Convertible = ResponseConverter<std::remove_cvref_t<R>>::available;
+
+template <class R, class Handler>
+constexpr bool check_result() {
+    static_assert(Convertible<R>,
+                  "flamecpp: a handler returns a type that cannot become a response (see "
+                  "'R = ...' above). Return Response, std::string, a JSON value (include "
+                  "<flamecpp/json.hpp>), or Task<> of one of those.");
+    return Convertible<R>;
+}
+
+template <class R>
+Response to_response(R&& value) {
+    return ResponseConverter<std::remove_cvref_t<R>>::convert(std::forward<R>(value));
+}
+
+/// The type-erased handler of one route. The session calls `call_sync` first; a false
+/// return means the handler for this method is a coroutine and `call_async` must be awaited.
+class RouteHandler {
+public:
+    virtual ~RouteHandler() = default;
+    virtual bool call_sync(CallContext& ctx, Response& out) = 0;
+    virtual Task<void> call_async(CallContext& ctx, Response& out) = 0;
+};
+
+/// Calls `f` with every parameter resolved by the injector.
+template <class F, class Handler, class... P>
+decltype(auto) invoke_injected(F&& f, CallContext& ctx, std::tuple<P...>*) {
+    return std::invoke(std::forward<F>(f), resolve<P, Handler>(ctx)...);
+}
+
+/// Compile-time checks of a callable handler, at the user's `route()` call.
+template <class F>
+constexpr bool check_handler() {
+    static_assert(HasKnownSignature<F>,
+                  "flamecpp: the handler's signature cannot be read. Pass a function, a "
+                  "non-generic lambda or a function object with one operator() (no auto "
+                  "parameters, no overloads).");
+    if constexpr (HasKnownSignature<F>) {
+        using Traits = CallableTraits<std::decay_t<F>>;
+        using Result = typename TaskResult<typename Traits::result>::type;
+        return ParametersCheck<F, typename Traits::args>::value && check_result<Result, F>();
+    } else {
+        return false;
+    }
+}
+
+template <class F>
+class FunctionHandler final : public RouteHandler {
+    using Traits = CallableTraits<F>;
+    using Args = typename Traits::args;
+    static constexpr bool is_async = TaskResult<typename Traits::result>::is_task;
+
+public:
+    explicit FunctionHandler(F f) : f_(std::move(f)) {}
+
+    bool call_sync(CallContext& ctx, Response& out) override {
+        if constexpr (is_async) {
+            return false;
+        } else {
+            out = to_response(invoke_injected<F&, F>(f_, ctx, static_cast<Args*>(nullptr)));
+            return true;
+        }
+    }
+
+    Task<void> call_async(CallContext& ctx, Response& out) override {
+        if constexpr (is_async) {
+            auto task = invoke_injected<F&, F>(f_, ctx, static_cast<Args*>(nullptr));
+            auto result = co_await std::move(task);
+            out = to_response(std::move(result));
+        }
+        co_return;
+    }
+
+    static std::vector<PathRequirement> requirements() { return Requirements<Args>::collect(); }
+
+private:
+    F f_;
+};
+
+}  // namespace flamecpp::detail

@@ -1,0 +1,16 @@
+#pragma once
+
+/// @file
+/// The whole public API of flamecpp, kept cheap to include: standard headers and
+/// <boost/asio/awaitable.hpp> only. JSON support is in <flamecpp/json.hpp>.
+
+#include <flamecpp/app.hpp>
+#include <flamecpp/endpoints.hpp>
+#include <flamecpp/http_exception.hpp>
+#include <flamecpp/limits.hpp>
+#include <flamecpp/method.hpp>
+#include <flamecpp/request.hpp>
+#include <flamecpp/response.hpp>
+#include <flamecpp/routing.hpp>
+#include <flamecpp/status.hpp>
+#include <flamecpp/task.hpp>

@@ -1,0 +1,27 @@
+#pragma once
+
+/// @file
+/// Per-app limits on what clients may send. docs/limits.md lists each with its answer.
+
+#include <chrono>
+#include <cstddef>
+
+namespace flamecpp {
+
+/// The limits an app enforces on every connection. Defaults follow the samples' contract.
+struct Limits {
+    /// Request line plus header fields; over it: 431 and close.
+    std::size_t max_header_bytes = 16 * 1024;
+    /// Request body, declared or streamed; over it: 413 and close.
+    std::size_t max_body_bytes = 1024 * 1024;
+    /// From the first byte of a request until its header is complete; then 408 and close.
+    std::chrono::milliseconds header_timeout{10'000};
+    /// Time allowed to receive a body once its header is complete (slow uploads); then close.
+    std::chrono::milliseconds body_timeout{30'000};
+    /// A keep-alive connection waiting for its next request is closed after this.
+    std::chrono::milliseconds idle_timeout{5'000};
+    /// How long a shutdown waits for in-flight requests before closing everything.
+    std::chrono::milliseconds shutdown_grace{10'000};
+};
+
+}  // namespace flamecpp

@@ -1,0 +1,48 @@
+#pragma once
+
+/// @file
+/// HTTP request methods and sets of them.
+
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+
+namespace flamecpp {
+
+/// The request methods a route can serve. `other` stands for any method not named here.
+enum class Method : std::uint8_t { get, head, post, put, patch, delete_, options, other };
+
+/// The method's token as sent on the wire ("DELETE"); "OTHER" for `Method::other`.
+std::string_view to_string(Method m) noexcept;
+
+/// A small set of methods. Iteration and `allow_header()` follow one fixed order:
+/// GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS.
+class MethodSet {
+public:
+    constexpr MethodSet() = default;
+    constexpr MethodSet(std::initializer_list<Method> methods) {
+        for (Method m : methods) {
+            insert(m);
+        }
+    }
+
+    constexpr void insert(Method m) { bits_ |= bit(m); }
+    constexpr bool contains(Method m) const { return (bits_ & bit(m)) != 0; }
+    constexpr bool empty() const { return bits_ == 0; }
+    constexpr bool includes(MethodSet other) const { return (bits_ & other.bits_) == other.bits_; }
+    constexpr MethodSet operator|(MethodSet other) const { return MethodSet(bits_ | other.bits_); }
+    constexpr bool operator==(const MethodSet&) const = default;
+
+    /// The value of an `Allow` header for this set: "GET, HEAD, POST".
+    std::string allow_header() const;
+
+private:
+    constexpr explicit MethodSet(std::uint16_t bits) : bits_(bits) {}
+    static constexpr std::uint16_t bit(Method m) {
+        return static_cast<std::uint16_t>(1u << static_cast<unsigned>(m));
+    }
+    std::uint16_t bits_ = 0;
+};
+
+}  // namespace flamecpp

@@ -1,0 +1,98 @@
+#pragma once
+
+/// @file
+/// The response a handler returns: a plain value.
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <flamecpp/status.hpp>
+#include <flamecpp/task.hpp>
+
+namespace boost::json {
+class value;
+}
+
+namespace flamecpp {
+
+/// Where a streamed response writes its body; each `write` goes out as one chunk.
+class BodyWriter {
+public:
+    virtual ~BodyWriter() = default;
+    /// Sends `data` to the client as one chunk of the body (empty data sends nothing).
+    virtual Task<void> write(std::string_view data) = 0;
+};
+
+/// Produces a streamed body. Use a named coroutine function (bind arguments with
+/// `std::bind_front`): coroutine lambdas with captures are unsafe on GCC 12.
+using BodyStream = std::function<Task<void>(BodyWriter&)>;
+
+/// An HTTP response: status, headers and a body.
+///
+/// @code
+/// return flamecpp::Response::text("created", flamecpp::Status::created)
+///     .with_header("Location", "/items/1");
+/// @endcode
+class Response {
+public:
+    Response() = default;
+    Response(Status status, std::string body, std::string_view content_type);
+
+    /// `text/plain; charset=utf-8`.
+    static Response text(std::string body, Status status = Status::ok);
+    /// `text/html; charset=utf-8`.
+    static Response html(std::string body, Status status = Status::ok);
+    /// `application/json`, serialized by Boost.JSON (include <flamecpp/json.hpp> to build values).
+    static Response json(const boost::json::value& value, Status status = Status::ok);
+    /// A redirect to `location` (307 by default, as Starlette's RedirectResponse).
+    static Response redirect(std::string location, Status status = Status::temporary_redirect);
+    /// A body produced while it is sent, with chunked transfer encoding.
+    static Response stream(BodyStream body,
+                           std::string_view content_type = "application/octet-stream",
+                           Status status = Status::ok);
+    /// A response with no body.
+    static Response empty(Status status = Status::no_content);
+
+    Status status() const noexcept { return status_; }
+    void set_status(Status status) noexcept { status_ = status; }
+    const std::string& body() const noexcept { return body_; }
+    std::string& body() noexcept { return body_; }
+    std::string_view content_type() const noexcept {
+        return static_type_ != nullptr ? std::string_view(static_type_) : custom_type_;
+    }
+    void set_content_type(std::string_view type) {
+        custom_type_ = type;
+        static_type_ = nullptr;
+    }
+    /// Extra header fields, in the order they are sent. `Server`, `Date`, `Content-Length`,
+    /// `Content-Type` and `Transfer-Encoding` are set by the server, not here.
+    const std::vector<std::pair<std::string, std::string>>& headers() const noexcept {
+        return headers_;
+    }
+    /// Adds a header field (fields may repeat, as `Set-Cookie` does).
+    Response& with_header(std::string name, std::string value) &;
+    Response&& with_header(std::string name, std::string value) &&;
+    /// The first extra header named `name` (case-insensitive), or empty.
+    std::string_view header(std::string_view name) const noexcept;
+    bool is_stream() const noexcept { return static_cast<bool>(stream_); }
+    const BodyStream& stream_body() const noexcept { return stream_; }
+
+private:
+    struct StaticType {
+        const char* name;  // a string literal, or nullptr for no Content-Type
+    };
+    Response(Status status, std::string body, StaticType type) noexcept
+        : status_(status), static_type_(type.name), body_(std::move(body)) {}
+
+    Status status_ = Status::ok;
+    const char* static_type_ = nullptr;  // the built-in types need no allocation
+    std::string custom_type_;
+    std::string body_;
+    std::vector<std::pair<std::string, std::string>> headers_;
+    BodyStream stream_;
+};
+
+}  // namespace flamecpp

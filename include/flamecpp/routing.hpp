@@ -1,0 +1,42 @@
+#pragma once
+
+/// @file
+/// Typed path parameters. Route templates use `{name}`, `{name:str}`, `{name:int}`,
+/// `{name:float}`, `{name:uuid}` and `{name:path}` (the rest of the path, slashes included).
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <flamecpp/detail/fixed_string.hpp>
+
+namespace flamecpp {
+
+/// The path parameter `Name` of the matched route, converted to `T`.
+///
+/// `T` must fit the parameter's convertor: `{x:int}` takes integral types, `{x:float}`
+/// floating-point types, the others `std::string` or `std::string_view`. A mismatch of name
+/// or type is reported when the route is registered.
+///
+/// @code
+/// flamecpp::Response user(flamecpp::Path<"user_id", int> id) { ... *id ... }
+/// app.route("/users/{user_id:int}", user);
+/// @endcode
+template <detail::FixedString Name, class T = std::string>
+struct Path {
+    using value_type = T;
+    static constexpr std::string_view name = Name.view();
+
+    T value{};
+
+    T& operator*() noexcept { return value; }
+    const T& operator*() const noexcept { return value; }
+    T* operator->() noexcept { return &value; }
+    const T* operator->() const noexcept { return &value; }
+};
+
+/// The kind of a path parameter, from the text after ':' in its template.
+enum class Convertor : std::uint8_t { str, int_, float_, uuid, path };
+
+}  // namespace flamecpp

@@ -1,0 +1,54 @@
+#include <cstdio>
+#include <exception>
+#include <iostream>
+
+#include <flamecpp/app.hpp>
+
+#include "app/app_impl.hpp"
+#include "app/cli.hpp"
+#include "log.hpp"
+
+namespace flamecpp {
+
+App::App() : impl_(std::make_unique<Impl>()) {}
+App::~App() = default;
+App::App(App&&) noexcept = default;
+App& App::operator=(App&&) noexcept = default;
+
+Limits& App::limits() noexcept { return impl_->limits; }
+const Limits& App::limits() const noexcept { return impl_->limits; }
+
+App& App::server_header(std::string value) {
+    impl_->server_header = std::move(value);
+    return *this;
+}
+
+void App::add_route(std::string_view path,
+                    MethodSet methods,
+                    std::unique_ptr<detail::RouteHandler> handler,
+                    std::vector<detail::PathRequirement> requirements) {
+    impl_->router.add(path, methods, std::move(handler), requirements);
+}
+
+int App::run(int argc, char** argv, ServerOptions defaults) {
+    auto cli = detail::parse_command_line(argc, argv, defaults);
+    if (!cli.error.empty()) {
+        std::cerr << "error: " << cli.error << "\n" << cli.usage;
+        return 2;
+    }
+    if (cli.help) {
+        std::cout << cli.usage;
+        return 0;
+    }
+    try {
+        Server server(*this, cli.options);
+        server.wait();
+    } catch (const std::exception& e) {
+        detail::logger().error("cannot start: {}", e.what());
+        std::cerr << "error: " << e.what() << "\n";
+        return 1;
+    }
+    return 0;
+}
+
+}  // namespace flamecpp

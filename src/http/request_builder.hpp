@@ -1,0 +1,51 @@
+#pragma once
+
+#include <string_view>
+
+#include <flamecpp/request.hpp>
+
+namespace flamecpp::detail {
+
+/// Fills a Request: the only code that writes its private fields (the HTTP session does,
+/// and unit tests do).
+class RequestBuilder {
+public:
+    explicit RequestBuilder(Request& request) noexcept : r_(request) {}
+
+    void reset() noexcept {
+        r_.headers_.clear();
+        r_.path_params_.clear();
+        r_.body_ = {};
+        r_.route_ = {};
+    }
+    void set_start(Method method,
+                   std::string_view method_name,
+                   std::string_view target,
+                   unsigned version) noexcept {
+        r_.method_ = method;
+        r_.method_name_ = method_name;
+        r_.target_ = target;
+        r_.version_ = version;
+        auto q = target.find('?');
+        r_.raw_path_ = target.substr(0, q);
+        r_.query_string_ = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
+        auto hash = r_.query_string_.find('#');  // a fragment never belongs to the query
+        if (hash != std::string_view::npos) {
+            r_.query_string_ = r_.query_string_.substr(0, hash);
+        }
+    }
+    void add_header(std::string_view name, std::string_view value) {
+        r_.headers_.push_back(Header{name, value});
+    }
+    std::vector<Header>& headers() noexcept { return r_.headers_; }
+    std::vector<PathParam>& path_params() noexcept { return r_.path_params_; }
+    void set_keep_alive(bool keep_alive) noexcept { r_.keep_alive_ = keep_alive; }
+    void set_body(std::string_view body) noexcept { r_.body_ = body; }
+    void set_client(std::string_view client) noexcept { r_.client_ = client; }
+    void set_route(std::string_view route) noexcept { r_.route_ = route; }
+
+private:
+    Request& r_;
+};
+
+}  // namespace flamecpp::detail

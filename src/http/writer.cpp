@@ -1,0 +1,102 @@
+#include "http/writer.hpp"
+
+#include <charconv>
+#include <stdexcept>
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+namespace flamecpp::detail {
+
+std::string format_http_date(std::time_t t) {
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    // fmt's chrono specifiers are locale-independent unless 'L' is given.
+    return fmt::format("{:%a, %d %b %Y %H:%M:%S} GMT", tm);
+}
+
+std::string_view DateCache::now() {
+    std::time_t t = std::time(nullptr);
+    if (t != second_) {
+        auto text = format_http_date(t);
+        size_ = text.copy(text_, sizeof(text_));
+        second_ = t;
+    }
+    return {text_, size_};
+}
+
+bool is_token(std::string_view s) noexcept {
+    if (s.empty()) {
+        return false;
+    }
+    for (char c : s) {
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+        if (!ok) {
+            return false;
+        }
+    }
+    return true;
+}
+
+namespace {
+
+bool is_safe_value(std::string_view v) noexcept {
+    return v.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+}
+
+void append_number(std::string& out, std::uint64_t n) {
+    char buf[24];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), n);
+    out.append(buf, end);
+}
+
+void append_field(std::string& out, std::string_view name, std::string_view value) {
+    out.append(name);
+    out.append(": ");
+    out.append(value);
+    out.append("\r\n");
+}
+
+}  // namespace
+
+void write_head(std::string& out, const Response& response, const HeadOptions& options) {
+    for (const auto& [name, value] : response.headers()) {
+        if (!is_token(name) || !is_safe_value(value)) {
+            throw std::invalid_argument("flamecpp: response header '" + name +
+                                        "' has a name or value that would break HTTP framing");
+        }
+    }
+    if (!is_safe_value(response.content_type())) {
+        throw std::invalid_argument("flamecpp: the response content type holds CR, LF or NUL");
+    }
+    const auto code = static_cast<unsigned>(response.status());
+    out.append("HTTP/1.1 ");
+    append_number(out, code);
+    out.push_back(' ');
+    out.append(reason_phrase(response.status()));
+    out.append("\r\n");
+    append_field(out, "Server", options.server);
+    append_field(out, "Date", options.date);
+    if (!response.content_type().empty()) {
+        append_field(out, "Content-Type", response.content_type());
+    }
+    if (options.chunked) {
+        out.append("Transfer-Encoding: chunked\r\n");
+    } else if (!status_forbids_body(response.status())) {
+        out.append("Content-Length: ");
+        append_number(out, response.body().size());
+        out.append("\r\n");
+    }
+    for (const auto& [name, value] : response.headers()) {
+        append_field(out, name, value);
+    }
+    if (options.close) {
+        out.append("Connection: close\r\n");
+    } else if (options.keep_alive_10) {
+        out.append("Connection: keep-alive\r\n");
+    }
+    out.append("\r\n");
+}
+
+}  // namespace flamecpp::detail

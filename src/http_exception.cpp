@@ -1,0 +1,8 @@
+#include <flamecpp/http_exception.hpp>
+
+namespace flamecpp {
+
+HTTPException::HTTPException(Status status)
+    : HTTPException(status, std::string(reason_phrase(status))) {}
+
+}  // namespace flamecpp

@@ -1,0 +1,325 @@
+#include "routing/router.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "http/percent.hpp"
+
+namespace flamecpp::detail {
+namespace {
+
+[[noreturn]] void fail(std::string_view pattern, const std::string& what) {
+    throw std::invalid_argument("flamecpp: route '" + std::string(pattern) + "': " + what);
+}
+
+bool is_name_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
+bool is_name_char(char c) { return is_name_start(c) || (c >= '0' && c <= '9'); }
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+
+Convertor parse_convertor(std::string_view pattern, std::string_view text) {
+    if (text == "str")
+        return Convertor::str;
+    if (text == "int")
+        return Convertor::int_;
+    if (text == "float")
+        return Convertor::float_;
+    if (text == "uuid")
+        return Convertor::uuid;
+    if (text == "path")
+        return Convertor::path;
+    fail(pattern,
+         "unknown convertor '" + std::string(text) + "' (accepted: str, int, float, uuid, path)");
+}
+
+std::string_view convertor_name(Convertor c) {
+    switch (c) {
+        case Convertor::str:
+            return "str";
+        case Convertor::int_:
+            return "int";
+        case Convertor::float_:
+            return "float";
+        case Convertor::uuid:
+            return "uuid";
+        case Convertor::path:
+            return "path";
+    }
+    return "str";
+}
+
+/// Splits "/a/b/" into {"a", "b", ""}; "/" gives {""}.
+void split_segments(std::string_view path, std::vector<std::string_view>& out) {
+    out.clear();
+    path.remove_prefix(1);
+    for (;;) {
+        auto slash = path.find('/');
+        out.push_back(path.substr(0, slash));
+        if (slash == std::string_view::npos) {
+            return;
+        }
+        path.remove_prefix(slash + 1);
+    }
+}
+
+/// True when every segment `b` accepts is also accepted by `a` (path convertors aside).
+bool covers(const Segment& a, const Segment& b) {
+    if (!a.is_param) {
+        return !b.is_param && a.text == b.text;
+    }
+    if (b.is_param && b.convertor == Convertor::path) {
+        return false;
+    }
+    if (!b.is_param) {
+        return convertor_accepts(a.convertor, b.text);
+    }
+    switch (a.convertor) {
+        case Convertor::str:
+            return true;
+        case Convertor::int_:
+            return b.convertor == Convertor::int_;
+        case Convertor::float_:
+            return b.convertor == Convertor::float_ || b.convertor == Convertor::int_;
+        case Convertor::uuid:
+            return b.convertor == Convertor::uuid;
+        case Convertor::path:
+            return true;
+    }
+    return false;
+}
+
+/// True when route `a` matches every path that route `b` matches.
+bool shadows(const std::vector<Segment>& a, const std::vector<Segment>& b) {
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (a[i].is_param && a[i].convertor == Convertor::path) {
+            return b.size() > i;
+        }
+        if (i >= b.size() || !covers(a[i], b[i])) {
+            return false;
+        }
+    }
+    return a.size() == b.size();
+}
+
+}  // namespace
+
+bool convertor_accepts(Convertor convertor, std::string_view text) noexcept {
+    switch (convertor) {
+        case Convertor::str:
+            return !text.empty();
+        case Convertor::path:
+            return true;
+        case Convertor::int_:
+            return !text.empty() && std::all_of(text.begin(), text.end(), is_digit);
+        case Convertor::float_: {
+            auto dot = text.find('.');
+            auto whole = text.substr(0, dot);
+            if (whole.empty() || !std::all_of(whole.begin(), whole.end(), is_digit)) {
+                return false;
+            }
+            if (dot == std::string_view::npos) {
+                return true;
+            }
+            auto frac = text.substr(dot + 1);
+            return !frac.empty() && std::all_of(frac.begin(), frac.end(), is_digit);
+        }
+        case Convertor::uuid: {
+            // 8-4-4-4-12 hex digits (RFC 9562 4); either case.
+            if (text.size() != 36) {
+                return false;
+            }
+            for (std::size_t i = 0; i < text.size(); ++i) {
+                bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+                if (dash ? text[i] != '-' : !is_hex(text[i])) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+    return false;
+}
+
+std::vector<Segment> compile_template(std::string_view pattern) {
+    if (pattern.empty() || pattern.front() != '/') {
+        fail(pattern, "a route template must start with '/'");
+    }
+    if (pattern.find_first_of("?#") != std::string_view::npos) {
+        fail(pattern, "a route template is a path: no '?' or '#'");
+    }
+    std::vector<std::string_view> raw;
+    split_segments(pattern, raw);
+    std::vector<Segment> segments;
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+        std::string_view text = raw[i];
+        auto open = text.find('{');
+        auto close = text.find('}');
+        if (open == std::string_view::npos && close == std::string_view::npos) {
+            segments.push_back(Segment{false, std::string(text), Convertor::str});
+            continue;
+        }
+        if (open != 0 || close != text.size() - 1 ||
+            text.find_first_of("{}", 1) != text.size() - 1) {
+            fail(pattern, "segment '" + std::string(text) +
+                              "': a parameter fills a whole segment, as in '/{name}' or "
+                              "'/{name:int}'");
+        }
+        std::string_view inner = text.substr(1, text.size() - 2);
+        auto colon = inner.find(':');
+        std::string_view name = inner.substr(0, colon);
+        Convertor convertor = colon == std::string_view::npos
+                                  ? Convertor::str
+                                  : parse_convertor(pattern, inner.substr(colon + 1));
+        if (name.empty() || !is_name_start(name.front()) ||
+            !std::all_of(name.begin(), name.end(), is_name_char)) {
+            fail(pattern, "parameter name '" + std::string(name) +
+                              "' must be an identifier ([A-Za-z_][A-Za-z0-9_]*)");
+        }
+        for (const auto& s : segments) {
+            if (s.is_param && s.text == name) {
+                fail(pattern, "parameter '" + std::string(name) + "' appears twice");
+            }
+        }
+        if (convertor == Convertor::path && i + 1 != raw.size()) {
+            fail(pattern, "'{" + std::string(name) +
+                              ":path}' takes the rest of the path, so it must be last");
+        }
+        segments.push_back(Segment{true, std::string(name), convertor});
+    }
+    return segments;
+}
+
+void Router::add(std::string_view pattern,
+                 MethodSet methods,
+                 std::unique_ptr<RouteHandler> handler,
+                 const std::vector<PathRequirement>& requirements) {
+    auto segments = compile_template(pattern);
+    if (methods.empty()) {
+        fail(pattern, "no methods given");
+    }
+    if (methods.contains(Method::get)) {
+        methods.insert(Method::head);  // HEAD is served by GET (RFC 9110 9.3.2)
+    }
+    for (const auto& need : requirements) {
+        auto it = std::find_if(segments.begin(), segments.end(),
+                               [&](const Segment& s) { return s.is_param && s.text == need.name; });
+        if (it == segments.end()) {
+            std::string names;
+            for (const auto& s : segments) {
+                if (s.is_param) {
+                    names += names.empty() ? "" : ", ";
+                    names += s.text;
+                }
+            }
+            fail(pattern, "the handler takes Path<\"" + std::string(need.name) +
+                              "\"> but the template has no such parameter (it has: " +
+                              (names.empty() ? std::string("none") : names) + ")");
+        }
+        bool ok = it->convertor == Convertor::int_     ? need.accepts_int
+                  : it->convertor == Convertor::float_ ? need.accepts_float
+                                                       : need.accepts_text;
+        if (!ok) {
+            fail(pattern, "the handler wants Path<\"" + std::string(need.name) + "\"> as " +
+                              std::string(need.type_hint) + " but the template declares '{" +
+                              it->text + ":" + std::string(convertor_name(it->convertor)) + "}'");
+        }
+    }
+    for (const auto& earlier : routes_) {
+        if (shadows(earlier->segments, segments) && earlier->methods.includes(methods)) {
+            fail(pattern, "can never match: route '" + earlier->pattern +
+                              "', registered earlier, matches every path it does for the "
+                              "same methods");
+        }
+    }
+    routes_.push_back(std::make_unique<Route>(
+        Route{std::string(pattern), std::move(segments), methods, std::move(handler)}));
+}
+
+MatchResult Router::match(Method method,
+                          std::string_view raw_path,
+                          MatchScratch& scratch,
+                          std::vector<PathParam>& params) const {
+    MatchResult result;
+    if (raw_path.empty() || raw_path.front() != '/') {
+        result.status = MatchStatus::bad_path;
+        return result;
+    }
+    // Split first, decode each segment after: "/units/kg%2Fs" is one segment "kg/s".
+    split_segments(raw_path, scratch.raw_segments);
+    scratch.decoded.clear();
+    // Decoding never grows a string, so twice the raw size holds the segments and one decoded
+    // path remainder without reallocating: the views stay valid.
+    scratch.decoded.reserve(2 * raw_path.size());
+    scratch.segments.clear();
+    for (auto raw : scratch.raw_segments) {
+        if (raw.find('%') == std::string_view::npos) {
+            scratch.segments.push_back(raw);
+            continue;
+        }
+        auto start = scratch.decoded.size();
+        if (!percent_decode_append(raw, scratch.decoded)) {
+            result.status = MatchStatus::bad_path;
+            return result;
+        }
+        scratch.segments.push_back(std::string_view(scratch.decoded).substr(start));
+    }
+    const auto& segs = scratch.segments;
+    const auto segments_end = scratch.decoded.size();
+    for (const auto& route : routes_) {
+        params.clear();
+        bool matched = true;
+        std::size_t i = 0;
+        for (; i < route->segments.size(); ++i) {
+            const Segment& seg = route->segments[i];
+            if (seg.is_param && seg.convertor == Convertor::path) {
+                if (i >= segs.size()) {
+                    matched = false;
+                    break;
+                }
+                // The rest of the raw path, decoded as a whole (it may hold '/').
+                auto offset =
+                    static_cast<std::size_t>(scratch.raw_segments[i].data() - raw_path.data());
+                std::string_view rest = raw_path.substr(offset);
+                if (rest.find('%') != std::string_view::npos) {
+                    scratch.decoded.resize(segments_end);  // drop an earlier route's remainder
+                    auto start = scratch.decoded.size();
+                    percent_decode_append(rest, scratch.decoded);
+                    rest = std::string_view(scratch.decoded).substr(start);
+                }
+                params.push_back(PathParam{seg.text, rest});
+                i = segs.size();
+                break;
+            }
+            if (i >= segs.size()) {
+                matched = false;
+                break;
+            }
+            if (!seg.is_param) {
+                if (seg.text != segs[i]) {
+                    matched = false;
+                    break;
+                }
+            } else if (convertor_accepts(seg.convertor, segs[i])) {
+                params.push_back(PathParam{seg.text, segs[i]});
+            } else {
+                matched = false;
+                break;
+            }
+        }
+        if (!matched || i != segs.size()) {
+            continue;
+        }
+        if (route->methods.contains(method)) {
+            result.status = MatchStatus::found;
+            result.route = route.get();
+            result.allow = route->methods;
+            return result;
+        }
+        result.status = MatchStatus::method_not_allowed;
+        result.allow = result.allow | route->methods;
+    }
+    params.clear();
+    return result;
+}
+
+}  // namespace flamecpp::detail

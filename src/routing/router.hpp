@@ -1,0 +1,76 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <flamecpp/detail/handler.hpp>
+#include <flamecpp/method.hpp>
+#include <flamecpp/request.hpp>
+#include <flamecpp/routing.hpp>
+
+namespace flamecpp::detail {
+
+/// One piece of a compiled route template: a literal segment or a parameter.
+struct Segment {
+    bool is_param = false;
+    std::string text;  ///< the decoded literal, or the parameter's name
+    Convertor convertor = Convertor::str;
+};
+
+/// A route: its template compiled into segments, the methods it serves, its handler.
+struct Route {
+    std::string pattern;
+    std::vector<Segment> segments;
+    MethodSet methods;
+    std::unique_ptr<RouteHandler> handler;
+};
+
+/// Parses a template ("/users/{id:int}") into segments; throws std::invalid_argument saying
+/// what is wrong and where.
+std::vector<Segment> compile_template(std::string_view pattern);
+
+/// True when `text` is accepted by `convertor` (for every convertor but path: one segment).
+bool convertor_accepts(Convertor convertor, std::string_view text) noexcept;
+
+/// Scratch space reused across requests on one connection, so matching does not allocate.
+struct MatchScratch {
+    std::vector<std::string_view> raw_segments;
+    std::string decoded;  ///< decoded segments, reserved up front so views stay valid
+    std::vector<std::string_view> segments;
+};
+
+enum class MatchStatus { found, not_found, method_not_allowed, bad_path };
+
+struct MatchResult {
+    MatchStatus status = MatchStatus::not_found;
+    const Route* route = nullptr;
+    MethodSet allow;  ///< the methods served at this path, for 405 and OPTIONS
+};
+
+/// The route table: registration-time checks, then matching on precompiled segments.
+class Router {
+public:
+    /// Adds a route; throws std::invalid_argument for a bad template, a duplicated parameter
+    /// name, a route an earlier one shadows, or a handler needing a parameter the template
+    /// lacks. Every message names the route(s).
+    void add(std::string_view pattern,
+             MethodSet methods,
+             std::unique_ptr<RouteHandler> handler,
+             const std::vector<PathRequirement>& requirements);
+
+    /// Finds the route for `method` and the still-encoded `raw_path`; fills `params` with
+    /// views into `scratch`.
+    MatchResult match(Method method,
+                      std::string_view raw_path,
+                      MatchScratch& scratch,
+                      std::vector<PathParam>& params) const;
+
+    const std::vector<std::unique_ptr<Route>>& routes() const noexcept { return routes_; }
+
+private:
+    std::vector<std::unique_ptr<Route>> routes_;
+};
+
+}  // namespace flamecpp::detail

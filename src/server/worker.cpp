@@ -1,0 +1,131 @@
+#include "server/worker.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/socket_base.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "app/app_impl.hpp"
+#include "log.hpp"
+
+namespace flamecpp::detail {
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+namespace {
+constexpr auto reap_interval = std::chrono::milliseconds(250);
+using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+}  // namespace
+
+Worker::Worker(App::Impl& app_impl, const ServerOptions& opts) : app(app_impl), options(opts) {}
+
+void Worker::listen(const tcp::endpoint& endpoint) {
+    acceptor.open(endpoint.protocol());
+    acceptor.set_option(asio::socket_base::reuse_address(true));
+    acceptor.set_option(reuse_port(true));
+    acceptor.bind(endpoint);
+    acceptor.listen(asio::socket_base::max_listen_connections);
+}
+
+void Worker::start() {
+    asio::co_spawn(io, accept_loop(), asio::detached);
+    asio::co_spawn(io, reap_loop(), asio::detached);
+}
+
+void Worker::attach(Connection& c) noexcept {
+    c.next = head_;
+    c.prev = nullptr;
+    if (head_ != nullptr) {
+        head_->prev = &c;
+    }
+    head_ = &c;
+    ++count_;
+}
+
+void Worker::detach(Connection& c) noexcept {
+    if (c.prev != nullptr) {
+        c.prev->next = c.next;
+    } else {
+        head_ = c.next;
+    }
+    if (c.next != nullptr) {
+        c.next->prev = c.prev;
+    }
+    c.prev = c.next = nullptr;
+    --count_;
+}
+
+asio::awaitable<void> Worker::accept_loop() {
+    asio::steady_timer backoff(io);
+    while (acceptor.is_open()) {
+        auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
+        if (ec == asio::error::operation_aborted || !acceptor.is_open()) {
+            break;
+        }
+        if (ec) {
+            // EMFILE/ENFILE/ENOBUFS: back off instead of spinning on a full descriptor table.
+            logger().warn("accept failed: {}; retrying in 100 ms", ec.message());
+            backoff.expires_after(std::chrono::milliseconds(100));
+            auto [wait_ec] = co_await backoff.async_wait(asio::as_tuple(asio::use_awaitable));
+            (void)wait_ec;
+            continue;
+        }
+        if (draining) {
+            break;
+        }
+        boost::system::error_code opt_ec;
+        socket.set_option(tcp::no_delay(true), opt_ec);
+        asio::co_spawn(io, run_http_session(*this, std::move(socket)), asio::detached);
+    }
+}
+
+asio::awaitable<void> Worker::reap_loop() {
+    for (;;) {
+        reaper_.expires_after(reap_interval);
+        auto [ec] = co_await reaper_.async_wait(asio::as_tuple(asio::use_awaitable));
+        (void)ec;
+        auto now = Clock::now();
+        bool grace_over = now >= grace_end_;
+        for (Connection* c = head_; c != nullptr; c = c->next) {
+            if (grace_over || now >= c->deadline) {
+                c->timed_out = true;
+                c->deadline = Clock::time_point::max();
+                boost::system::error_code cancel_ec;
+                c->socket->cancel(cancel_ec);  // the session sees operation_aborted
+            }
+        }
+        if (draining && count_ == 0) {
+            co_return;
+        }
+        if (grace_over && now >= grace_end_ + std::chrono::seconds(1)) {
+            // A handler still runs after the grace period and one more second: stop the loop
+            // so the process can exit; its coroutine frame is destroyed with the io_context.
+            logger().warn("{} connection(s) still busy after the shutdown grace period", count_);
+            io.stop();
+            co_return;
+        }
+    }
+}
+
+void Worker::close_idle() noexcept {
+    for (Connection* c = head_; c != nullptr; c = c->next) {
+        if (c->phase == Connection::Phase::idle) {
+            boost::system::error_code ec;
+            c->socket->cancel(ec);
+        }
+    }
+}
+
+void Worker::begin_shutdown() {
+    if (draining) {
+        return;
+    }
+    draining = true;
+    grace_end_ = Clock::now() + app.limits.shutdown_grace;
+    boost::system::error_code ec;
+    acceptor.close(ec);
+    close_idle();
+}
+
+}  // namespace flamecpp::detail

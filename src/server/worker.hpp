@@ -1,0 +1,75 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <flamecpp/app.hpp>
+
+#include "http/writer.hpp"
+
+namespace flamecpp::detail {
+
+using Clock = std::chrono::steady_clock;
+
+/// A connection's entry in its worker's list: how the reaper enforces deadlines and how a
+/// shutdown finds open connections. Lives in the session's coroutine frame; only the
+/// worker's thread touches it.
+struct Connection {
+    enum class Phase : unsigned char {
+        idle,     ///< waiting for the first byte of a request
+        reading,  ///< part of a request has arrived
+        busy,     ///< a handler runs or a response is being written
+        closing,  ///< lingering close after an error answer
+    };
+
+    boost::asio::ip::tcp::socket* socket = nullptr;
+    Clock::time_point deadline = Clock::time_point::max();
+    Phase phase = Phase::idle;
+    bool timed_out = false;
+    Connection* prev = nullptr;
+    Connection* next = nullptr;
+};
+
+/// One thread's server: its io_context, its SO_REUSEPORT acceptor, its connections.
+/// Nothing here is shared between threads, so nothing is locked.
+class Worker {
+public:
+    Worker(App::Impl& app, const ServerOptions& options);
+
+    /// Binds and listens on `endpoint` (SO_REUSEPORT, so every worker binds the same port).
+    void listen(const boost::asio::ip::tcp::endpoint& endpoint);
+    /// Starts the accept loop and the deadline reaper; call before `io.run()`.
+    void start();
+    /// Stops accepting, closes idle connections, lets busy ones finish within the grace
+    /// period. Runs on this worker's thread.
+    void begin_shutdown();
+
+    void attach(Connection& c) noexcept;
+    void detach(Connection& c) noexcept;
+
+    boost::asio::io_context io{1};  // concurrency hint: one thread runs it
+    boost::asio::ip::tcp::acceptor acceptor{io};
+    App::Impl& app;
+    const ServerOptions& options;
+    DateCache date;
+    bool draining = false;
+
+private:
+    boost::asio::awaitable<void> accept_loop();
+    boost::asio::awaitable<void> reap_loop();
+    void close_idle() noexcept;
+
+    boost::asio::steady_timer reaper_{io};
+    Clock::time_point grace_end_ = Clock::time_point::max();
+    Connection* head_ = nullptr;
+    std::size_t count_ = 0;
+};
+
+/// Runs one HTTP connection to its end (defined in http_session.cpp, the Beast TU).
+boost::asio::awaitable<void> run_http_session(Worker& worker, boost::asio::ip::tcp::socket socket);
+
+}  // namespace flamecpp::detail

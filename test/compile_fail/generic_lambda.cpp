@@ -1,0 +1,8 @@
+// A handler whose signature cannot be read.
+// expect: flamecpp: the handler's signature cannot be read
+#include <flamecpp/flamecpp.hpp>
+
+int main() {
+    flamecpp::App app;
+    app.route("/", [](auto&) { return flamecpp::Response{}; });
+}

@@ -1,0 +1,12 @@
+// A handler parameter of a type nothing can inject.
+// expect: flamecpp: a handler parameter has a type the injector cannot provide
+// expect: P = Unknown
+#include <flamecpp/flamecpp.hpp>
+
+struct Unknown {};
+flamecpp::Response view(Unknown) { return {}; }
+
+int main() {
+    flamecpp::App app;
+    app.route("/", view);
+}

@@ -1,0 +1,224 @@
+// A real Server on 127.0.0.1, port 0, in this process; the test talks raw HTTP to it.
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <stdexcept>
+#include <thread>
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <gtest/gtest.h>
+
+#include <flamecpp/app.hpp>
+#include <flamecpp/flamecpp.hpp>
+#include <flamecpp/json.hpp>
+
+#include "http_client.hpp"
+
+namespace flamecpp {
+namespace {
+
+using test::make_request;
+using test::RawConnection;
+
+ServerOptions quiet_options() {
+    ServerOptions o;
+    o.port = 0;
+    o.threads = 1;
+    o.handle_signals = false;
+    o.print_listening = false;
+    o.log_level = LogLevel::off;
+    return o;
+}
+
+Response boom() { throw std::runtime_error("boom"); }
+Response teapot() { throw HTTPException(Status{418}, "short and stout"); }
+Response bad_header() { return Response::text("x").with_header("X-Bad", "a\r\nInjected: 1"); }
+Response echo_body(Request& r) { return Response::text(std::string(r.body())); }
+Response query(Request& r) { return Response::text(r.query("q").value_or("<none>")); }
+Response moved() { return Response::redirect("/elsewhere", Status::permanent_redirect); }
+
+Task<Response> slow() {
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
+    timer.expires_after(std::chrono::milliseconds(300));
+    co_await timer.async_wait(boost::asio::use_awaitable);
+    co_return Response::text("slow done");
+}
+
+Task<void> count_to_three(BodyWriter& out) {
+    for (int i = 1; i <= 3; ++i) {
+        std::string line = std::to_string(i) + "\n";
+        co_await out.write(line);
+    }
+}
+Response streamed() { return Response::stream(count_to_three, "text/plain"); }
+
+struct Catchall : HTTPEndpoint {
+    std::string get() { return "caught " + std::string(request().raw_path()); }
+};
+
+class ServerTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        app.route("/boom", boom);
+        app.route("/teapot", teapot);
+        app.route("/bad-header", bad_header);
+        app.route("/echo", echo_body, {Method::post});
+        app.route("/query", query);
+        app.route("/moved", moved);
+        app.route("/slow", slow);
+        app.route("/stream", streamed);
+        app.limits().max_body_bytes = 64;
+        server.emplace(app, quiet_options());
+    }
+    App app;
+    std::optional<Server> server;
+    std::uint16_t port() const { return server->port(); }
+};
+
+TEST_F(ServerTest, HandlerExceptionIs500AndConnectionGoesOn) {
+    RawConnection c(port());
+    c.send(make_request("GET", "/boom"));
+    auto r = c.read_response();
+    EXPECT_EQ(r.status, 500);
+    EXPECT_EQ(r.body, "Internal Server Error");
+    c.send(make_request("GET", "/query?q=still"));
+    EXPECT_EQ(c.read_response().body, "still");
+}
+
+TEST_F(ServerTest, HTTPExceptionBecomesJsonDetail) {
+    auto r = test::http_get(port(), "/teapot");
+    EXPECT_EQ(r.status, 418);
+    EXPECT_EQ(r.header("Content-Type"), "application/json");
+    EXPECT_EQ(r.body, R"({"detail":"short and stout"})");
+}
+
+TEST_F(ServerTest, HeaderInjectionFromHandlerIs500) {
+    auto r = test::http_get(port(), "/bad-header");
+    EXPECT_EQ(r.status, 500);
+    EXPECT_FALSE(r.header("Injected").has_value());
+}
+
+TEST_F(ServerTest, QueryParametersAreDecoded) {
+    EXPECT_EQ(test::http_get(port(), "/query?q=a+b%21&x=1").body, "a b!");
+    EXPECT_EQ(test::http_get(port(), "/query?x=1").body, "<none>");
+}
+
+TEST_F(ServerTest, RedirectCarriesLocation) {
+    auto r = test::http_get(port(), "/moved");
+    EXPECT_EQ(r.status, 308);
+    EXPECT_EQ(r.header("Location"), "/elsewhere");
+}
+
+TEST_F(ServerTest, StreamedBodyIsChunked) {
+    RawConnection c(port());
+    c.send(make_request("GET", "/stream"));
+    auto r = c.read_response();
+    EXPECT_EQ(r.status, 200);
+    EXPECT_TRUE(r.chunked);
+    EXPECT_EQ(r.body, "1\n2\n3\n");
+    c.send(make_request("GET", "/query?q=after"));  // framing intact afterwards
+    EXPECT_EQ(c.read_response().body, "after");
+}
+
+TEST_F(ServerTest, ChunkedRequestBodyIsDechunked) {
+    RawConnection c(port());
+    c.send(
+        "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
+    EXPECT_EQ(c.read_response().body, "abcde");
+}
+
+TEST_F(ServerTest, PerAppBodyLimitApplies) {
+    RawConnection c(port());
+    c.send(make_request("POST", "/echo", {}, std::string(65, 'x')));
+    auto r = c.read_response();
+    EXPECT_EQ(r.status, 413);
+    EXPECT_TRUE(c.wait_closed(std::chrono::seconds(5)));
+    RawConnection ok(port());
+    ok.send(make_request("POST", "/echo", {}, std::string(64, 'x')));
+    EXPECT_EQ(ok.read_response().status, 200);
+}
+
+TEST_F(ServerTest, OptionsIsAnsweredFromTheRouteTable) {
+    RawConnection c(port());
+    c.send(make_request("OPTIONS", "/echo"));
+    auto r = c.read_response();
+    EXPECT_EQ(r.status, 204);
+    EXPECT_EQ(r.header("Allow"), "POST");
+}
+
+TEST_F(ServerTest, UnknownMethodOnKnownPathIs405) {
+    RawConnection c(port());
+    c.send(make_request("PROPFIND", "/echo"));
+    auto r = c.read_response();
+    EXPECT_EQ(r.status, 405);
+    EXPECT_EQ(r.header("Allow"), "POST");
+}
+
+TEST_F(ServerTest, GracefulStopFinishesInFlightRequest) {
+    RawConnection busy(port());
+    busy.send(make_request("GET", "/slow"));
+    RawConnection idle(port());
+    idle.send(make_request("GET", "/query?q=1"));
+    ASSERT_EQ(idle.read_response().status, 200);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // let /slow start
+    server->stop();
+    auto r = busy.read_response();
+    EXPECT_EQ(r.body, "slow done");
+    EXPECT_EQ(r.header("Connection"), "close");
+    EXPECT_TRUE(idle.wait_closed(std::chrono::seconds(5)));
+    server->wait();
+}
+
+TEST(Server, PortInUseIsAClearStartupError) {
+    App app;
+    app.route("/boom", boom);
+    Server first(app, quiet_options());
+    auto options = quiet_options();
+    options.port = first.port();
+    try {
+        Server second(app, options);
+        FAIL() << "a second server bound a port in use";
+    } catch (const std::runtime_error& e) {
+        std::string what = e.what();
+        EXPECT_NE(what.find("cannot listen on 127.0.0.1:" + std::to_string(first.port())),
+                  std::string::npos)
+            << what;
+        EXPECT_NE(what.find("in use"), std::string::npos) << what;
+    }
+}
+
+TEST(Server, EndpointServedAsWholeApp) {
+    App app = App::of<Catchall>();
+    Server server(app, quiet_options());
+    EXPECT_EQ(test::http_get(server.port(), "/").body, "caught /");
+    EXPECT_EQ(test::http_get(server.port(), "/any/path").body, "caught /any/path");
+}
+
+TEST(Server, ManyThreadsServeConcurrently) {
+    App app;
+    app.route("/query", query);
+    auto options = quiet_options();
+    options.threads = 2;
+    Server server(app, options);
+    std::atomic<int> ok{0};
+    std::vector<std::thread> clients;
+    for (int t = 0; t < 4; ++t) {
+        clients.emplace_back([&] {
+            RawConnection c(server.port());
+            for (int i = 0; i < 50; ++i) {
+                c.send(make_request("GET", "/query?q=" + std::to_string(i)));
+                if (c.read_response().body == std::to_string(i)) {
+                    ++ok;
+                }
+            }
+        });
+    }
+    for (auto& c : clients) c.join();
+    EXPECT_EQ(ok.load(), 200);
+}
+
+}  // namespace
+}  // namespace flamecpp
