@@ -12,6 +12,7 @@
 
 #include <flamecpp/detail/handler.hpp>
 #include <flamecpp/detail/http_endpoint.hpp>
+#include <flamecpp/detail/websocket_handler.hpp>
 #include <flamecpp/limits.hpp>
 #include <flamecpp/method.hpp>
 
@@ -78,6 +79,28 @@ public:
         return *this;
     }
 
+    /// Registers a WebSocket function view. One taking `WebSocket&` (and no `Data`) owns the
+    /// conversation: it accepts, loops on receive, and the connection closes when it returns.
+    /// One taking `Data` is called once per message, after the framework has accepted,
+    /// with messages decoded per `encoding`.
+    template <class F>
+    App& websocket_route(std::string_view path, F handler, Encoding encoding = Encoding::none) {
+        static_assert(detail::check_websocket_handler<F>());
+        using H = detail::FunctionWebSocketHandler<std::decay_t<F>>;
+        add_websocket_route(path, std::make_unique<H>(std::move(handler), encoding),
+                            H::requirements());
+        return *this;
+    }
+
+    /// Registers a WebSocketEndpoint class; one instance serves each connection.
+    template <class E>
+    App& websocket_route(std::string_view path) {
+        static_assert(detail::check_websocket_endpoint<E>());
+        using H = detail::WebSocketEndpointHandler<E>;
+        add_websocket_route(path, std::make_unique<H>(), H::requirements());
+        return *this;
+    }
+
     /// The limits enforced on every connection; change them before `run`.
     Limits& limits() noexcept;
     const Limits& limits() const noexcept;
@@ -99,6 +122,10 @@ private:
                    MethodSet methods,
                    std::unique_ptr<detail::RouteHandler> handler,
                    std::vector<detail::PathRequirement> requirements);
+
+    void add_websocket_route(std::string_view path,
+                             std::unique_ptr<detail::WebSocketHandler> handler,
+                             std::vector<detail::PathRequirement> requirements);
 
     std::unique_ptr<Impl> impl_;
 };

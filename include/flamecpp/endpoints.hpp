@@ -3,14 +3,19 @@
 /// @file
 /// Class-based endpoints: one member function per HTTP verb, as in Starlette and Flama.
 
+#include <optional>
+
 #include <flamecpp/request.hpp>
+#include <flamecpp/websocket.hpp>
 
 namespace flamecpp {
 
 namespace detail {
 template <class E>
 class EndpointHandler;
-}
+template <class E>
+class WebSocketEndpointHandler;
+}  // namespace detail
 
 /// Base of class-based HTTP endpoints. Derive, add members named `get`, `head`, `post`,
 /// `put`, `patch`, `delete_` and `options` (each plain or returning `Task<...>`, one overload
@@ -35,6 +40,43 @@ private:
     template <class E>
     friend class detail::EndpointHandler;
     Request* request_ = nullptr;
+};
+
+/// Base of class-based WebSocket endpoints, as Starlette's and Flama's. Derive and define
+/// `on_receive` (required), and optionally `on_connect` (default: accept) and `on_disconnect`;
+/// each may be plain or a coroutine and takes any of `WebSocket&`, `Data`, `Code` and the
+/// other injected parameters. Declare the encoding with
+/// `static constexpr flamecpp::Encoding encoding = flamecpp::Encoding::text;` (default none).
+/// One instance serves one connection; `on_disconnect` runs exactly once, with the close code
+/// that went on the wire.
+///
+/// @code
+/// struct Echo : flamecpp::WebSocketEndpoint {
+///     static constexpr auto encoding = flamecpp::Encoding::text;
+///     flamecpp::Task<void> on_receive(flamecpp::WebSocket& ws, flamecpp::Data data) {
+///         co_await ws.send_text("Message text was: " + data.str());
+///     }
+/// };
+/// app.websocket_route<Echo>("/ws");
+/// @endcode
+class WebSocketEndpoint {
+public:
+    static constexpr Encoding encoding = Encoding::none;
+
+    /// The connection this instance serves.
+    WebSocket& websocket() const noexcept { return *websocket_; }
+    /// The upgrade request: headers, path and query parameters.
+    const Request& request() const noexcept { return websocket_->request(); }
+    /// The close code, once the connection has closed.
+    std::optional<Code> close_code() const noexcept { return websocket_->close_code(); }
+
+protected:
+    WebSocketEndpoint() = default;
+
+private:
+    template <class E>
+    friend class detail::WebSocketEndpointHandler;
+    WebSocket* websocket_ = nullptr;
 };
 
 }  // namespace flamecpp

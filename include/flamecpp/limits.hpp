@@ -20,6 +20,12 @@ struct Limits {
     std::chrono::milliseconds body_timeout{30'000};
     /// A keep-alive connection waiting for its next request is closed after this.
     std::chrono::milliseconds idle_timeout{5'000};
+    /// A WebSocket message (all its frames); over it: close 1009.
+    std::size_t max_websocket_message_bytes = 1024 * 1024;
+    /// A WebSocket connection that receives nothing for this long is closed with 1001.
+    std::chrono::milliseconds websocket_idle_timeout{60'000};
+    /// How long to wait for the peer's answer to a close frame before dropping the socket.
+    std::chrono::milliseconds websocket_close_timeout{5'000};
     /// How long a shutdown waits for in-flight requests before closing everything.
     std::chrono::milliseconds shutdown_grace{10'000};
 };

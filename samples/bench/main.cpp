@@ -9,10 +9,20 @@ flamecpp::Response plaintext() { return flamecpp::Response::text("Hello, World!"
 // Serialized per request, as the contract asks.
 boost::json::value json() { return {{"message", "Hello, World!"}}; }
 
+/// Echoes each message with its frame type.
+flamecpp::Task<void> echo(flamecpp::WebSocket& ws, flamecpp::Data data) {
+    if (data.is_binary()) {
+        co_await ws.send_bytes(std::move(data).str());
+    } else {
+        co_await ws.send_text(std::move(data).str());
+    }
+}
+
 int main(int argc, char** argv) {
     flamecpp::App app;
     app.route("/plaintext", plaintext);
     app.route("/json", json);
+    app.websocket_route("/ws", echo);
     flamecpp::ServerOptions defaults;
     defaults.log_level = flamecpp::LogLevel::warn;  // no access log line per request
     return app.run(argc, argv, defaults);

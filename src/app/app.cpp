@@ -30,6 +30,12 @@ void App::add_route(std::string_view path,
     impl_->router.add(path, methods, std::move(handler), requirements);
 }
 
+void App::add_websocket_route(std::string_view path,
+                              std::unique_ptr<detail::WebSocketHandler> handler,
+                              std::vector<detail::PathRequirement> requirements) {
+    impl_->router.add_websocket(path, std::move(handler), requirements);
+}
+
 int App::run(int argc, char** argv, ServerOptions defaults) {
     auto cli = detail::parse_command_line(argc, argv, defaults);
     if (!cli.error.empty()) {

@@ -44,6 +44,32 @@ public:
     void set_client(std::string_view client) noexcept { r_.client_ = client; }
     void set_route(std::string_view route) noexcept { r_.route_ = route; }
 
+    /// Makes this request a deep copy of `src`, its bytes in `storage` (which must not change
+    /// while the copy is used).
+    void copy_from(const Request& src, std::string& storage) {
+        std::size_t total = src.method_name_.size() + src.target_.size() + src.body_.size() +
+                            src.client_.size() + src.route_.size();
+        for (const auto& h : src.headers_) total += h.name.size() + h.value.size();
+        for (const auto& p : src.path_params_) total += p.name.size() + p.value.size();
+        storage.clear();
+        storage.reserve(total);  // no reallocation below: the views stay valid
+        auto keep = [&storage](std::string_view v) {
+            auto start = storage.size();
+            storage.append(v);
+            return std::string_view(storage).substr(start, v.size());
+        };
+        reset();
+        set_start(src.method_, keep(src.method_name_), keep(src.target_), src.version_);
+        r_.keep_alive_ = src.keep_alive_;
+        for (const auto& h : src.headers_) add_header(keep(h.name), keep(h.value));
+        for (const auto& p : src.path_params_) {
+            r_.path_params_.push_back(PathParam{keep(p.name), keep(p.value)});
+        }
+        r_.body_ = keep(src.body_);
+        r_.client_ = keep(src.client_);
+        r_.route_ = keep(src.route_);
+    }
+
 private:
     Request& r_;
 };

@@ -193,13 +193,34 @@ void Router::add(std::string_view pattern,
                  MethodSet methods,
                  std::unique_ptr<RouteHandler> handler,
                  const std::vector<PathRequirement>& requirements) {
-    auto segments = compile_template(pattern);
     if (methods.empty()) {
         fail(pattern, "no methods given");
     }
     if (methods.contains(Method::get)) {
         methods.insert(Method::head);  // HEAD is served by GET (RFC 9110 9.3.2)
     }
+    auto route = std::make_unique<Route>();
+    route->pattern = std::string(pattern);
+    route->methods = methods;
+    route->handler = std::move(handler);
+    add_route(std::move(route), requirements);
+}
+
+void Router::add_websocket(std::string_view pattern,
+                           std::unique_ptr<WebSocketHandler> handler,
+                           const std::vector<PathRequirement>& requirements) {
+    auto route = std::make_unique<Route>();
+    route->pattern = std::string(pattern);
+    route->methods = MethodSet{Method::get};  // RFC 6455 4.1: the handshake is a GET
+    route->websocket = std::move(handler);
+    add_route(std::move(route), requirements);
+}
+
+void Router::add_route(std::unique_ptr<Route> route,
+                       const std::vector<PathRequirement>& requirements) {
+    const std::string& pattern = route->pattern;
+    route->segments = compile_template(pattern);
+    const auto& segments = route->segments;
     for (const auto& need : requirements) {
         auto it = std::find_if(segments.begin(), segments.end(),
                                [&](const Segment& s) { return s.is_param && s.text == need.name; });
@@ -225,20 +246,21 @@ void Router::add(std::string_view pattern,
         }
     }
     for (const auto& earlier : routes_) {
-        if (shadows(earlier->segments, segments) && earlier->methods.includes(methods)) {
+        if (earlier->kind() == route->kind() && shadows(earlier->segments, segments) &&
+            earlier->methods.includes(route->methods)) {
             fail(pattern, "can never match: route '" + earlier->pattern +
                               "', registered earlier, matches every path it does for the "
                               "same methods");
         }
     }
-    routes_.push_back(std::make_unique<Route>(
-        Route{std::string(pattern), std::move(segments), methods, std::move(handler)}));
+    routes_.push_back(std::move(route));
 }
 
 MatchResult Router::match(Method method,
                           std::string_view raw_path,
                           MatchScratch& scratch,
-                          std::vector<PathParam>& params) const {
+                          std::vector<PathParam>& params,
+                          RouteKind kind) const {
     MatchResult result;
     if (raw_path.empty() || raw_path.front() != '/') {
         result.status = MatchStatus::bad_path;
@@ -307,6 +329,10 @@ MatchResult Router::match(Method method,
             }
         }
         if (!matched || i != segs.size()) {
+            continue;
+        }
+        if (route->kind() != kind) {
+            result.other_kind = true;
             continue;
         }
         if (route->methods.contains(method)) {

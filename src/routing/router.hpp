@@ -6,6 +6,7 @@
 #include <vector>
 
 #include <flamecpp/detail/handler.hpp>
+#include <flamecpp/detail/websocket_handler.hpp>
 #include <flamecpp/method.hpp>
 #include <flamecpp/request.hpp>
 #include <flamecpp/routing.hpp>
@@ -24,7 +25,9 @@ struct Route {
     std::string pattern;
     std::vector<Segment> segments;
     MethodSet methods;
-    std::unique_ptr<RouteHandler> handler;
+    std::unique_ptr<RouteHandler> handler;        ///< HTTP routes
+    std::unique_ptr<WebSocketHandler> websocket;  ///< WebSocket routes
+    RouteKind kind() const noexcept { return websocket ? RouteKind::websocket : RouteKind::http; }
 };
 
 /// Parses a template ("/users/{id:int}") into segments; throws std::invalid_argument saying
@@ -46,7 +49,8 @@ enum class MatchStatus { found, not_found, method_not_allowed, bad_path };
 struct MatchResult {
     MatchStatus status = MatchStatus::not_found;
     const Route* route = nullptr;
-    MethodSet allow;  ///< the methods served at this path, for 405 and OPTIONS
+    MethodSet allow;          ///< the methods served at this path, for 405 and OPTIONS
+    bool other_kind = false;  ///< a route of the other kind (HTTP/WebSocket) has this path
 };
 
 /// The route table: registration-time checks, then matching on precompiled segments.
@@ -59,17 +63,24 @@ public:
              MethodSet methods,
              std::unique_ptr<RouteHandler> handler,
              const std::vector<PathRequirement>& requirements);
+    /// Adds a WebSocket route, with the same checks; it shadows only WebSocket routes.
+    void add_websocket(std::string_view pattern,
+                       std::unique_ptr<WebSocketHandler> handler,
+                       const std::vector<PathRequirement>& requirements);
 
-    /// Finds the route for `method` and the still-encoded `raw_path`; fills `params` with
-    /// views into `scratch`.
+    /// Finds the route of `kind` for `method` and the still-encoded `raw_path`; fills
+    /// `params` with views into `scratch`.
     MatchResult match(Method method,
                       std::string_view raw_path,
                       MatchScratch& scratch,
-                      std::vector<PathParam>& params) const;
+                      std::vector<PathParam>& params,
+                      RouteKind kind = RouteKind::http) const;
 
     const std::vector<std::unique_ptr<Route>>& routes() const noexcept { return routes_; }
 
 private:
+    void add_route(std::unique_ptr<Route> route, const std::vector<PathRequirement>& requirements);
+
     std::vector<std::unique_ptr<Route>> routes_;
 };
 

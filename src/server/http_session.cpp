@@ -24,6 +24,7 @@
 #include "http/detail_response.hpp"
 #include "http/request_builder.hpp"
 #include "log.hpp"
+#include "server/websocket_session.hpp"
 #include "server/worker.hpp"
 
 namespace flamecpp::detail {
@@ -274,6 +275,9 @@ public:
                     break;
                 }
                 co_await handle(close_after);
+                if (upgraded_) {
+                    co_return;  // the socket went to the WebSocket session
+                }
             }
             if (!out_.empty()) {
                 bool ok = co_await flush();
@@ -285,7 +289,8 @@ public:
                 co_await lingering_close();
                 co_return;
             }
-            if (!co_await read_more()) {
+            bool more = co_await read_more();
+            if (!more) {
                 co_return;
             }
         }
@@ -353,14 +358,28 @@ private:
         Response response;
         bool head_only = request_.method() == Method::head;
         const Router& router = worker_.app.router;
+        const bool upgrade = is_websocket_upgrade(request_);
         auto match =
-            router.match(request_.method(), request_.raw_path(), scratch_, builder.path_params());
+            router.match(request_.method(), request_.raw_path(), scratch_, builder.path_params(),
+                         upgrade ? RouteKind::websocket : RouteKind::http);
+        if (upgrade && match.status == MatchStatus::found) {
+            builder.set_route(match.route->pattern);
+            co_await upgrade_to_websocket(*match.route);
+            co_return;
+        }
         switch (match.status) {
             case MatchStatus::bad_path:
                 response = Response::text("Bad Request", Status::bad_request);
                 break;
             case MatchStatus::not_found:
-                response = Response::text("Not Found", Status::not_found);
+                if (match.other_kind && !upgrade) {
+                    // RFC 9110 15.5.22: only a WebSocket lives here; say how to reach it.
+                    response = Response::text("Upgrade Required: this is a WebSocket endpoint",
+                                              Status::upgrade_required)
+                                   .with_header("Upgrade", "websocket");
+                } else {
+                    response = Response::text("Not Found", Status::not_found);
+                }
                 break;
             case MatchStatus::method_not_allowed:
                 if (request_.method() == Method::options) {
@@ -393,8 +412,32 @@ private:
         conn_.phase = Connection::Phase::idle;  // between requests
     }
 
+    /// Hands the socket to a WebSocket route. Responses to earlier pipelined requests go out
+    /// first; bytes after the upgrade request (a client may not send frames before the 101,
+    /// RFC 6455 4.1) make it a bad request.
+    asio::awaitable<void> upgrade_to_websocket(const Route& route) {
+        if (in_.size() != 0) {
+            queue_error(Status::bad_request);
+            co_await flush();
+            co_await lingering_close();
+            upgraded_ = true;
+            co_return;
+        }
+        upgraded_ = true;
+        if (!out_.empty()) {
+            // GCC 12 miscompiles co_await inside && (SIGILL): keep awaits in statements.
+            bool flushed = co_await flush();
+            if (!flushed) {
+                co_return;
+            }
+        }
+        log_access_line(Status::switching_protocols, 0, true);
+        auto websocket = run_websocket_session(worker_, std::move(socket_), request_, route, conn_);
+        co_await std::move(websocket);
+    }
+
     asio::awaitable<void> call_handler(const Route& route, Response& response) {
-        CallContext ctx{request_};
+        CallContext ctx(request_);
         try {
             if (!route.handler->call_sync(ctx, response)) {
                 co_await route.handler->call_async(ctx, response);
@@ -444,7 +487,8 @@ private:
         if (head_only) {
             co_return;
         }
-        if (!co_await flush()) {
+        bool flushed = co_await flush();
+        if (!flushed) {
             close_after = true;
             co_return;
         }
@@ -572,17 +616,20 @@ private:
     MatchScratch scratch_;
     std::optional<RequestParser> parser_;
     bool body_deadline_set_ = false;
+    bool upgraded_ = false;
     std::size_t header_bytes_ = 0;
 };
 
 }  // namespace
 
 asio::awaitable<void> run_http_session(Worker& worker, tcp::socket socket) {
-    HttpSession session(worker, std::move(socket));
     try {
+        HttpSession session(worker, std::move(socket));
         co_await session.run();
     } catch (const std::exception& e) {
         logger().error("connection failed: {}", e.what());
+    } catch (...) {
+        logger().error("connection failed: a non-standard exception");
     }
 }
 

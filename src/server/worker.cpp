@@ -91,8 +91,12 @@ asio::awaitable<void> Worker::reap_loop() {
             if (grace_over || now >= c->deadline) {
                 c->timed_out = true;
                 c->deadline = Clock::time_point::max();
-                boost::system::error_code cancel_ec;
-                c->socket->cancel(cancel_ec);  // the session sees operation_aborted
+                if (c->on_expire != nullptr && !grace_over) {
+                    c->on_expire(*c);
+                } else {
+                    boost::system::error_code cancel_ec;
+                    c->socket->cancel(cancel_ec);  // the session sees operation_aborted
+                }
             }
         }
         if (draining && count_ == 0) {
@@ -110,7 +114,9 @@ asio::awaitable<void> Worker::reap_loop() {
 
 void Worker::close_idle() noexcept {
     for (Connection* c = head_; c != nullptr; c = c->next) {
-        if (c->phase == Connection::Phase::idle) {
+        if (c->on_shutdown != nullptr) {
+            c->on_shutdown(*c);  // WebSocket: close 1001
+        } else if (c->phase == Connection::Phase::idle) {
             boost::system::error_code ec;
             c->socket->cancel(ec);
         }

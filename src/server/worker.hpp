@@ -30,6 +30,12 @@ struct Connection {
     Clock::time_point deadline = Clock::time_point::max();
     Phase phase = Phase::idle;
     bool timed_out = false;
+    /// Set while the connection is a WebSocket: the deadline passed (idle, or a close
+    /// handshake the peer does not finish) and the server is shutting down. Without them the
+    /// socket's operations are cancelled (HTTP).
+    void (*on_expire)(Connection&) = nullptr;
+    void (*on_shutdown)(Connection&) = nullptr;
+    void* owner = nullptr;
     Connection* prev = nullptr;
     Connection* next = nullptr;
 };

@@ -14,7 +14,7 @@ using detail::CallContext;
 
 /// Calls a route handler the way the session does: sync first, then async.
 Response call(detail::RouteHandler& handler, Request& request) {
-    CallContext ctx{request};
+    CallContext ctx(request);
     Response out;
     if (!handler.call_sync(ctx, out)) {
         test::run(handler.call_async(ctx, out));

@@ -6,6 +6,7 @@
 
 #include <charconv>
 #include <concepts>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -14,13 +15,23 @@
 #include <flamecpp/http_exception.hpp>
 #include <flamecpp/request.hpp>
 #include <flamecpp/routing.hpp>
+#include <flamecpp/websocket.hpp>
 
 namespace flamecpp::detail {
 
 /// Everything a parameter can be resolved from during one call.
 struct CallContext {
+    explicit CallContext(Request& r, WebSocket* ws = nullptr) noexcept
+        : request(r), websocket(ws) {}
+
     Request& request;
+    WebSocket* websocket;      ///< set on WebSocket routes
+    Data* data = nullptr;      ///< the message being handled
+    std::optional<Code> code;  ///< the close code, for on_disconnect
 };
+
+/// Which kind of route a parameter is asked for on: some exist only on WebSocket routes.
+enum class RouteKind { http, websocket };
 
 /// What a handler needs from its route, checked when the route is registered.
 struct PathRequirement {
@@ -48,6 +59,32 @@ struct Injector<Request&> {
 
 template <>
 struct Injector<Request> : Injector<Request&> {};  // a `const Request&` parameter
+
+template <>
+struct Injector<WebSocket&> {
+    static constexpr bool available = true;
+    static constexpr bool websocket_only = true;
+    static WebSocket& get(CallContext& ctx) noexcept { return *ctx.websocket; }
+    static void describe(std::vector<PathRequirement>&) {}
+};
+
+/// The message being handled; moved into a by-value parameter.
+template <>
+struct Injector<Data> {
+    static constexpr bool available = true;
+    static constexpr bool websocket_only = true;
+    static Data&& get(CallContext& ctx) noexcept { return std::move(*ctx.data); }
+    static void describe(std::vector<PathRequirement>&) {}
+};
+
+/// The close code that ended the connection (for on_disconnect).
+template <>
+struct Injector<Code> {
+    static constexpr bool available = true;
+    static constexpr bool websocket_only = true;
+    static Code get(CallContext& ctx) noexcept { return ctx.code.value_or(Code::no_status); }
+    static void describe(std::vector<PathRequirement>&) {}
+};
 
 template <class T>
 concept PathValue = std::same_as<T, std::string> || std::same_as<T, std::string_view> ||
@@ -105,6 +142,11 @@ using InjectorKey = std::conditional_t<std::is_lvalue_reference_v<P> &&
 template <class P>
 concept Injectable = Injector<InjectorKey<P>>::available;
 
+template <class P>
+concept WebSocketOnly = requires {
+    requires Injector<InjectorKey<P>>::websocket_only;
+};
+
 /// Produces the argument for a parameter declared as `P` of handler `Handler`.
 template <class P, class Handler>
 decltype(auto) resolve(CallContext& ctx) {
@@ -134,19 +176,23 @@ struct Requirements<std::tuple<P...>> {
     }
 };
 
-template <class P, class Handler>
+template <class P, class Handler, RouteKind Kind>
 constexpr bool check_parameter() {
     static_assert(Injectable<P>,
                   "flamecpp: a handler parameter has a type the injector cannot provide "
-                  "(see 'P = ...' above). Accepted: Request&, Path<\"name\", T>.");
-    return Injectable<P>;
+                  "(see 'P = ...' above). Accepted: Request&, Path<\"name\", T>, and on "
+                  "WebSocket routes WebSocket&, Data, Code.");
+    static_assert(Kind == RouteKind::websocket || !WebSocketOnly<P>,
+                  "flamecpp: WebSocket&, Data and Code exist only on WebSocket routes; register "
+                  "this handler with websocket_route() (see 'P = ...' above).");
+    return Injectable<P> && (Kind == RouteKind::websocket || !WebSocketOnly<P>);
 }
 
-template <class Handler, class Tuple>
+template <class Handler, class Tuple, RouteKind Kind = RouteKind::http>
 struct ParametersCheck;
-template <class Handler, class... P>
-struct ParametersCheck<Handler, std::tuple<P...>> {
-    static constexpr bool value = (check_parameter<P, Handler>() && ... && true);
+template <class Handler, class... P, RouteKind Kind>
+struct ParametersCheck<Handler, std::tuple<P...>, Kind> {
+    static constexpr bool value = (check_parameter<P, Handler, Kind>() && ... && true);
 };
 
 }  // namespace flamecpp::detail

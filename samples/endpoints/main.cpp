@@ -1,0 +1,130 @@
+// endpoints: every endpoint form in one app (see docs/samples.md, `endpoints`).
+#include <atomic>
+#include <stdexcept>
+#include <string>
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include <flamecpp/flamecpp.hpp>
+#include <flamecpp/json.hpp>
+
+using flamecpp::Code;
+using flamecpp::Data;
+using flamecpp::Encoding;
+using flamecpp::Path;
+using flamecpp::Task;
+using flamecpp::WebSocket;
+
+namespace {
+
+// --- HTTP ------------------------------------------------------------------------------
+
+boost::json::value foo() { return {{"message", "foo"}}; }
+
+Task<boost::json::value> bar() { co_return boost::json::value{{"message", "bar"}}; }
+
+struct FooBar : flamecpp::HTTPEndpoint {
+    boost::json::value get() { return {{"message", "foo"}}; }
+    Task<boost::json::value> post() { co_return boost::json::value{{"message", "bar"}}; }
+};
+
+boost::json::value user(Path<"user_id", int> user_id) { return {{"user_id", *user_id}}; }
+
+boost::json::value file(Path<"rest"> rest) { return {{"path", *rest}}; }
+
+flamecpp::Response boom() { throw std::runtime_error("boom: this handler always throws"); }
+
+// --- WebSocket -----------------------------------------------------------------------------
+
+/// Called once per message (it takes Data): echoes it with the same frame type.
+Task<void> echo(WebSocket& ws, Data data) {
+    if (data.is_binary()) {
+        co_await ws.send_bytes(std::move(data).str());
+    } else {
+        co_await ws.send_text(std::move(data).str());
+    }
+}
+
+struct BytesEndpoint : flamecpp::WebSocketEndpoint {
+    static constexpr Encoding encoding = Encoding::bytes;
+    Task<void> on_receive(WebSocket& ws, Data data) {
+        co_await ws.send_bytes("Message: " + std::move(data).str());
+    }
+};
+
+struct TextEndpoint : flamecpp::WebSocketEndpoint {
+    static constexpr Encoding encoding = Encoding::text;
+    Task<void> on_receive(WebSocket& ws, Data data) {
+        co_await ws.send_text("Message text was: " + std::move(data).str());
+    }
+};
+
+struct JsonEndpoint : flamecpp::WebSocketEndpoint {
+    static constexpr Encoding encoding = Encoding::json;
+    Task<void> on_receive(WebSocket& ws, Data data) {
+        boost::json::value reply = {{"message", data.json()}};
+        co_await ws.send_json(reply);
+    }
+};
+
+struct RawEndpoint : flamecpp::WebSocketEndpoint {
+    Task<void> on_receive(WebSocket& ws, Data data) {
+        if (data.is_binary()) {
+            co_await ws.send_bytes("Message: " + std::move(data).str());
+        } else {
+            co_await ws.send_text("Message: " + std::move(data).str());
+        }
+    }
+};
+
+/// The code the last /ws/close client closed with; -1 before any. Connections run on
+/// several threads, hence the atomic.
+std::atomic<int> last_close_code{-1};
+
+struct CloseEndpoint : flamecpp::WebSocketEndpoint {
+    void on_receive(Data) {}
+    void on_disconnect(Code code) { last_close_code = static_cast<int>(code); }
+};
+
+boost::json::value last_close() {
+    int code = last_close_code.load();
+    boost::json::value value = {{"code", nullptr}};
+    if (code >= 0) {
+        value.as_object()["code"] = code;
+    }
+    return value;
+}
+
+/// Accepts with the first subprotocol offered and says which one it was.
+struct SubprotocolEndpoint : flamecpp::WebSocketEndpoint {
+    Task<void> on_connect(WebSocket& ws) {
+        std::string chosen = ws.subprotocols().empty() ? "" : ws.subprotocols().front();
+        co_await ws.accept(chosen);
+        co_await ws.send_text(chosen.empty() ? "none" : chosen);
+    }
+    void on_receive(Data) {}
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    using flamecpp::Method;
+    flamecpp::App app;
+    app.route("/foo/", foo);
+    app.route("/bar/", bar);
+    app.route<FooBar>("/foobar/");
+    app.route("/users/{user_id:int}", user);
+    app.route("/files/{rest:path}", file);
+    app.route("/boom/", boom);
+    app.route("/ws/close/last", last_close);
+
+    app.websocket_route("/ws/fn", echo);
+    app.websocket_route<BytesEndpoint>("/ws/bytes");
+    app.websocket_route<TextEndpoint>("/ws/text");
+    app.websocket_route<JsonEndpoint>("/ws/json");
+    app.websocket_route<RawEndpoint>("/ws/raw");
+    app.websocket_route<CloseEndpoint>("/ws/close");
+    app.websocket_route<SubprotocolEndpoint>("/ws/subprotocol");
+    return app.run(argc, argv);
+}
