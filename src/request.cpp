@@ -27,4 +27,13 @@ std::optional<std::string> Request::query(std::string_view name) const {
     return detail::find_query_param(query_string_, name);
 }
 
+std::vector<std::string> Request::query_all(std::string_view name) const {
+    std::vector<std::string> out;
+    std::string_view rest = query_string_;
+    while (auto value = detail::find_query_param(rest, name, &rest)) {
+        out.push_back(std::move(*value));
+    }
+    return out;
+}
+
 }  // namespace flamecpp

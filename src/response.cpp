@@ -6,6 +6,7 @@
 
 #include "http/ascii.hpp"
 #include "http/detail_response.hpp"
+#include "json/writer.hpp"
 
 namespace flamecpp {
 
@@ -27,7 +28,7 @@ Response Response::html(std::string body, Status status) {
 }
 
 Response Response::json(const boost::json::value& value, Status status) {
-    return Response(status, boost::json::serialize(value), StaticType{"application/json"});
+    return Response(status, detail::serialize_json(value), StaticType{"application/json"});
 }
 
 Response Response::redirect(std::string location, Status status) {

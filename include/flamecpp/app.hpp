@@ -10,9 +10,12 @@
 #include <utility>
 #include <vector>
 
+#include <flamecpp/detail/component_factory.hpp>
 #include <flamecpp/detail/handler.hpp>
 #include <flamecpp/detail/http_endpoint.hpp>
+#include <flamecpp/detail/route_literal.hpp>
 #include <flamecpp/detail/websocket_handler.hpp>
+#include <flamecpp/injection.hpp>
 #include <flamecpp/limits.hpp>
 #include <flamecpp/method.hpp>
 
@@ -70,6 +73,26 @@ public:
         return *this;
     }
 
+    /// As `route(path, handler, methods)`, with the template checked at compile time: a
+    /// `Path<"name", T>` parameter the template lacks, or whose T does not fit the convertor,
+    /// does not compile.
+    ///
+    /// @code
+    /// app.route<"/users/{user_id:int}">(user);
+    /// @endcode
+    template <detail::FixedString Pattern, class F>
+    App& route(F handler, MethodSet methods = {Method::get}) {
+        static_assert(detail::check_route_literal<Pattern, std::decay_t<F>>());
+        return route(Pattern.view(), std::move(handler), methods);
+    }
+
+    /// As `route<E>(path)`, with the template checked against every member at compile time.
+    template <class E, detail::FixedString Pattern>
+    App& route() {
+        static_assert(detail::check_endpoint_literal<Pattern, E>());
+        return route<E>(Pattern.view());
+    }
+
     /// Registers an HTTPEndpoint class; its methods are known at compile time.
     template <class E>
     App& route(std::string_view path) {
@@ -101,6 +124,46 @@ public:
         return *this;
     }
 
+    /// Registers a component shared by every request: handlers taking `T&` (or `T`, a copy)
+    /// get this instance. T must be a component type (see flamecpp::Component).
+    ///
+    /// @code
+    /// app.component(std::make_shared<Counter>());
+    /// @endcode
+    template <class T>
+    App& component(std::shared_ptr<T> instance) {
+        static_assert(enable_component<T>,
+                      "flamecpp: app.component() takes a component type: derive it from "
+                      "flamecpp::Component, or specialize flamecpp::enable_component<T>.");
+        detail::ComponentSlot slot;
+        slot.type = &typeid(T);
+        slot.shared = std::move(instance);
+        add_component(detail::component_id<T>(), std::move(slot));
+        return *this;
+    }
+
+    /// Registers a component made per request by `factory`, a function (plain or coroutine)
+    /// returning T whose parameters are injected too (the request, other components, ...).
+    ///
+    /// @code
+    /// CurrentUser current_user(flamecpp::Header<"X-User"> user) { return {*user}; }
+    /// app.component<CurrentUser>(current_user);
+    /// @endcode
+    template <class T, class F>
+        requires(!std::is_same_v<std::decay_t<F>, std::shared_ptr<T>>)
+    App& component(F factory) {
+        static_assert(enable_component<T>,
+                      "flamecpp: app.component<T>() takes a component type: derive it from "
+                      "flamecpp::Component, or specialize flamecpp::enable_component<T>.");
+        static_assert(detail::check_component_factory<T, F>());
+        detail::ComponentSlot slot;
+        slot.type = &typeid(T);
+        slot.factory =
+            std::make_unique<detail::FactoryComponent<T, std::decay_t<F>>>(std::move(factory));
+        add_component(detail::component_id<T>(), std::move(slot));
+        return *this;
+    }
+
     /// The limits enforced on every connection; change them before `run`.
     Limits& limits() noexcept;
     const Limits& limits() const noexcept;
@@ -121,11 +184,12 @@ private:
     void add_route(std::string_view path,
                    MethodSet methods,
                    std::unique_ptr<detail::RouteHandler> handler,
-                   std::vector<detail::PathRequirement> requirements);
+                   detail::Requirements requirements);
 
     void add_websocket_route(std::string_view path,
                              std::unique_ptr<detail::WebSocketHandler> handler,
-                             std::vector<detail::PathRequirement> requirements);
+                             detail::Requirements requirements);
+    void add_component(std::size_t id, detail::ComponentSlot slot);
 
     std::unique_ptr<Impl> impl_;
 };

@@ -14,7 +14,7 @@
 namespace flamecpp {
 
 /// One request header field, as received (name case preserved).
-struct Header {
+struct HeaderField {
     std::string_view name;
     std::string_view value;
 };
@@ -56,7 +56,7 @@ public:
     /// The request body (already de-chunked).
     std::string_view body() const noexcept { return body_; }
     /// All header fields in the order received.
-    std::span<const Header> headers() const noexcept { return headers_; }
+    std::span<const HeaderField> headers() const noexcept { return headers_; }
     /// The first header named `name` (case-insensitive), if any.
     std::optional<std::string_view> header(std::string_view name) const noexcept;
     /// The path parameters of the matched route, in template order.
@@ -65,6 +65,8 @@ public:
     std::optional<std::string_view> path_param(std::string_view name) const noexcept;
     /// The first query parameter `name`, percent-decoded ('+' as space), if present.
     std::optional<std::string> query(std::string_view name) const;
+    /// Every value of the query parameter `name`, in order.
+    std::vector<std::string> query_all(std::string_view name) const;
     /// The peer's address as "IP:port".
     std::string_view client() const noexcept { return client_; }
     /// The route template that matched ("/users/{id:int}"), empty before routing.
@@ -83,7 +85,7 @@ private:
     std::string_view body_;
     std::string_view client_;
     std::string_view route_;
-    std::vector<Header> headers_;
+    std::vector<HeaderField> headers_;
     std::vector<PathParam> path_params_;
 };
 

@@ -1,18 +1,23 @@
 // endpoints: every endpoint form in one app (see docs/samples.md, `endpoints`).
 #include <atomic>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
+#include <boost/describe/class.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <flamecpp/body.hpp>
 #include <flamecpp/flamecpp.hpp>
 #include <flamecpp/json.hpp>
 
+using flamecpp::Body;
 using flamecpp::Code;
 using flamecpp::Data;
 using flamecpp::Encoding;
 using flamecpp::Path;
+using flamecpp::Query;
 using flamecpp::Task;
 using flamecpp::WebSocket;
 
@@ -32,6 +37,35 @@ struct FooBar : flamecpp::HTTPEndpoint {
 boost::json::value user(Path<"user_id", int> user_id) { return {{"user_id", *user_id}}; }
 
 boost::json::value file(Path<"rest"> rest) { return {{"path", *rest}}; }
+
+/// Query parameters by name and type; `limit` defaults to 10, `limit=abc` is a 400.
+boost::json::value search(Query<"q"> q, Query<"limit", int, 10> limit) {
+    return {{"q", *q}, {"limit", *limit}};
+}
+
+/// A JSON body bound to a described struct: a field missing or of the wrong type is a 400.
+struct NewItem {
+    std::string name;
+    double price;
+};
+BOOST_DESCRIBE_STRUCT(NewItem, (), (name, price))
+
+struct Item {
+    int id;
+    std::string name;
+    double price;
+};
+BOOST_DESCRIBE_STRUCT(Item, (), (id, name, price))
+
+/// Item ids count up per process: one shared component, any thread.
+struct ItemIds : flamecpp::Component {
+    std::atomic<int> next{1};
+};
+
+flamecpp::Response create_item(Body<NewItem> item, ItemIds& ids) {
+    Item created{ids.next++, std::move(item->name), item->price};
+    return flamecpp::Response::json(boost::json::value_from(created), flamecpp::Status::created);
+}
 
 flamecpp::Response boom() { throw std::runtime_error("boom: this handler always throws"); }
 
@@ -80,15 +114,17 @@ struct RawEndpoint : flamecpp::WebSocketEndpoint {
 
 /// The code the last /ws/close client closed with; -1 before any. Connections run on
 /// several threads, hence the atomic.
-std::atomic<int> last_close_code{-1};
+struct CloseLog : flamecpp::Component {
+    std::atomic<int> last{-1};
+};
 
 struct CloseEndpoint : flamecpp::WebSocketEndpoint {
     void on_receive(Data) {}
-    void on_disconnect(Code code) { last_close_code = static_cast<int>(code); }
+    void on_disconnect(Code code, CloseLog& log) { log.last = static_cast<int>(code); }
 };
 
-boost::json::value last_close() {
-    int code = last_close_code.load();
+boost::json::value last_close(CloseLog& log) {
+    int code = log.last.load();
     boost::json::value value = {{"code", nullptr}};
     if (code >= 0) {
         value.as_object()["code"] = code;
@@ -111,11 +147,16 @@ struct SubprotocolEndpoint : flamecpp::WebSocketEndpoint {
 int main(int argc, char** argv) {
     using flamecpp::Method;
     flamecpp::App app;
+    app.component(std::make_shared<ItemIds>());
+    app.component(std::make_shared<CloseLog>());
+
     app.route("/foo/", foo);
     app.route("/bar/", bar);
     app.route<FooBar>("/foobar/");
-    app.route("/users/{user_id:int}", user);
-    app.route("/files/{rest:path}", file);
+    app.route<"/users/{user_id:int}">(user);  // names and types checked at compile time
+    app.route<"/files/{rest:path}">(file);
+    app.route("/search", search);
+    app.route("/items/", create_item, {Method::post});
     app.route("/boom/", boom);
     app.route("/ws/close/last", last_close);
 

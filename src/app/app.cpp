@@ -1,6 +1,7 @@
 #include <cstdio>
 #include <exception>
 #include <iostream>
+#include <stdexcept>
 
 #include <flamecpp/app.hpp>
 
@@ -10,10 +11,31 @@
 
 namespace flamecpp {
 
-App::App() : impl_(std::make_unique<Impl>()) {}
+App::App() : impl_(std::make_unique<Impl>()) { impl_->self = this; }
 App::~App() = default;
-App::App(App&&) noexcept = default;
-App& App::operator=(App&&) noexcept = default;
+App::App(App&& other) noexcept : impl_(std::move(other.impl_)) {
+    if (impl_) {
+        impl_->self = this;
+    }
+}
+App& App::operator=(App&& other) noexcept {
+    impl_ = std::move(other.impl_);
+    if (impl_) {
+        impl_->self = this;
+    }
+    return *this;
+}
+
+void App::add_component(std::size_t id, detail::ComponentSlot slot) {
+    auto& slots = impl_->components;
+    if (slots.size() <= id) {
+        slots.resize(id + 1);
+    }
+    if (slots[id].registered()) {
+        throw std::invalid_argument("flamecpp: a component of this type is already registered");
+    }
+    slots[id] = std::move(slot);
+}
 
 Limits& App::limits() noexcept { return impl_->limits; }
 const Limits& App::limits() const noexcept { return impl_->limits; }
@@ -26,13 +48,13 @@ App& App::server_header(std::string value) {
 void App::add_route(std::string_view path,
                     MethodSet methods,
                     std::unique_ptr<detail::RouteHandler> handler,
-                    std::vector<detail::PathRequirement> requirements) {
+                    detail::Requirements requirements) {
     impl_->router.add(path, methods, std::move(handler), requirements);
 }
 
 void App::add_websocket_route(std::string_view path,
                               std::unique_ptr<detail::WebSocketHandler> handler,
-                              std::vector<detail::PathRequirement> requirements) {
+                              detail::Requirements requirements) {
     impl_->router.add_websocket(path, std::move(handler), requirements);
 }
 

@@ -9,9 +9,11 @@
 namespace flamecpp {
 
 struct App::Impl {
+    App* self = nullptr;  ///< for handlers taking App&; kept current when the App moves
     detail::Router router;
     Limits limits;
     std::string server_header = "flamecpp";
+    std::vector<detail::ComponentSlot> components;  ///< indexed by detail::component_id<T>()
 };
 
 }  // namespace flamecpp

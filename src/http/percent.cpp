@@ -16,7 +16,9 @@ bool percent_decode_append(std::string_view in, std::string& out, bool plus_as_s
     return true;
 }
 
-std::optional<std::string> find_query_param(std::string_view query, std::string_view name) {
+std::optional<std::string> find_query_param(std::string_view query,
+                                            std::string_view name,
+                                            std::string_view* rest) {
     std::string key;
     while (!query.empty()) {
         auto amp = query.find('&');
@@ -32,6 +34,9 @@ std::optional<std::string> find_query_param(std::string_view query, std::string_
         }
         std::string value;
         if (percent_decode_append(raw_value, value, true)) {
+            if (rest != nullptr) {
+                *rest = query;
+            }
             return value;
         }
     }

@@ -16,6 +16,9 @@ bool percent_decode_append(std::string_view in, std::string& out, bool plus_as_s
 ///
 /// The pairs are split here rather than by boost::urls::parse_query, which in Boost 1.81
 /// reads past the end of a string_view that is not NUL-terminated (see query_test).
-std::optional<std::string> find_query_param(std::string_view query, std::string_view name);
+/// With `rest`, stores the part of the query after the match, to find the next one.
+std::optional<std::string> find_query_param(std::string_view query,
+                                            std::string_view name,
+                                            std::string_view* rest = nullptr);
 
 }  // namespace flamecpp::detail

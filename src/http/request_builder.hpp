@@ -35,9 +35,9 @@ public:
         }
     }
     void add_header(std::string_view name, std::string_view value) {
-        r_.headers_.push_back(Header{name, value});
+        r_.headers_.push_back(HeaderField{name, value});
     }
-    std::vector<Header>& headers() noexcept { return r_.headers_; }
+    std::vector<HeaderField>& headers() noexcept { return r_.headers_; }
     std::vector<PathParam>& path_params() noexcept { return r_.path_params_; }
     void set_keep_alive(bool keep_alive) noexcept { r_.keep_alive_ = keep_alive; }
     void set_body(std::string_view body) noexcept { r_.body_ = body; }

@@ -192,7 +192,7 @@ std::vector<Segment> compile_template(std::string_view pattern) {
 void Router::add(std::string_view pattern,
                  MethodSet methods,
                  std::unique_ptr<RouteHandler> handler,
-                 const std::vector<PathRequirement>& requirements) {
+                 const Requirements& requirements) {
     if (methods.empty()) {
         fail(pattern, "no methods given");
     }
@@ -208,7 +208,7 @@ void Router::add(std::string_view pattern,
 
 void Router::add_websocket(std::string_view pattern,
                            std::unique_ptr<WebSocketHandler> handler,
-                           const std::vector<PathRequirement>& requirements) {
+                           const Requirements& requirements) {
     auto route = std::make_unique<Route>();
     route->pattern = std::string(pattern);
     route->methods = MethodSet{Method::get};  // RFC 6455 4.1: the handshake is a GET
@@ -216,12 +216,12 @@ void Router::add_websocket(std::string_view pattern,
     add_route(std::move(route), requirements);
 }
 
-void Router::add_route(std::unique_ptr<Route> route,
-                       const std::vector<PathRequirement>& requirements) {
+void Router::add_route(std::unique_ptr<Route> route, const Requirements& requirements) {
     const std::string& pattern = route->pattern;
     route->segments = compile_template(pattern);
     const auto& segments = route->segments;
-    for (const auto& need : requirements) {
+    route->components = requirements.components;
+    for (const auto& need : requirements.paths) {
         auto it = std::find_if(segments.begin(), segments.end(),
                                [&](const Segment& s) { return s.is_param && s.text == need.name; });
         if (it == segments.end()) {

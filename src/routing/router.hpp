@@ -25,8 +25,11 @@ struct Route {
     std::string pattern;
     std::vector<Segment> segments;
     MethodSet methods;
-    std::unique_ptr<RouteHandler> handler;        ///< HTTP routes
-    std::unique_ptr<WebSocketHandler> websocket;  ///< WebSocket routes
+    std::unique_ptr<RouteHandler> handler;         ///< HTTP routes
+    std::unique_ptr<WebSocketHandler> websocket;   ///< WebSocket routes
+    std::vector<ComponentRequirement> components;  ///< checked when the server starts
+    bool needs_components = false;  ///< a factory component must be made before the call
+    bool async_components = false;  ///< ... and one of them is a coroutine
     RouteKind kind() const noexcept { return websocket ? RouteKind::websocket : RouteKind::http; }
 };
 
@@ -62,11 +65,11 @@ public:
     void add(std::string_view pattern,
              MethodSet methods,
              std::unique_ptr<RouteHandler> handler,
-             const std::vector<PathRequirement>& requirements);
+             const Requirements& requirements);
     /// Adds a WebSocket route, with the same checks; it shadows only WebSocket routes.
     void add_websocket(std::string_view pattern,
                        std::unique_ptr<WebSocketHandler> handler,
-                       const std::vector<PathRequirement>& requirements);
+                       const Requirements& requirements);
 
     /// Finds the route of `kind` for `method` and the still-encoded `raw_path`; fills
     /// `params` with views into `scratch`.
@@ -77,9 +80,10 @@ public:
                       RouteKind kind = RouteKind::http) const;
 
     const std::vector<std::unique_ptr<Route>>& routes() const noexcept { return routes_; }
+    std::vector<std::unique_ptr<Route>>& routes() noexcept { return routes_; }
 
 private:
-    void add_route(std::unique_ptr<Route> route, const std::vector<PathRequirement>& requirements);
+    void add_route(std::unique_ptr<Route> route, const Requirements& requirements);
 
     std::vector<std::unique_ptr<Route>> routes_;
 };

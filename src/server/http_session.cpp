@@ -20,6 +20,7 @@
 #include <flamecpp/http_exception.hpp>
 
 #include "app/app_impl.hpp"
+#include "app/components.hpp"
 #include "http/ascii.hpp"
 #include "http/detail_response.hpp"
 #include "http/request_builder.hpp"
@@ -247,7 +248,10 @@ private:
 class HttpSession {
 public:
     HttpSession(Worker& worker, tcp::socket socket)
-        : worker_(worker), socket_(std::move(socket)), limits_(worker.app.limits) {
+        : worker_(worker),
+          socket_(std::move(socket)),
+          limits_(worker.app.limits),
+          components_(worker.app.components) {
         conn_.socket = &socket_;
         worker_.attach(conn_);
         error_code ec;
@@ -438,7 +442,12 @@ private:
 
     asio::awaitable<void> call_handler(const Route& route, Response& response) {
         CallContext ctx(request_);
+        ctx.app = worker_.app.self;
+        ctx.components = &components_;
         try {
+            if (route.needs_components && !prepare_components_now(ctx, route.components)) {
+                co_await prepare_components(ctx, route.components);
+            }
             if (!route.handler->call_sync(ctx, response)) {
                 co_await route.handler->call_async(ctx, response);
             }
@@ -453,6 +462,7 @@ private:
                            route.pattern, request_.method_name(), request_.target());
             response = Response::text("Internal Server Error", Status::internal_server_error);
         }
+        components_.clear();
     }
 
     /// Appends the response head; false (and nothing appended) when the handler produced
@@ -614,6 +624,7 @@ private:
     RequestStorage storage_;
     Request request_;
     MatchScratch scratch_;
+    ComponentScope components_;
     std::optional<RequestParser> parser_;
     bool body_deadline_set_ = false;
     bool upgraded_ = false;

@@ -10,6 +10,7 @@
 #include <flamecpp/app.hpp>
 
 #include "app/app_impl.hpp"
+#include "app/components.hpp"
 #include "log.hpp"
 #include "server/worker.hpp"
 
@@ -56,6 +57,8 @@ Server::Server(App& app, ServerOptions options)
     : impl_(std::make_unique<Impl>(app.impl(), std::move(options))) {
     auto& opts = impl_->options;
     detail::set_log_level(opts.log_level);
+    // Components can only be checked against the app once it is complete: before listening.
+    detail::validate_components(impl_->app.router.routes(), impl_->app.components);
     unsigned threads =
         opts.threads != 0 ? opts.threads : std::max(1u, std::thread::hardware_concurrency());
     tcp::endpoint endpoint = impl_->resolve();

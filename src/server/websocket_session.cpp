@@ -28,10 +28,12 @@
 #include <flamecpp/websocket.hpp>
 
 #include "app/app_impl.hpp"
+#include "app/components.hpp"
 #include "http/ascii.hpp"
 #include "http/request_builder.hpp"
 #include "http/writer.hpp"
 #include "json/reader.hpp"
+#include "json/writer.hpp"
 #include "log.hpp"
 
 namespace flamecpp {
@@ -439,11 +441,28 @@ asio::awaitable<void> run_websocket_session(
     }
     auto session = std::make_shared<WebSocketSession>(worker, std::move(socket), request, conn);
     WebSocket ws(session);
+    ComponentScope components(worker.app.components);
     CallContext ctx(session->request(), &ws);
+    ctx.app = worker.app.self;
+    ctx.components = &components;
+    bool ready = true;
     try {
-        co_await route.websocket->run(ctx, route.pattern);
-    } catch (const std::exception& e) {
-        logger().error("websocket route '{}' failed: {}", route.pattern, e.what());
+        // Per-request components are made once per connection, before on_connect.
+        if (route.needs_components && !prepare_components_now(ctx, route.components)) {
+            co_await prepare_components(ctx, route.components);
+        }
+    } catch (...) {
+        ready = false;
+        log_websocket_error(route.pattern, std::current_exception());
+    }
+    if (!ready) {
+        co_await session->refuse(Status::internal_server_error, Code::internal_error);
+    } else {
+        try {
+            co_await route.websocket->run(ctx, route.pattern);
+        } catch (const std::exception& e) {
+            logger().error("websocket route '{}' failed: {}", route.pattern, e.what());
+        }
     }
     session->detach();
 }
@@ -483,7 +502,7 @@ Task<void> WebSocket::send_bytes(std::string bytes) {
 
 Task<void> WebSocket::send_json(const boost::json::value& value) {
     auto session = session_;
-    co_await session->send(boost::json::serialize(value), false);
+    co_await session->send(detail::serialize_json(value), false);
 }
 
 Task<Data> WebSocket::receive() {

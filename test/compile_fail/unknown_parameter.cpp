@@ -1,6 +1,7 @@
 // A handler parameter of a type nothing can inject.
 // expect: flamecpp: a handler parameter has a type the injector cannot provide
 // expect: P = Unknown
+// expect: app.component
 #include <flamecpp/flamecpp.hpp>
 
 struct Unknown {};

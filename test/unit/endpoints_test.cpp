@@ -93,7 +93,7 @@ TEST(HTTPEndpoint, TypedPathParametersAndJsonResult) {
     auto res = call(handler, r);
     EXPECT_EQ(res.body(), R"({"id":42,"name":"bob"})");
     EXPECT_EQ(res.content_type(), "application/json");
-    auto needs = detail::EndpointHandler<Typed>::requirements();
+    auto needs = detail::EndpointHandler<Typed>::requirements().paths;
     ASSERT_EQ(needs.size(), 2u);
     EXPECT_EQ(needs[0].name, "id");
     EXPECT_TRUE(needs[0].accepts_int);

@@ -21,7 +21,9 @@ struct RouterFixture : ::testing::Test {
     void add(std::string_view pattern,
              MethodSet methods = {Method::get},
              std::vector<PathRequirement> needs = {}) {
-        router.add(pattern, methods, std::make_unique<NullHandler>(), needs);
+        Requirements requirements;
+        requirements.paths = std::move(needs);
+        router.add(pattern, methods, std::make_unique<NullHandler>(), requirements);
     }
     MatchResult match(std::string_view path, Method m = Method::get) {
         return router.match(m, path, scratch, params);

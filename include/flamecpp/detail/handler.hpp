@@ -119,7 +119,7 @@ public:
         co_return;
     }
 
-    static std::vector<PathRequirement> requirements() { return Requirements<Args>::collect(); }
+    static Requirements requirements() { return RequirementsOf<Args>::collect(); }
 
 private:
     F f_;

@@ -7,6 +7,7 @@
 #include <type_traits>
 
 #include <flamecpp/detail/handler.hpp>
+#include <flamecpp/detail/route_literal.hpp>
 #include <flamecpp/endpoints.hpp>
 
 namespace flamecpp::detail {
@@ -86,6 +87,26 @@ constexpr bool check_endpoint() {
         ok = ok && check_member<&E::delete_, E>();
     if constexpr (HasOptions<E>)
         ok = ok && check_member<&E::options, E>();
+    return ok;
+}
+
+template <FixedString Pattern, class E>
+constexpr bool check_endpoint_literal() {
+    bool ok = true;
+    if constexpr (HasGet<E>)
+        ok = ok && check_member_literal<Pattern, &E::get>();
+    if constexpr (HasHead<E>)
+        ok = ok && check_member_literal<Pattern, &E::head>();
+    if constexpr (HasPost<E>)
+        ok = ok && check_member_literal<Pattern, &E::post>();
+    if constexpr (HasPut<E>)
+        ok = ok && check_member_literal<Pattern, &E::put>();
+    if constexpr (HasPatch<E>)
+        ok = ok && check_member_literal<Pattern, &E::patch>();
+    if constexpr (HasDelete<E>)
+        ok = ok && check_member_literal<Pattern, &E::delete_>();
+    if constexpr (HasOptions<E>)
+        ok = ok && check_member_literal<Pattern, &E::options>();
     return ok;
 }
 
@@ -175,8 +196,8 @@ public:
         }
     }
 
-    static std::vector<PathRequirement> requirements() {
-        std::vector<PathRequirement> out;
+    static Requirements requirements() {
+        Requirements out;
         if constexpr (HasGet<E>)
             append<&E::get>(out);
         if constexpr (HasHead<E>)
@@ -196,11 +217,9 @@ public:
 
 private:
     template <auto Member>
-    static void append(std::vector<PathRequirement>& out) {
+    static void append(Requirements& out) {
         using Args = typename CallableTraits<decltype(Member)>::args;
-        for (auto& r : Requirements<Args>::collect()) {
-            out.push_back(r);
-        }
+        out.append(RequirementsOf<Args>::collect());
     }
 
     template <auto Member>

@@ -1,21 +1,29 @@
 #pragma once
 
 /// @file
-/// The injector: resolves a handler's parameters from the request by their types.
-/// Resolution is planned at compile time; each parameter costs only producing its value.
+/// The injector: resolves a handler's parameters by their types. Resolution is planned at
+/// compile time; each parameter costs only producing its value.
 
 #include <charconv>
 #include <concepts>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <vector>
 
+#include <flamecpp/detail/components.hpp>
+#include <flamecpp/detail/default_arg.hpp>
 #include <flamecpp/http_exception.hpp>
+#include <flamecpp/injection.hpp>
 #include <flamecpp/request.hpp>
 #include <flamecpp/routing.hpp>
 #include <flamecpp/websocket.hpp>
+
+namespace flamecpp {
+class App;
+}
 
 namespace flamecpp::detail {
 
@@ -25,15 +33,17 @@ struct CallContext {
         : request(r), websocket(ws) {}
 
     Request& request;
-    WebSocket* websocket;      ///< set on WebSocket routes
-    Data* data = nullptr;      ///< the message being handled
-    std::optional<Code> code;  ///< the close code, for on_disconnect
+    WebSocket* websocket;                  ///< set on WebSocket routes
+    Data* data = nullptr;                  ///< the message being handled
+    std::optional<Code> code;              ///< the close code, for on_disconnect
+    App* app = nullptr;                    ///< the app serving the call
+    ComponentScope* components = nullptr;  ///< the app's components for this call
 };
 
 /// Which kind of route a parameter is asked for on: some exist only on WebSocket routes.
 enum class RouteKind { http, websocket };
 
-/// What a handler needs from its route, checked when the route is registered.
+/// A path parameter a handler needs from its route, checked when the route is registered.
 struct PathRequirement {
     std::string_view name;
     /// The convertors whose values convert to the parameter's type.
@@ -43,48 +53,77 @@ struct PathRequirement {
     std::string_view type_hint;  // "an integer", "a floating-point number", "a string"
 };
 
-/// `Injector<P>` says how to produce a parameter of type P. Specialise `get` and set
-/// `available`; `describe` adds what the route must provide.
+/// What a handler needs that can only be checked against the app: path parameters (at
+/// registration) and components (when the server starts).
+struct Requirements {
+    std::vector<PathRequirement> paths;
+    std::vector<ComponentRequirement> components;
+
+    void append(const Requirements& other) {
+        paths.insert(paths.end(), other.paths.begin(), other.paths.end());
+        components.insert(components.end(), other.components.begin(), other.components.end());
+    }
+};
+
+/// `Injector<P>` says how to produce a parameter of type P: `available`, `get(ctx)`, and
+/// `describe(requirements)` for what the route or app must provide.
 template <class P>
 struct Injector {
     static constexpr bool available = false;
 };
 
+/// For injectors that need nothing from the route or the app.
+struct NoRequirements {
+    static void describe(Requirements&) {}
+};
+
 template <>
-struct Injector<Request&> {
+struct Injector<Request&> : NoRequirements {
     static constexpr bool available = true;
     static Request& get(CallContext& ctx) noexcept { return ctx.request; }
-    static void describe(std::vector<PathRequirement>&) {}
 };
 
 template <>
 struct Injector<Request> : Injector<Request&> {};  // a `const Request&` parameter
 
 template <>
-struct Injector<WebSocket&> {
+struct Injector<Client> : NoRequirements {
+    static constexpr bool available = true;
+    static Client get(CallContext& ctx) noexcept { return Client{ctx.request.client()}; }
+};
+
+template <>
+struct Injector<App&> : NoRequirements {
+    static constexpr bool available = true;
+    static App& get(CallContext& ctx) noexcept { return *ctx.app; }
+};
+template <>
+struct Injector<App> : Injector<App&> {};  // a `const App&` parameter
+
+template <>
+struct Injector<WebSocket&> : NoRequirements {
     static constexpr bool available = true;
     static constexpr bool websocket_only = true;
     static WebSocket& get(CallContext& ctx) noexcept { return *ctx.websocket; }
-    static void describe(std::vector<PathRequirement>&) {}
 };
 
 /// The message being handled; moved into a by-value parameter.
 template <>
-struct Injector<Data> {
+struct Injector<Data> : NoRequirements {
     static constexpr bool available = true;
     static constexpr bool websocket_only = true;
     static Data&& get(CallContext& ctx) noexcept { return std::move(*ctx.data); }
-    static void describe(std::vector<PathRequirement>&) {}
 };
 
 /// The close code that ended the connection (for on_disconnect).
 template <>
-struct Injector<Code> {
+struct Injector<Code> : NoRequirements {
     static constexpr bool available = true;
     static constexpr bool websocket_only = true;
     static Code get(CallContext& ctx) noexcept { return ctx.code.value_or(Code::no_status); }
-    static void describe(std::vector<PathRequirement>&) {}
 };
+
+// --- Path parameters -----------------------------------------------------------------------
 
 template <class T>
 concept PathValue = std::same_as<T, std::string> || std::same_as<T, std::string_view> ||
@@ -121,18 +160,194 @@ struct Injector<Path<Name, T>> {
         auto text = ctx.request.path_param(Name.view());
         return Path<Name, T>{convert_path_value<T>(text.value_or(std::string_view{}), Name.view())};
     }
-    static void describe(std::vector<PathRequirement>& out) {
+    static void describe(Requirements& out) {
         constexpr bool is_int = std::is_integral_v<T>;
         constexpr bool is_float = std::is_floating_point_v<T>;
-        out.push_back(PathRequirement{
-            Name.view(), is_int || !(is_int || is_float), is_float || !(is_int || is_float),
-            !(is_int || is_float),
+        constexpr bool is_text = !is_int && !is_float;
+        out.paths.push_back(PathRequirement{
+            Name.view(), is_int || is_text, is_float || is_text, is_text,
             is_int ? "an integer" : (is_float ? "a floating-point number" : "a string")});
     }
 };
 
-/// The injector key of a declared parameter type: `Request&` stays a reference, everything
-/// else (by value or by const reference) is looked up by its plain type.
+// --- Query parameters and headers ----------------------------------------------------------
+
+template <class T>
+struct IsVector : std::false_type {};
+template <class T>
+struct IsVector<std::vector<T>> : std::true_type {};
+
+template <class T>
+concept ScalarParam =
+    std::same_as<T, std::string> || std::same_as<T, std::string_view> || std::is_arithmetic_v<T>;
+
+/// Parses one query or header value; nullopt when it does not convert.
+template <ScalarParam T>
+std::optional<T> parse_param(std::string_view text) {
+    if constexpr (std::same_as<T, std::string>) {
+        return std::string(text);
+    } else if constexpr (std::same_as<T, std::string_view>) {
+        return text;
+    } else if constexpr (std::same_as<T, bool>) {
+        // The spellings HTML forms and people use (as Starlette's and pydantic's do).
+        for (std::string_view yes : {"true", "1", "yes", "on"}) {
+            if (text.size() == yes.size() &&
+                std::equal(text.begin(), text.end(), yes.begin(),
+                           [](char a, char b) { return (a | 0x20) == b; })) {
+                return true;
+            }
+        }
+        for (std::string_view no : {"false", "0", "no", "off"}) {
+            if (text.size() == no.size() &&
+                std::equal(text.begin(), text.end(), no.begin(),
+                           [](char a, char b) { return (a | 0x20) == b; })) {
+                return false;
+            }
+        }
+        return std::nullopt;
+    } else {
+        T value{};
+        const auto* end = text.data() + text.size();
+        auto [ptr, ec] = std::from_chars(text.data(), end, value);
+        if (ec != std::errc{} || ptr != end || text.empty()) {
+            return std::nullopt;
+        }
+        return value;
+    }
+}
+
+template <class T>
+constexpr const char* describe_type() {
+    if constexpr (std::same_as<T, bool>) {
+        return "true or false";
+    } else if constexpr (std::integral<T>) {
+        return "an integer";
+    } else if constexpr (std::floating_point<T>) {
+        return "a number";
+    } else {
+        return "a string";
+    }
+}
+
+[[noreturn]] void throw_bad_param(const char* kind, std::string_view name, const char* wanted);
+[[noreturn]] void throw_missing_param(const char* kind, std::string_view name);
+
+/// A query or header value: absent, defaulted, optional, or parsed (400 when it does not).
+template <class T, DefaultArg Default>
+T convert_param(const std::optional<std::string_view>& raw,
+                const char* kind,
+                std::string_view name) {
+    if constexpr (IsOptional<T>::value) {
+        if (!raw) {
+            if constexpr (Default.kind != DefaultArg::Kind::none) {
+                return make_default<T>(Default);
+            } else {
+                return std::nullopt;
+            }
+        }
+        return convert_param<typename T::value_type, Default>(raw, kind, name);
+    } else {
+        if (!raw) {
+            if constexpr (Default.kind != DefaultArg::Kind::none) {
+                return make_default<T>(Default);
+            } else {
+                throw_missing_param(kind, name);
+            }
+        }
+        auto value = parse_param<T>(*raw);
+        if (!value) {
+            throw_bad_param(kind, name, describe_type<T>());
+        }
+        return std::move(*value);
+    }
+}
+
+template <class T>
+concept QueryValue = ScalarParam<T> && !std::same_as<T, std::string_view>;
+
+template <class T>
+constexpr bool query_type_ok() {
+    if constexpr (IsOptional<T>::value) {
+        return QueryValue<typename T::value_type>;
+    } else if constexpr (IsVector<T>::value) {
+        return QueryValue<typename T::value_type>;
+    } else {
+        return QueryValue<T>;
+    }
+}
+
+template <FixedString Name, class T, DefaultArg D>
+struct Injector<Query<Name, T, D>> : NoRequirements {
+    static_assert(query_type_ok<T>(),
+                  "flamecpp: Query<Name, T> takes T = std::string, an integer, a floating-point "
+                  "type, bool, or std::optional / std::vector of those (std::string_view cannot "
+                  "hold a decoded value).");
+    static constexpr bool available = true;
+
+    static Query<Name, T, D> get(CallContext& ctx) {
+        if constexpr (IsVector<T>::value) {
+            T values;
+            for (const auto& text : ctx.request.query_all(Name.view())) {
+                values.push_back(convert_param<typename T::value_type, DefaultArg{}>(
+                    std::string_view(text), "query parameter", Name.view()));
+            }
+            return Query<Name, T, D>{std::move(values)};
+        } else {
+            auto raw = ctx.request.query(Name.view());
+            std::optional<std::string_view> view;
+            if (raw) {
+                view = *raw;
+            }
+            return Query<Name, T, D>{convert_param<T, D>(view, "query parameter", Name.view())};
+        }
+    }
+};
+
+template <class T>
+constexpr bool header_type_ok() {
+    if constexpr (IsOptional<T>::value) {
+        return ScalarParam<typename T::value_type>;
+    } else {
+        return ScalarParam<T>;
+    }
+}
+
+template <FixedString Name, class T, DefaultArg D>
+struct Injector<Header<Name, T, D>> : NoRequirements {
+    static_assert(header_type_ok<T>(),
+                  "flamecpp: Header<Name, T> takes T = std::string, std::string_view, an "
+                  "integer, a floating-point type, bool, or std::optional of those.");
+    static constexpr bool available = true;
+
+    static Header<Name, T, D> get(CallContext& ctx) {
+        return Header<Name, T, D>{
+            convert_param<T, D>(ctx.request.header(Name.view()), "header", Name.view())};
+    }
+};
+
+// --- Components ----------------------------------------------------------------------------
+
+template <class C>
+concept ComponentType = enable_component<C>;
+
+/// A component by reference: the app's shared instance, or this request's value.
+template <ComponentType C>
+struct Injector<C&> {
+    static constexpr bool available = true;
+    static C& get(CallContext& ctx) {
+        return *static_cast<C*>(ctx.components->get(component_id<C>()));
+    }
+    static void describe(Requirements& out) {
+        out.components.push_back(ComponentRequirement{component_id<C>(), &typeid(C)});
+    }
+};
+template <ComponentType C>
+struct Injector<C> : Injector<C&> {};  // by value or by const reference
+
+// --- Planning ------------------------------------------------------------------------------
+
+/// The injector key of a declared parameter type: non-const lvalue references stay
+/// references (`Request&`, `Counter&`), everything else is looked up by its plain type.
 template <class P>
 using InjectorKey = std::conditional_t<std::is_lvalue_reference_v<P> &&
                                            !std::is_const_v<std::remove_reference_t<P>>,
@@ -155,21 +370,21 @@ decltype(auto) resolve(CallContext& ctx) {
     } else {
         static_assert(dependent_false<P, Handler>,
                       "flamecpp: a handler parameter has a type the injector cannot provide "
-                      "(see 'P = ...' above). Accepted: Request&, Path<\"name\", T>.");
+                      "(see 'P = ...' above).");
     }
 }
 
 template <class Tuple>
-struct Requirements;
+struct RequirementsOf;
 template <class... P>
-struct Requirements<std::tuple<P...>> {
-    static std::vector<PathRequirement> collect() {
-        std::vector<PathRequirement> out;
+struct RequirementsOf<std::tuple<P...>> {
+    static Requirements collect() {
+        Requirements out;
         (describe_one<P>(out), ...);
         return out;
     }
     template <class Q>
-    static void describe_one(std::vector<PathRequirement>& out) {
+    static void describe_one(Requirements& out) {
         if constexpr (Injectable<Q>) {
             Injector<InjectorKey<Q>>::describe(out);
         }
@@ -180,8 +395,10 @@ template <class P, class Handler, RouteKind Kind>
 constexpr bool check_parameter() {
     static_assert(Injectable<P>,
                   "flamecpp: a handler parameter has a type the injector cannot provide "
-                  "(see 'P = ...' above). Accepted: Request&, Path<\"name\", T>, and on "
-                  "WebSocket routes WebSocket&, Data, Code.");
+                  "(see 'P = ...' above). Use Path<\"name\", T>, Query<\"name\", T>, "
+                  "Header<\"name\", T>, Body<T> (<flamecpp/body.hpp>), Request&, Client, App&, "
+                  "on WebSocket routes WebSocket&, Data, Code; or make the type a component "
+                  "(derive from flamecpp::Component) and register it with app.component(...).");
     static_assert(Kind == RouteKind::websocket || !WebSocketOnly<P>,
                   "flamecpp: WebSocket&, Data and Code exist only on WebSocket routes; register "
                   "this handler with websocket_route() (see 'P = ...' above).");

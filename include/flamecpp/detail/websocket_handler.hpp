@@ -112,7 +112,7 @@ public:
         co_await finish_websocket(ws);
     }
 
-    static std::vector<PathRequirement> requirements() { return Requirements<Args>::collect(); }
+    static Requirements requirements() { return RequirementsOf<Args>::collect(); }
 
 private:
     Task<void> call(CallContext& ctx) {
@@ -227,8 +227,8 @@ public:
         }
     }
 
-    static std::vector<PathRequirement> requirements() {
-        std::vector<PathRequirement> out;
+    static Requirements requirements() {
+        Requirements out;
         if constexpr (HasOnConnect<E>)
             append<&E::on_connect>(out);
         if constexpr (HasOnReceive<E>)
@@ -240,11 +240,9 @@ public:
 
 private:
     template <auto Member>
-    static void append(std::vector<PathRequirement>& out) {
+    static void append(Requirements& out) {
         using Args = typename CallableTraits<decltype(Member)>::args;
-        for (auto& r : Requirements<Args>::collect()) {
-            out.push_back(r);
-        }
+        out.append(RequirementsOf<Args>::collect());
     }
 };
 
