@@ -25,6 +25,6 @@ endif()
 function(flamecpp_warnings target)
     target_compile_options(${target} PRIVATE
         -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Woverloaded-virtual
-        -Wcast-align -Wnull-dereference -Wimplicit-fallthrough
+        -Wcast-align -Wimplicit-fallthrough
         $<$<BOOL:${FLAMECPP_WERROR}>:-Werror>)
 endfunction()

@@ -222,6 +222,7 @@ public:
         }
         websocket::close_reason wire(static_cast<websocket::close_code>(code), reason);
         auto [ec] = co_await ws_.async_close(wire, use_tuple);
+        (void)ec;  // only the debug log reads it
         SPDLOG_LOGGER_DEBUG(&logger(), "websocket closed with {}: {}", static_cast<int>(code),
                             ec ? ec.message() : "clean");
         state_ = WebSocket::State::closed;

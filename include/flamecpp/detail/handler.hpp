@@ -26,7 +26,7 @@ struct ResponseConverter {
 template <>
 struct ResponseConverter<Response> {
     static constexpr bool available = true;
-    static Response convert(Response&& r) noexcept { return std::move(r); }
+    static Response&& convert(Response&& r) noexcept { return std::move(r); }  // no extra move
 };
 template <>
 struct ResponseConverter<std::string> {
@@ -57,7 +57,7 @@ constexpr bool check_result() {
 }
 
 template <class R>
-Response to_response(R&& value) {
+decltype(auto) to_response(R&& value) {
     return ResponseConverter<std::remove_cvref_t<R>>::convert(std::forward<R>(value));
 }
 

@@ -294,6 +294,15 @@ struct Injector<Query<Name, T, D>> : NoRequirements {
             return Query<Name, T, D>{std::move(values)};
         } else {
             auto raw = ctx.request.query(Name.view());
+            if constexpr (std::same_as<T, std::string>) {
+                if (raw) {
+                    return Query<Name, T, D>{std::move(*raw)};  // already decoded: no copy
+                }
+            } else if constexpr (std::same_as<T, std::optional<std::string>>) {
+                if (raw) {
+                    return Query<Name, T, D>{std::move(raw)};
+                }
+            }
             std::optional<std::string_view> view;
             if (raw) {
                 view = *raw;
