@@ -137,7 +137,9 @@ struct SubprotocolEndpoint : flamecpp::WebSocketEndpoint {
     Task<void> on_connect(WebSocket& ws) {
         std::string chosen = ws.subprotocols().empty() ? "" : ws.subprotocols().front();
         co_await ws.accept(chosen);
-        co_await ws.send_text(chosen.empty() ? "none" : chosen);
+        // A named local: GCC 12 miscompiles a ?: temporary inside a co_await operand.
+        std::string reply = chosen.empty() ? "none" : chosen;
+        co_await ws.send_text(std::move(reply));
     }
     void on_receive(Data) {}
 };

@@ -4,8 +4,12 @@
 
 #include "server/websocket_session.hpp"
 
+#include <array>
+#include <atomic>
+#include <chrono>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -79,12 +83,68 @@ Code code_for_failure(const error_code& ec) {
     return Code::abnormal;  // the TCP connection ended without a close frame
 }
 
+/// Sends FIN after the close frame, reads and drops what the peer still sends (so closing
+/// does not turn into a reset that could destroy our close frame before the peer reads it),
+/// and closes at the peer's EOF or after `teardown_drain_limit`, whichever comes first.
+constexpr auto teardown_drain_limit = std::chrono::seconds(1);
+
 }  // namespace
+
+/// The WebSocket's TCP socket. A type of its own so that Beast's websocket::stream finds our
+/// teardown by argument-dependent lookup: Beast's own, for the server role, waits for the
+/// peer's EOF without a time limit, so a peer that keeps TCP open after the close handshake
+/// (or after a protocol error) would hold the connection, and on_disconnect, indefinitely.
+/// RFC 6455 7.1.1: the server should close the TCP connection first.
+class WsSocket : public tcp::socket {
+public:
+    explicit WsSocket(tcp::socket&& socket) : tcp::socket(std::move(socket)) {}
+};
+
+namespace {
+
+Task<void> drain_and_close(WsSocket& socket) {
+    error_code ec;
+    socket.shutdown(tcp::socket::shutdown_send, ec);
+    asio::steady_timer limit(socket.get_executor(), teardown_drain_limit);
+    limit.async_wait([&socket](const error_code& wait_ec) {
+        if (!wait_ec) {
+            error_code ignored;
+            socket.cancel(ignored);  // the drain's read ends with operation_aborted
+        }
+    });
+    std::array<char, 4096> scratch;
+    std::size_t drained = 0;
+    while (drained < 4 * 1024 * 1024) {
+        auto [read_ec, n] = co_await socket.async_read_some(asio::buffer(scratch), use_tuple);
+        if (read_ec) {
+            break;
+        }
+        drained += n;
+    }
+    limit.cancel();
+    socket.close(ec);
+}
+
+}  // namespace
+
+template <class TeardownHandler>
+void async_teardown(beast::role_type, WsSocket& socket, TeardownHandler&& handler) {
+    asio::co_spawn(socket.get_executor(), drain_and_close(socket),
+                   [handler = std::forward<TeardownHandler>(handler)](std::exception_ptr) mutable {
+                       handler(error_code{});
+                   });
+}
+
+void teardown(beast::role_type, WsSocket& socket, error_code& ec) {
+    socket.shutdown(tcp::socket::shutdown_both, ec);
+    socket.close(ec);
+}
 
 class WebSocketSession : public std::enable_shared_from_this<WebSocketSession> {
 public:
     WebSocketSession(Worker& worker, tcp::socket socket, const Request& request, Connection& conn)
-        : worker_(worker), ws_(std::move(socket)), conn_(&conn) {
+        : worker_(worker), conn_(&conn) {
+        ws_.emplace(std::move(socket));
         // Handles may outlive the HTTP session that parsed the request: keep a copy.
         RequestBuilder(request_).copy_from(request, request_storage_);
         if (auto offered = request_.header("Sec-WebSocket-Protocol")) {
@@ -101,9 +161,9 @@ public:
                     comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
             }
         }
-        ws_.read_message_max(worker.app.limits.max_websocket_message_bytes);
-        ws_.auto_fragment(false);
-        conn.socket = &ws_.next_layer();
+        ws_->read_message_max(worker.app.limits.max_websocket_message_bytes);
+        ws_->auto_fragment(false);
+        conn.socket = &ws_->next_layer();
         conn.owner = this;
         conn.on_expire = &on_expire;
         conn.on_shutdown = &on_shutdown;
@@ -111,7 +171,28 @@ public:
         conn.deadline = Clock::time_point::max();
     }
 
-    /// Called when the runner is done: the Connection belongs to the HTTP session.
+    /// Called on the connection's thread when its handler is done: waits for close tasks
+    /// still under way, then releases the HTTP session's Connection and the socket.
+    Task<void> finish() {
+        asio::steady_timer wait(worker_.io);
+        while (internal_tasks_ > 0) {
+            wait.expires_after(std::chrono::milliseconds(10));
+            auto [ec] = co_await wait.async_wait(use_tuple);
+            (void)ec;
+        }
+        mark_closed(Code::abnormal);
+        detach();
+        finished_ = true;
+        ws_.reset();
+    }
+
+    /// Throws for any use once the connection is finished (a handle kept after it).
+    void require_live() const {
+        if (finished_.load()) {
+            throw WebSocketDisconnect(close_code_.value_or(Code::abnormal), close_reason_);
+        }
+    }
+
     void detach() noexcept {
         if (conn_ != nullptr) {
             conn_->on_expire = nullptr;
@@ -134,6 +215,7 @@ public:
 
     Task<void> accept(std::string subprotocol,
                       std::vector<std::pair<std::string, std::string>> headers) {
+        require_live();
         require_owner_thread("accept");
         if (state_ != WebSocket::State::connecting) {
             throw std::logic_error(
@@ -152,9 +234,11 @@ public:
             }
         }
         std::string server = worker_.app.server_header;
-        ws_.set_option(websocket::stream_base::decorator(
-            [server, subprotocol, headers](websocket::response_type& res) {
+        std::string date(worker_.date.now());
+        ws_->set_option(websocket::stream_base::decorator(
+            [server, date, subprotocol, headers](websocket::response_type& res) {
                 res.set(http::field::server, server);
+                res.set(http::field::date, date);  // the contract: every response has a Date
                 if (!subprotocol.empty()) {
                     res.set(http::field::sec_websocket_protocol, subprotocol);
                 }
@@ -170,7 +254,7 @@ public:
             handshake.insert(h.name, h.value);
         }
         state_ = WebSocket::State::connected;  // a concurrent accept() now fails
-        auto [ec] = co_await ws_.async_accept(handshake, use_tuple);
+        auto [ec] = co_await ws_->async_accept(handshake, use_tuple);
         if (ec) {
             mark_closed(Code::abnormal);
             throw WebSocketDisconnect(Code::abnormal, "handshake failed: " + ec.message());
@@ -189,14 +273,17 @@ public:
         HeadOptions options{worker_.app.server_header, worker_.date.now(), true};
         write_head(out, response, options);
         out += response.body();
-        auto [ec, n] = co_await asio::async_write(ws_.next_layer(), asio::buffer(out), use_tuple);
+        auto [ec, n] = co_await asio::async_write(ws_->next_layer(), asio::buffer(out), use_tuple);
         (void)n;
         error_code ignored;
-        ws_.next_layer().shutdown(tcp::socket::shutdown_both, ignored);
-        ws_.next_layer().close(ignored);
+        ws_->next_layer().shutdown(tcp::socket::shutdown_both, ignored);
+        ws_->next_layer().close(ignored);
     }
 
     Task<void> close(Code code, std::string reason) {
+        if (finished_.load()) {
+            co_return;  // already closed and released
+        }
         if (!on_owner_thread()) {
             auto self = shared_from_this();
             co_await asio::co_spawn(worker_.io, self->close(code, std::move(reason)),
@@ -221,16 +308,17 @@ public:
             conn_->deadline = Clock::now() + worker_.app.limits.websocket_close_timeout;
         }
         websocket::close_reason wire(static_cast<websocket::close_code>(code), reason);
-        auto [ec] = co_await ws_.async_close(wire, use_tuple);
+        auto [ec] = co_await ws_->async_close(wire, use_tuple);
         (void)ec;  // only the debug log reads it
         SPDLOG_LOGGER_DEBUG(&logger(), "websocket closed with {}: {}", static_cast<int>(code),
                             ec ? ec.message() : "clean");
         state_ = WebSocket::State::closed;
         error_code ignored;
-        ws_.next_layer().close(ignored);
+        ws_->next_layer().close(ignored);
     }
 
     Task<void> send(std::string payload, bool binary) {
+        require_live();
         if (!on_owner_thread()) {
             // Another thread's task: run the send on the connection's own thread.
             auto self = shared_from_this();
@@ -245,8 +333,8 @@ public:
             throw WebSocketDisconnect(close_code_.value_or(Code::abnormal), close_reason_);
         }
         WriteGuard guard = co_await lock_writes();
-        ws_.binary(binary);
-        auto [ec, n] = co_await ws_.async_write(asio::buffer(payload), use_tuple);
+        ws_->binary(binary);
+        auto [ec, n] = co_await ws_->async_write(asio::buffer(payload), use_tuple);
         (void)n;
         if (ec) {
             mark_closed(close_sent_ ? close_code_.value_or(Code::abnormal) : Code::abnormal);
@@ -255,6 +343,7 @@ public:
     }
 
     Task<Data> receive() {
+        require_live();
         require_owner_thread("receive");
         if (state_ == WebSocket::State::connecting) {
             throw std::logic_error("flamecpp: WebSocket receive before accept()");
@@ -264,10 +353,10 @@ public:
         }
         buffer_.clear();
         touch();
-        auto [ec, n] = co_await ws_.async_read(buffer_, use_tuple);
+        auto [ec, n] = co_await ws_->async_read(buffer_, use_tuple);
         if (!ec) {
             touch();
-            Data data(beast::buffers_to_string(buffer_.data()), !ws_.got_text());
+            Data data(beast::buffers_to_string(buffer_.data()), !ws_->got_text());
             if (buffer_.capacity() > 64 * 1024) {
                 buffer_ = beast::flat_buffer();  // do not keep a large message's buffer
             }
@@ -275,7 +364,7 @@ public:
         }
         if (!close_sent_) {
             if (ec == websocket::error::closed) {
-                const auto& peer = ws_.reason();
+                const auto& peer = ws_->reason();
                 close_code_ = peer.code == websocket::close_code::none
                                   ? Code::no_status
                                   : static_cast<Code>(peer.code);
@@ -288,7 +377,7 @@ public:
         }
         state_ = WebSocket::State::closed;
         error_code ignored;
-        ws_.next_layer().close(ignored);
+        ws_->next_layer().close(ignored);
         throw WebSocketDisconnect(*close_code_, close_reason_);
     }
 
@@ -350,6 +439,7 @@ private:
         if (state_ != WebSocket::State::connected || close_sent_) {
             return;
         }
+        ++internal_tasks_;
         asio::co_spawn(worker_.io, close_detached(shared_from_this(), code, reason),
                        asio::detached);
     }
@@ -362,14 +452,22 @@ private:
         } catch (const std::exception& e) {
             SPDLOG_LOGGER_DEBUG(&logger(), "websocket close failed: {}", e.what());
         }
+        --self->internal_tasks_;
     }
 
     static void on_expire(Connection& c) {
         auto* self = static_cast<WebSocketSession*>(c.owner);
+        if (self->state_ == WebSocket::State::connected && !self->close_sent_ &&
+            !self->ws_->is_open()) {
+            // Beast is already closing (the peer's close frame arrived, or Beast failed the
+            // connection) and its teardown is bounded: let it finish with its own code.
+            c.deadline = Clock::now() + self->worker_.app.limits.websocket_close_timeout;
+            return;
+        }
         if (self->close_sent_ || self->state_ != WebSocket::State::connected) {
             // The peer did not finish the close handshake in time: drop the connection.
             error_code ignored;
-            self->ws_.next_layer().close(ignored);
+            self->ws_->next_layer().close(ignored);
             return;
         }
         c.deadline = Clock::now() + self->worker_.app.limits.websocket_close_timeout;
@@ -382,7 +480,11 @@ private:
     }
 
     Worker& worker_;
-    websocket::stream<tcp::socket> ws_;
+    /// Destroyed by finish() on the connection's thread while its io_context runs; handles
+    /// that outlive the connection (or the server) must not touch it, or the worker, after.
+    std::optional<websocket::stream<WsSocket>> ws_;
+    std::atomic<bool> finished_{false};
+    int internal_tasks_ = 0;  ///< close tasks spawned by the reaper or a shutdown
     std::string request_storage_;
     Request request_;
     Connection* conn_;
@@ -465,7 +567,7 @@ asio::awaitable<void> run_websocket_session(
             logger().error("websocket route '{}' failed: {}", route.pattern, e.what());
         }
     }
-    session->detach();
+    co_await session->finish();
 }
 
 }  // namespace detail

@@ -10,6 +10,7 @@
 #include "contract_checks.hpp"
 #include "http_client.hpp"
 #include "sample_contract_tests.hpp"
+#include "ws_client.hpp"
 
 #ifndef FLAMECPP_SAMPLE_BENCH
 #error "FLAMECPP_SAMPLE_BENCH must be defined as the path of the bench sample executable"
@@ -74,8 +75,21 @@ TEST_F(BenchContract, JsonSaysHelloWorldMessage) {
     ExpectCommonHeaders(r);
 }
 
-TEST_F(BenchContract, DISABLED_WebSocketEchoesEachMessageWithTheSameFrameType) {
-    GTEST_SKIP() << "needs a WebSocket client in test/support; not written yet";
+TEST_F(BenchContract, WebSocketEchoesEachMessageWithTheSameFrameType) {
+    WsClient c;
+    c.connect(port(), "/ws");
+    c.send_text("Hello, World!");
+    EXPECT_EQ(c.receive(), ws_text("Hello, World!"));
+    c.send_binary(std::string("\x00\x01\xfe\xff", 4));
+    EXPECT_EQ(c.receive(), ws_binary(std::string("\x00\x01\xfe\xff", 4)));
+    c.send_text("");
+    EXPECT_EQ(c.receive(), ws_text(""));
+    const std::string large(256 * 1024, 'z');  // several frames' worth
+    c.send_binary(large);
+    EXPECT_EQ(c.receive(), ws_binary(large));
+    for (int i = 0; i < 20; ++i) c.send_text(std::to_string(i));  // in flight together
+    for (int i = 0; i < 20; ++i) EXPECT_EQ(c.receive(), ws_text(std::to_string(i)));
+    EXPECT_EQ(c.close(1000).code, 1000);
 }
 
 }  // namespace
