@@ -32,6 +32,7 @@
 #include <boost/mp11/algorithm.hpp>
 
 #include <flamecpp/detail/inject.hpp>
+#include <flamecpp/detail/injected.hpp>
 #include <flamecpp/json.hpp>
 
 namespace flamecpp {
@@ -39,15 +40,7 @@ namespace flamecpp {
 /// The request body, parsed as JSON into `T` (a described struct, a JSON value, or any field
 /// type listed above).
 template <class T>
-struct Body {
-    using value_type = T;
-    T value{};
-
-    T& operator*() noexcept { return value; }
-    const T& operator*() const noexcept { return value; }
-    T* operator->() noexcept { return &value; }
-    const T* operator->() const noexcept { return &value; }
-};
+struct Body : detail::Injected<T> {};
 
 namespace detail {
 

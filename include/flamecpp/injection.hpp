@@ -14,6 +14,7 @@
 
 #include <flamecpp/detail/default_arg.hpp>
 #include <flamecpp/detail/fixed_string.hpp>
+#include <flamecpp/detail/injected.hpp>
 
 namespace flamecpp {
 
@@ -26,20 +27,12 @@ namespace flamecpp {
 /// boost::json::value search(Query<"q"> q, Query<"limit", int, 10> limit);
 /// @endcode
 template <detail::FixedString Name, class T = std::string, detail::DefaultArg Default = {}>
-struct Query {
+struct Query : detail::Injected<T> {
     static_assert(detail::default_fits<T>(Default),
                   "flamecpp: the default of a Query<Name, T, Default> must fit T (an integer "
                   "for integers, a number for floating-point, true/false for bool, a string "
                   "literal for std::string).");
-    using value_type = T;
     static constexpr std::string_view name = Name.view();
-
-    T value{};
-
-    T& operator*() noexcept { return value; }
-    const T& operator*() const noexcept { return value; }
-    T* operator->() noexcept { return &value; }
-    const T* operator->() const noexcept { return &value; }
 };
 
 /// The request header `Name` (case-insensitive) as `T`, with the same types, defaults and
@@ -49,18 +42,10 @@ struct Query {
 /// Response who(Header<"User-Agent", std::optional<std::string>> agent);
 /// @endcode
 template <detail::FixedString Name, class T = std::string, detail::DefaultArg Default = {}>
-struct Header {
+struct Header : detail::Injected<T> {
     static_assert(detail::default_fits<T>(Default),
                   "flamecpp: the default of a Header<Name, T, Default> must fit T.");
-    using value_type = T;
     static constexpr std::string_view name = Name.view();
-
-    T value{};
-
-    T& operator*() noexcept { return value; }
-    const T& operator*() const noexcept { return value; }
-    T* operator->() noexcept { return &value; }
-    const T* operator->() const noexcept { return &value; }
 };
 
 /// The peer of the connection, as "IP:port".

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include <flamecpp/detail/fixed_string.hpp>
+#include <flamecpp/detail/injected.hpp>
 
 namespace flamecpp {
 
@@ -24,16 +25,8 @@ namespace flamecpp {
 /// app.route("/users/{user_id:int}", user);
 /// @endcode
 template <detail::FixedString Name, class T = std::string>
-struct Path {
-    using value_type = T;
+struct Path : detail::Injected<T> {
     static constexpr std::string_view name = Name.view();
-
-    T value{};
-
-    T& operator*() noexcept { return value; }
-    const T& operator*() const noexcept { return value; }
-    T* operator->() noexcept { return &value; }
-    const T* operator->() const noexcept { return &value; }
 };
 
 /// The kind of a path parameter, from the text after ':' in its template.

@@ -19,4 +19,26 @@ constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
     return true;
 }
 
+/// `s` without leading and trailing spaces and tabs (RFC 9110 5.6.3, optional white space).
+constexpr std::string_view trim_ows(std::string_view s) noexcept {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+/// Calls `fn` with each non-empty, trimmed item of a comma-separated field value
+/// (RFC 9110 5.6.1); stops early when `fn` returns true, and says whether it did.
+template <class Fn>
+bool for_each_list_item(std::string_view list, Fn fn) {
+    while (!list.empty()) {
+        auto comma = list.find(',');
+        std::string_view item = trim_ows(list.substr(0, comma));
+        if (!item.empty() && fn(item)) {
+            return true;
+        }
+        list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+    }
+    return false;
+}
+
 }  // namespace flamecpp::detail

@@ -120,7 +120,8 @@ private:
         } else if (field == http::field::transfer_encoding) {
             // Only "chunked" alone is supported; a list of codings or a repeated field is a
             // coding we do not implement (RFC 9112 6.1: 501).
-            if (has_coding_ || !iequals(trim(value), "chunked")) {
+            if (has_coding_ ||
+                !iequals(trim_ows(std::string_view(value.data(), value.size())), "chunked")) {
                 unsupported_coding_ = true;
             }
             has_coding_ = true;
@@ -178,13 +179,6 @@ private:
 
     std::string_view view(Span s) const noexcept {
         return std::string_view(store_).substr(s.offset, s.size);
-    }
-
-    static std::string_view trim(boost::beast::string_view s) noexcept {
-        std::string_view v(s.data(), s.size());
-        while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-        while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-        return v;
     }
 
     RequestBuilder builder_;

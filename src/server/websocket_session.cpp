@@ -55,18 +55,8 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 /// True when the comma-separated `list` holds `token` (case-insensitive).
 bool has_token(std::string_view list, std::string_view token) {
-    while (!list.empty()) {
-        auto comma = list.find(',');
-        std::string_view item = list.substr(0, comma);
-        while (!item.empty() && (item.front() == ' ' || item.front() == '\t'))
-            item.remove_prefix(1);
-        while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
-        if (iequals(item, token)) {
-            return true;
-        }
-        list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
-    }
-    return false;
+    return for_each_list_item(list,
+                              [token](std::string_view item) { return iequals(item, token); });
 }
 
 /// The close code Beast sent when it failed the connection for `ec` (RFC 6455 7.4.1).
@@ -148,18 +138,10 @@ public:
         // Handles may outlive the HTTP session that parsed the request: keep a copy.
         RequestBuilder(request_).copy_from(request, request_storage_);
         if (auto offered = request_.header("Sec-WebSocket-Protocol")) {
-            std::string_view list = *offered;
-            while (!list.empty()) {
-                auto comma = list.find(',');
-                std::string_view item = list.substr(0, comma);
-                while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-                while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-                if (!item.empty()) {
-                    subprotocols_.emplace_back(item);
-                }
-                list =
-                    comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
-            }
+            for_each_list_item(*offered, [this](std::string_view item) {
+                subprotocols_.emplace_back(item);
+                return false;
+            });
         }
         ws_->read_message_max(worker.app.limits.max_websocket_message_bytes);
         ws_->auto_fragment(false);
