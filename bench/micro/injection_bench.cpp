@@ -85,6 +85,30 @@ void Direct(benchmark::State& state) {
 }
 BENCHMARK(Direct);
 
+Response bare() { return Response::empty(); }
+
+/// The same comparison with no parameters: what the thunk itself costs per call.
+void InjectedNoParameters(benchmark::State& state) {
+    Fixture f;
+    detail::FunctionHandler<decltype(&bare)> thunk(&bare);
+    detail::RouteHandler& route = thunk;
+    for (auto _ : state) {
+        detail::CallContext ctx(f.request);
+        Response out;
+        route.call_sync(ctx, out);
+        benchmark::DoNotOptimize(out);
+    }
+}
+BENCHMARK(InjectedNoParameters);
+
+void DirectNoParameters(benchmark::State& state) {
+    for (auto _ : state) {
+        Response out = bare();
+        benchmark::DoNotOptimize(out);
+    }
+}
+BENCHMARK(DirectNoParameters);
+
 }  // namespace
 
 BENCHMARK_MAIN();
