@@ -20,87 +20,17 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "socket_util.hpp"
+
 namespace flamecpp::test {
 namespace {
 
 namespace http = boost::beast::http;
-using Clock = std::chrono::steady_clock;
+using Clock = util::Clock;
+using namespace util;  // the shared socket helpers
 
 constexpr std::uint32_t kHeaderLimit = 64u << 20;  // 64 MiB: the client never limits the server
 constexpr std::uint64_t kBodyLimit = 64u << 20;
-
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
-                                              [](char x, char y) { return lower(x) == lower(y); });
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
-int poll_timeout(Clock::time_point deadline) {
-    const auto left = deadline - Clock::now();
-    if (left <= Clock::duration::zero())
-        return 0;
-    const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
-    return static_cast<int>(std::min<long long>(ms, INT_MAX));
-}
-
-// Printable excerpt of raw bytes for error messages.
-std::string preview(std::string_view bytes) {
-    constexpr std::size_t kMax = 200;
-    std::string out;
-    for (char c : bytes.substr(0, kMax)) {
-        if (c == '\r') {
-            out += "\\r";
-        } else if (c == '\n') {
-            out += "\\n";
-        } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-            static constexpr char kHex[] = "0123456789abcdef";
-            out += "\\x";
-            out += kHex[(static_cast<unsigned char>(c) >> 4) & 0xf];
-            out += kHex[static_cast<unsigned char>(c) & 0xf];
-        } else {
-            out += c;
-        }
-    }
-    if (bytes.size() > kMax)
-        out += "...";
-    return out;
-}
-
-[[noreturn]] void throw_errno(const std::string& what) {
-    throw std::runtime_error(what + ": " + std::strerror(errno));
-}
-
-// Sends everything or reports why not: 0 on success, an errno value otherwise (ETIMEDOUT when
-// the socket did not become writable in time).
-int send_all(int fd, std::string_view bytes, Clock::time_point deadline) {
-    while (!bytes.empty()) {
-        const ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-        if (n > 0) {
-            bytes.remove_prefix(static_cast<std::size_t>(n));
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            const int wait_ms = poll_timeout(deadline);
-            if (wait_ms == 0)
-                return ETIMEDOUT;
-            pollfd p{fd, POLLOUT, 0};
-            if (::poll(&p, 1, wait_ms) < 0 && errno != EINTR)
-                return errno;
-            continue;
-        }
-        return n < 0 ? errno : EIO;
-    }
-    return 0;
-}
 
 bool has_token(std::string_view list, std::string_view token) {
     while (!list.empty()) {

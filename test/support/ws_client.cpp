@@ -25,6 +25,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "socket_util.hpp"
+
 namespace flamecpp::test {
 namespace {
 
@@ -34,20 +36,8 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 using asio::ip::tcp;
 using boost::system::error_code;
-using Clock = std::chrono::steady_clock;
-
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
-                                              [](char x, char y) { return lower(x) == lower(y); });
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
+using Clock = util::Clock;
+using namespace util;  // the shared socket helpers
 
 std::optional<std::string> find_header(const HeaderList& headers, std::string_view name) {
     for (const auto& [key, value] : headers) {
@@ -55,38 +45,6 @@ std::optional<std::string> find_header(const HeaderList& headers, std::string_vi
             return value;
     }
     return std::nullopt;
-}
-
-int poll_timeout(Clock::time_point deadline) {
-    const auto left = deadline - Clock::now();
-    if (left <= Clock::duration::zero())
-        return 0;
-    const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
-    return static_cast<int>(std::min<long long>(ms, INT_MAX));
-}
-
-// Printable excerpt of raw bytes for error messages.
-std::string preview(std::string_view bytes) {
-    constexpr std::size_t kMax = 120;
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out;
-    for (char c : bytes.substr(0, kMax)) {
-        const auto u = static_cast<unsigned char>(c);
-        if (u >= 0x20 && u < 0x7f) {
-            out += c;
-        } else {
-            out += "\\x";
-            out += kHex[u >> 4];
-            out += kHex[u & 0xf];
-        }
-    }
-    if (bytes.size() > kMax)
-        out += "...";
-    return out;
-}
-
-[[noreturn]] void throw_errno(const std::string& what) {
-    throw std::runtime_error(what + ": " + std::strerror(errno));
 }
 
 template <class Fields>
@@ -436,33 +394,7 @@ void PrintTo(const RawFrame& f, std::ostream* os) {
 // ---------------------------------------------------------------------------------------------
 // RawWebSocket
 
-namespace {
-
-// Sends everything: 0 on success, an errno value otherwise (ETIMEDOUT when out of time).
-int send_all(int fd, std::string_view bytes, Clock::time_point deadline) {
-    while (!bytes.empty()) {
-        const ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-        if (n > 0) {
-            bytes.remove_prefix(static_cast<std::size_t>(n));
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            const int wait_ms = poll_timeout(deadline);
-            if (wait_ms == 0)
-                return ETIMEDOUT;
-            pollfd p{fd, POLLOUT, 0};
-            if (::poll(&p, 1, wait_ms) < 0 && errno != EINTR)
-                return errno;
-            continue;
-        }
-        return n < 0 ? errno : EIO;
-    }
-    return 0;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 RawWebSocket::RawWebSocket(std::uint16_t port,
                            std::string_view target,
