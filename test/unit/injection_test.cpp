@@ -151,6 +151,21 @@ TEST(AppParameter, IsTheServingApp) {
     EXPECT_EQ(call(app, server_name, fake.request).body(), "77");
 }
 
+// The example of docs/injection.md, "The request, the client, the app".
+flamecpp::Response whoami(flamecpp::Request& request, flamecpp::Client client, flamecpp::App& app) {
+    std::string text = std::string(request.method_name()) + " " + std::string(request.target()) +
+                       " from " + std::string(client.address) + ", body limit " +
+                       std::to_string(app.limits().max_body_bytes);
+    return flamecpp::Response::text(std::move(text));
+}
+
+TEST(AppParameter, DocsExampleWithRequestClientAndApp) {
+    App app;
+    FakeRequest fake("/me?x=1");
+    EXPECT_EQ(call(app, whoami, fake.request).body(),
+              "POST /me?x=1 from 10.0.0.1:5555, body limit 1048576");
+}
+
 // --- Body ----------------------------------------------------------------------------------
 
 struct Owner {
