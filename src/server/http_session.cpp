@@ -350,13 +350,16 @@ private:
         conn_.phase = Connection::Phase::busy;
         conn_.deadline = Clock::time_point::max();
         const bool keep_alive = parser_->keep_alive();
+        // Beast already knows whether Connection and Upgrade ask for an upgrade: only then
+        // are the headers scanned for "websocket".
+        const bool upgrade_asked = parser_->upgrade();
         parser_.reset();
         RequestBuilder builder(request_);
 
         Response response;
         bool head_only = request_.method() == Method::head;
         const Router& router = worker_.app.router;
-        const bool upgrade = is_websocket_upgrade(request_);
+        const bool upgrade = upgrade_asked && is_websocket_upgrade(request_);
         auto match =
             router.match(request_.method(), request_.raw_path(), scratch_, builder.path_params(),
                          upgrade ? RouteKind::websocket : RouteKind::http);
