@@ -4,6 +4,8 @@
 /// The application: a route table, limits, and the server that runs it.
 
 #include <cstdint>
+#include <exception>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -32,6 +34,11 @@ struct ServerOptions {
     LogLevel log_level = LogLevel::info;
     bool handle_signals = true;   ///< Stop gracefully on SIGINT and SIGTERM.
     bool print_listening = true;  ///< Print "listening on http://ADDR:PORT" to stdout.
+    /// Called on the server's thread with each exception a handler lets escape (HTTPException
+    /// aside, which is an answer), after it is logged and before its 500, or its WebSocket's
+    /// 1011 close, goes out. flamecpp::testing uses it to raise server errors in the test.
+    /// Exceptions it throws are ignored.
+    std::function<void(std::exception_ptr)> on_handler_error;
 };
 
 class Server;

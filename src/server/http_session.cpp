@@ -453,10 +453,12 @@ private:
         } catch (const std::exception& e) {
             logger().error("handler of route '{}' ({} {}) threw: {}", route.pattern,
                            request_.method_name(), request_.target(), e.what());
+            worker_.handler_failed(std::current_exception());
             response = Response::text("Internal Server Error", Status::internal_server_error);
         } catch (...) {
             logger().error("handler of route '{}' ({} {}) threw a non-standard exception",
                            route.pattern, request_.method_name(), request_.target());
+            worker_.handler_failed(std::current_exception());
             response = Response::text("Internal Server Error", Status::internal_server_error);
         }
         components_.clear();
@@ -479,6 +481,7 @@ private:
             out_.resize(mark);
             logger().error("route '{}' ({} {}): {}", request_.route(), request_.method_name(),
                            request_.target(), e.what());
+            worker_.handler_failed(std::current_exception());
             return false;
         }
     }
@@ -508,6 +511,7 @@ private:
             // without the final chunk, so the client sees an incomplete body.
             if (!writer.failed()) {
                 logger().error("streamed body of route '{}' threw: {}", request_.route(), e.what());
+                worker_.handler_failed(std::current_exception());
             }
             close_after = true;
             error_code ec;

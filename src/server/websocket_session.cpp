@@ -49,6 +49,8 @@ namespace websocket = beast::websocket;
 using asio::ip::tcp;
 using boost::system::error_code;
 
+void log_websocket_error(std::string_view route, std::exception_ptr error) noexcept;
+
 namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
@@ -190,6 +192,12 @@ public:
     WebSocket::State state() const noexcept { return state_; }
     std::optional<Code> close_code() const noexcept { return close_code_; }
     std::string_view close_reason() const noexcept { return close_reason_; }
+
+    /// Logs an exception the handler let escape and reports it to the server's observer.
+    void handler_failed(std::string_view route, std::exception_ptr error) const noexcept {
+        log_websocket_error(route, error);
+        worker_.handler_failed(std::move(error));
+    }
 
     bool on_owner_thread() const noexcept {
         return worker_.io.get_executor().running_in_this_thread();
@@ -538,7 +546,7 @@ asio::awaitable<void> run_websocket_session(
         }
     } catch (...) {
         ready = false;
-        log_websocket_error(route.pattern, std::current_exception());
+        session->handler_failed(route.pattern, std::current_exception());
     }
     if (!ready) {
         co_await session->refuse(Status::internal_server_error, Code::internal_error);
@@ -677,8 +685,26 @@ Task<std::optional<Data>> next_message(WebSocket& ws, Encoding encoding) {
     co_return message;
 }
 
+/// Whether `error` is the WebSocketDisconnect a receive or send threw because the connection
+/// had closed: the normal way for a conversation loop to end, not a handler failure.
+bool is_disconnect(const WebSocket& ws, const std::exception_ptr& error) noexcept {
+    if (ws.state() == WebSocket::State::connected) {
+        return false;
+    }
+    try {
+        std::rethrow_exception(error);
+    } catch (const WebSocketDisconnect&) {
+        return true;
+    } catch (...) {
+        return false;
+    }
+}
+
 Task<void> fail_websocket(WebSocket& ws, std::string_view route, std::exception_ptr error) {
-    log_websocket_error(route, error);
+    if (is_disconnect(ws, error)) {
+        co_return;
+    }
+    WebSocketAccess::session(ws).handler_failed(route, error);
     if (ws.state() == WebSocket::State::connecting) {
         co_await WebSocketAccess::session(ws).refuse(Status::internal_server_error,
                                                      Code::internal_error);
@@ -708,6 +734,12 @@ Task<void> finish_websocket(WebSocket& ws) {
         case WebSocket::State::closed:
             break;
     }
+}
+
+void report_websocket_error(WebSocket& ws,
+                            std::string_view route,
+                            std::exception_ptr error) noexcept {
+    WebSocketAccess::session(ws).handler_failed(route, std::move(error));
 }
 
 void log_websocket_error(std::string_view route, std::exception_ptr error) noexcept {

@@ -54,6 +54,9 @@ void Worker::detach(Connection& c) noexcept {
     }
     c.prev = c.next = nullptr;
     --count_;
+    if (draining && count_ == 0) {
+        reaper_.cancel();  // the last connection is gone: let the reaper end now, not at its tick
+    }
 }
 
 asio::awaitable<void> Worker::accept_loop() {
@@ -132,6 +135,9 @@ void Worker::begin_shutdown() {
     boost::system::error_code ec;
     acceptor.close(ec);
     close_idle();
+    if (count_ == 0) {
+        reaper_.cancel();
+    }
 }
 
 }  // namespace flamecpp::detail

@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <cstddef>
+#include <exception>
+#include <utility>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -53,6 +55,16 @@ public:
     /// Stops accepting, closes idle connections, lets busy ones finish within the grace
     /// period. Runs on this worker's thread.
     void begin_shutdown();
+
+    /// Hands an exception a handler let escape to ServerOptions::on_handler_error, if set.
+    void handler_failed(std::exception_ptr error) const noexcept {
+        if (options.on_handler_error) {
+            try {
+                options.on_handler_error(std::move(error));
+            } catch (...) {
+            }
+        }
+    }
 
     void attach(Connection& c) noexcept;
     void detach(Connection& c) noexcept;

@@ -26,8 +26,11 @@ Task<void> fail_websocket(WebSocket& ws, std::string_view route, std::exception_
 /// When a handler is done: closes with 1000 if still open, refuses with 403 if never
 /// accepted.
 Task<void> finish_websocket(WebSocket& ws);
-/// Logs an exception thrown where nothing else can be done with it (on_disconnect).
-void log_websocket_error(std::string_view route, std::exception_ptr error) noexcept;
+/// Logs an exception thrown where nothing else can be done with it (on_disconnect) and
+/// reports it to the server's error observer.
+void report_websocket_error(WebSocket& ws,
+                            std::string_view route,
+                            std::exception_ptr error) noexcept;
 
 /// The type-erased handler of one WebSocket route.
 class WebSocketHandler {
@@ -222,7 +225,7 @@ public:
                 late = std::current_exception();
             }
             if (late) {
-                log_websocket_error(route, late);
+                report_websocket_error(ws, route, late);
             }
         }
     }
