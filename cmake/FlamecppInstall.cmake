@@ -1,9 +1,10 @@
 # install() + an exported package, so that a user's project can
 #   find_package(flamecpp CONFIG REQUIRED)
 #   target_link_libraries(app PRIVATE flamecpp::flamecpp)
+#   target_link_libraries(app_tests PRIVATE flamecpp::testing GTest::gtest_main)
 include(CMakePackageConfigHelpers)
 
-install(TARGETS flamecpp EXPORT flamecppTargets
+install(TARGETS flamecpp flamecpp_testing EXPORT flamecppTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/flamecpp
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})

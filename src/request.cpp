@@ -14,6 +14,33 @@ std::optional<std::string_view> Request::header(std::string_view name) const noe
     return std::nullopt;
 }
 
+std::optional<std::string_view> Request::cookie(std::string_view name) const noexcept {
+    for (const auto& h : headers_) {
+        if (!detail::iequals(h.name, "cookie")) {
+            continue;
+        }
+        // RFC 6265 5.4: "name=value" pairs separated by ';' (browsers add a space after it).
+        std::string_view rest = h.value;
+        while (!rest.empty()) {
+            auto semicolon = rest.find(';');
+            std::string_view pair = detail::trim_ows(rest.substr(0, semicolon));
+            rest = semicolon == std::string_view::npos ? std::string_view{}
+                                                       : rest.substr(semicolon + 1);
+            auto equals = pair.find('=');
+            if (equals == std::string_view::npos ||
+                detail::trim_ows(pair.substr(0, equals)) != name) {
+                continue;
+            }
+            std::string_view value = detail::trim_ows(pair.substr(equals + 1));
+            if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+                value = value.substr(1, value.size() - 2);
+            }
+            return value;
+        }
+    }
+    return std::nullopt;
+}
+
 std::optional<std::string_view> Request::path_param(std::string_view name) const noexcept {
     for (const auto& p : path_params_) {
         if (p.name == name) {

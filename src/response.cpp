@@ -1,3 +1,7 @@
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -55,6 +59,120 @@ Response& Response::with_header(std::string name, std::string value) & {
 Response&& Response::with_header(std::string name, std::string value) && {
     headers_.emplace_back(std::move(name), std::move(value));
     return std::move(*this);
+}
+
+namespace {
+
+// RFC 9110 5.6.2 tchar.
+bool is_token(std::string_view s) noexcept {
+    constexpr std::string_view extra = "!#$%&'*+-.^_`|~";
+    if (s.empty()) {
+        return false;
+    }
+    for (char c : s) {
+        bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        if (!alnum && extra.find(c) == std::string_view::npos) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// RFC 6265 4.1.1 cookie-octet.
+bool is_cookie_value(std::string_view s) noexcept {
+    for (unsigned char c : s) {
+        if (c < 0x21 || c > 0x7E || c == '"' || c == ',' || c == ';' || c == '\\') {
+            return false;
+        }
+    }
+    return true;
+}
+
+// Path and Domain attribute values: any CHAR except CTLs and ';' (RFC 6265 4.1.1).
+bool is_attribute_value(std::string_view s) noexcept {
+    for (unsigned char c : s) {
+        if (c < 0x20 || c == 0x7F || c == ';') {
+            return false;
+        }
+    }
+    return true;
+}
+
+std::string set_cookie_value(std::string_view name,
+                             std::string_view value,
+                             const CookieOptions& options) {
+    if (!is_token(name)) {
+        throw std::invalid_argument("cookie name '" + std::string(name) + "' is not an HTTP token");
+    }
+    if (!is_cookie_value(value)) {
+        throw std::invalid_argument("the value of cookie '" + std::string(name) +
+                                    "' has characters a cookie cannot carry (encode it)");
+    }
+    if (!is_attribute_value(options.path) || !is_attribute_value(options.domain)) {
+        throw std::invalid_argument("the Path or Domain of cookie '" + std::string(name) +
+                                    "' contains ';' or control characters");
+    }
+    std::string out;
+    out.reserve(name.size() + value.size() + options.path.size() + 64);
+    out.append(name).append("=").append(value);
+    if (!options.path.empty()) {
+        out.append("; Path=").append(options.path);
+    }
+    if (!options.domain.empty()) {
+        out.append("; Domain=").append(options.domain);
+    }
+    if (options.max_age) {
+        out.append("; Max-Age=")
+            .append(std::to_string(std::max<std::int64_t>(*options.max_age, 0)));
+    }
+    if (options.secure || options.same_site == SameSite::none) {
+        out.append("; Secure");  // browsers drop SameSite=None cookies without it
+    }
+    if (options.http_only) {
+        out.append("; HttpOnly");
+    }
+    switch (options.same_site) {
+        case SameSite::unset:
+            break;
+        case SameSite::lax:
+            out.append("; SameSite=Lax");
+            break;
+        case SameSite::strict:
+            out.append("; SameSite=Strict");
+            break;
+        case SameSite::none:
+            out.append("; SameSite=None");
+            break;
+    }
+    return out;
+}
+
+CookieOptions expired(CookieOptions options) {
+    options.max_age = 0;
+    return options;
+}
+
+}  // namespace
+
+Response& Response::set_cookie(std::string_view name,
+                               std::string_view value,
+                               const CookieOptions& options) & {
+    headers_.emplace_back("Set-Cookie", set_cookie_value(name, value, options));
+    return *this;
+}
+
+Response&& Response::set_cookie(std::string_view name,
+                                std::string_view value,
+                                const CookieOptions& options) && {
+    return std::move(set_cookie(name, value, options));
+}
+
+Response& Response::delete_cookie(std::string_view name, const CookieOptions& options) & {
+    return set_cookie(name, "", expired(options));
+}
+
+Response&& Response::delete_cookie(std::string_view name, const CookieOptions& options) && {
+    return std::move(delete_cookie(name, options));
 }
 
 std::string_view Response::header(std::string_view name) const noexcept {

@@ -48,6 +48,19 @@ struct Header : detail::Injected<T> {
     static constexpr std::string_view name = Name.view();
 };
 
+/// The request cookie `Name` (from the Cookie header) as `T`, with the same types, defaults
+/// and errors as Header.
+///
+/// @code
+/// Response me(Cookie<"session", std::optional<std::string>> session);
+/// @endcode
+template <detail::FixedString Name, class T = std::string, detail::DefaultArg Default = {}>
+struct Cookie : detail::Injected<T> {
+    static_assert(detail::default_fits<T>(Default),
+                  "flamecpp: the default of a Cookie<Name, T, Default> must fit T.");
+    static constexpr std::string_view name = Name.view();
+};
+
 /// The peer of the connection, as "IP:port".
 struct Client {
     std::string_view address;

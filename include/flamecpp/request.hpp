@@ -67,6 +67,9 @@ public:
     std::optional<std::string> query(std::string_view name) const;
     /// Every value of the query parameter `name`, in order.
     std::vector<std::string> query_all(std::string_view name) const;
+    /// The value of the cookie `name` from the Cookie header(s), without surrounding double
+    /// quotes; the first one when the client sent the name twice. Valid during the request.
+    std::optional<std::string_view> cookie(std::string_view name) const noexcept;
     /// The peer's address as "IP:port".
     std::string_view client() const noexcept { return client_; }
     /// The route template that matched ("/users/{id:int}"), empty before routing.

@@ -3,7 +3,9 @@
 /// @file
 /// The response a handler returns: a plain value.
 
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -36,6 +38,20 @@ using BodyStream = std::function<Task<void>(BodyWriter&)>;
 /// return flamecpp::Response::text("created", flamecpp::Status::created)
 ///     .with_header("Location", "/items/1");
 /// @endcode
+/// The SameSite attribute of a cookie (RFC 6265bis): `unset` leaves it out.
+enum class SameSite : unsigned char { unset, lax, strict, none };
+
+/// The attributes of a cookie set with Response::set_cookie. The defaults are Starlette's:
+/// the whole site (`Path=/`), SameSite=Lax, a session cookie (no Max-Age).
+struct CookieOptions {
+    std::string path = "/";
+    std::string domain;                   ///< empty: the host that answered only
+    std::optional<std::int64_t> max_age;  ///< seconds; 0 or less deletes the cookie
+    bool secure = false;                  ///< only sent over HTTPS
+    bool http_only = false;               ///< hidden from JavaScript
+    SameSite same_site = SameSite::lax;
+};
+
 class Response {
 public:
     Response() = default;
@@ -77,6 +93,25 @@ public:
     Response&& with_header(std::string name, std::string value) &&;
     /// The first extra header named `name` (case-insensitive), or empty.
     std::string_view header(std::string_view name) const noexcept;
+
+    /// Adds a Set-Cookie header. The name must be an RFC 9110 token and the value cookie-octets
+    /// (RFC 6265 4.1.1: printable ASCII without space, '"', ',', ';' and '\\'; encode anything
+    /// else, e.g. as base64url); otherwise it throws std::invalid_argument, which the server
+    /// answers with a 500 like any handler error.
+    ///
+    /// @code
+    /// return Response::text("hi").set_cookie("session", token, {.http_only = true});
+    /// @endcode
+    Response& set_cookie(std::string_view name,
+                         std::string_view value,
+                         const CookieOptions& options = {}) &;
+    Response&& set_cookie(std::string_view name,
+                          std::string_view value,
+                          const CookieOptions& options = {}) &&;
+    /// Tells the client to forget the cookie: an empty value with Max-Age=0. Path and Domain
+    /// must match the ones it was set with.
+    Response& delete_cookie(std::string_view name, const CookieOptions& options = {}) &;
+    Response&& delete_cookie(std::string_view name, const CookieOptions& options = {}) &&;
     bool is_stream() const noexcept { return static_cast<bool>(stream_); }
     const BodyStream& stream_body() const noexcept { return stream_; }
 

@@ -334,6 +334,19 @@ struct Injector<Header<Name, T, D>> : NoRequirements {
     }
 };
 
+template <FixedString Name, class T, DefaultArg D>
+struct Injector<Cookie<Name, T, D>> : NoRequirements {
+    static_assert(header_type_ok<T>(),
+                  "flamecpp: Cookie<Name, T> takes T = std::string, std::string_view, an "
+                  "integer, a floating-point type, bool, or std::optional of those.");
+    static constexpr bool available = true;
+
+    static Cookie<Name, T, D> get(CallContext& ctx) {
+        return Cookie<Name, T, D>{
+            convert_param<T, D>(ctx.request.cookie(Name.view()), "cookie", Name.view())};
+    }
+};
+
 // --- Components ----------------------------------------------------------------------------
 
 template <class C>
@@ -405,7 +418,8 @@ constexpr bool check_parameter() {
     static_assert(Injectable<P>,
                   "flamecpp: a handler parameter has a type the injector cannot provide "
                   "(see 'P = ...' above). Use Path<\"name\", T>, Query<\"name\", T>, "
-                  "Header<\"name\", T>, Body<T> (<flamecpp/body.hpp>), Request&, Client, App&, "
+                  "Header<\"name\", T>, Cookie<\"name\", T>, Body<T> (<flamecpp/body.hpp>), "
+                  "Request&, Client, App&, "
                   "on WebSocket routes WebSocket&, Data, Code; or make the type a component "
                   "(derive from flamecpp::Component) and register it with app.component(...).");
     static_assert(Kind == RouteKind::websocket || !WebSocketOnly<P>,

@@ -1,0 +1,332 @@
+/// @file
+/// Testing an app: a TestClient that serves the app on a private loopback port for as long as
+/// the client lives, and makes calls that look synchronous. It talks to the real server (the
+/// same parser, router, limits and WebSocket code as production), so what passes here passes
+/// there, 413 and 1009 included. Link the `flamecpp::testing` target.
+///
+/// @code
+/// #include <flamecpp/testing.hpp>
+///
+/// TEST(Notes, CreatesANote) {
+///     flamecpp::testing::TestClient client(make_app());
+///     auto created = client.post("/notes", {.json = {{"text", "milk"}}});
+///     EXPECT_EQ(created.status, 201);
+///     EXPECT_EQ(created.json().at("text"), "milk");
+/// }
+/// @endcode
+#pragma once
+
+#include <chrono>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <boost/json/value.hpp>
+#include <boost/json/value_ref.hpp>
+
+#include <flamecpp/app.hpp>
+#include <flamecpp/task.hpp>
+
+namespace flamecpp::testing {
+
+/// Header fields in order; names compare case-insensitively wherever they are looked up.
+using Headers = std::vector<std::pair<std::string, std::string>>;
+/// Query parameters in order; a name may repeat.
+using QueryParams = std::vector<std::pair<std::string, std::string>>;
+
+/// Nothing came from the server within the call's timeout. The connection it waited on is
+/// closed; a WebSocket session is unusable after it.
+class TimeoutError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// The server closed the WebSocket: `code()` is the code of its close frame (1005 when the
+/// frame had none; 1006 when the TCP connection ended without a close frame).
+class WebSocketClosed : public std::runtime_error {
+public:
+    WebSocketClosed(int code, std::string reason);
+    int code() const noexcept { return code_; }
+    const std::string& reason() const noexcept { return reason_; }
+
+private:
+    int code_;
+    std::string reason_;
+};
+
+/// The server answered a WebSocket upgrade with an HTTP status instead of 101 (403 from a
+/// handler that closed before accepting, 404 for a path without a WebSocket route, ...).
+class WebSocketRejected : public std::runtime_error {
+public:
+    WebSocketRejected(int status, Headers headers, std::string body);
+    int status() const noexcept { return status_; }
+    const Headers& headers() const noexcept { return headers_; }
+    const std::string& body() const noexcept { return body_; }
+    std::optional<std::string> header(std::string_view name) const;
+
+private:
+    int status_;
+    Headers headers_;
+    std::string body_;
+};
+
+/// A JSON request body: `.json = {{"name", "milk"}, {"done", false}}`, or any value
+/// Boost.JSON can build (`.json = boost::json::array{1, 2}`, `.json = nullptr` for `null`).
+/// Default-constructed, it means "no JSON body".
+struct JsonBody {
+    JsonBody() = default;
+    JsonBody(std::initializer_list<boost::json::value_ref> init)
+        : value(boost::json::value(init)) {}
+    template <class T>
+        requires std::constructible_from<boost::json::value, T&&> JsonBody(T&& v)
+            : value(boost::json::value(std::forward<T>(v))) {}  // NOLINT: implicit
+
+        std::optional<boost::json::value> value;
+};
+
+/// Everything a request may carry besides its method and path. Use designated initializers:
+/// `client.get("/search", {.query = {{"q", "milk"}}, .headers = {{"Accept", "text/plain"}}})`.
+struct RequestOptions {
+    /// Appended to the path's own query string, percent-encoded.
+    QueryParams query;
+    /// Added to the request; a header named like one the client sets (Host, User-Agent, Accept,
+    /// Cookie, Content-Type) replaces it.
+    Headers headers;
+    /// A raw body, sent as is (Content-Type: application/octet-stream unless `headers` says).
+    std::optional<std::string> body;
+    /// A JSON body (Content-Type: application/json). Not together with `body`.
+    JsonBody json;
+    /// Overrides ClientOptions::follow_redirects for this call.
+    std::optional<bool> follow_redirects;
+    /// Overrides ClientOptions::timeout for this call.
+    std::optional<std::chrono::milliseconds> timeout;
+};
+
+/// A complete response.
+struct TestResponse {
+    int status = 0;
+    std::string reason;
+    Headers headers;   ///< in wire order
+    std::string body;  ///< de-chunked; empty for HEAD
+    /// The path and query that produced this response (the last hop after redirects).
+    std::string url;
+    /// How many redirects were followed to get here.
+    int redirects = 0;
+
+    /// The first header with that name (case-insensitive), if any.
+    std::optional<std::string> header(std::string_view name) const;
+    /// Every value of the headers with that name, in order (Set-Cookie, Vary, ...).
+    std::vector<std::string> header_values(std::string_view name) const;
+    /// The body as text.
+    const std::string& text() const noexcept { return body; }
+    /// The body as bytes.
+    std::span<const std::byte> bytes() const noexcept { return std::as_bytes(std::span(body)); }
+    /// The body parsed as JSON; throws std::runtime_error quoting the body when it is not JSON.
+    boost::json::value json() const;
+    /// 2xx.
+    bool ok() const noexcept { return status >= 200 && status < 300; }
+};
+
+/// The client's cookies, kept like a browser keeps them for one site: Set-Cookie answers
+/// store, replace and delete them (Max-Age, Expires, Path, Domain are honoured), and requests
+/// send the ones whose Path matches. Secure cookies are kept and sent too: the test server
+/// counts as a secure origin, as localhost does in browsers.
+class CookieJar {
+public:
+    struct Entry {
+        std::string name;
+        std::string value;
+        std::string path = "/";
+        std::optional<std::chrono::system_clock::time_point> expires;  ///< none: session cookie
+        bool secure = false;
+        bool http_only = false;
+    };
+
+    /// The value of cookie `name` (any path), if the jar holds it and it has not expired.
+    std::optional<std::string> get(std::string_view name) const;
+    /// Sets a cookie by hand, as if the server had sent it.
+    void set(std::string name, std::string value, std::string path = "/");
+    /// Forgets every cookie named `name`.
+    void erase(std::string_view name);
+    void clear() noexcept { entries_.clear(); }
+    /// The cookies held, expired ones dropped.
+    const std::vector<Entry>& entries() const;
+
+    /// Applies one Set-Cookie field value received for a request to `request_path` from
+    /// `host`. Malformed cookies and cookies for another domain are ignored, as browsers do.
+    void store(std::string_view set_cookie, std::string_view request_path, std::string_view host);
+    /// The Cookie header value for a request to `path` ("" when no cookie applies).
+    std::string header_for(std::string_view path) const;
+
+private:
+    void drop_expired() const;
+    mutable std::vector<Entry> entries_;
+};
+
+struct ClientOptions {
+    /// Rethrow, in the test, the exception a handler let escape (as Starlette's
+    /// raise_server_exceptions). Off: the call returns the 500 (or sees the 1011 close).
+    bool raise_server_exceptions = true;
+    /// Follow 301/302/303/307/308 answers (at most 20) within the app. Off by default, as in
+    /// Starlette's TestClient, so tests see the redirect itself.
+    bool follow_redirects = false;
+    /// The longest any call waits for the server: a request's whole response, a WebSocket
+    /// handshake, message or close.
+    std::chrono::milliseconds timeout{5000};
+    /// Sent with every request (an Authorization header, say).
+    Headers headers;
+    /// The Host header (and cookie domain).
+    std::string host = "testserver";
+    /// The server's worker threads.
+    unsigned threads = 1;
+    /// The server's log level; handler errors are logged at `error`.
+    LogLevel log_level = LogLevel::warn;
+};
+
+/// A message received on a WebSocket.
+struct WebSocketMessage {
+    bool binary = false;
+    std::string data;
+};
+
+class TestClient;
+
+/// One WebSocket connection to the app, from TestClient::websocket_connect. Every receive waits
+/// at most the client's timeout (or the one given): a server that never answers fails the test
+/// with TimeoutError instead of hanging it. When the server closes, receives throw
+/// WebSocketClosed with its code.
+class WebSocketTestSession {
+public:
+    ~WebSocketTestSession();
+    WebSocketTestSession(WebSocketTestSession&&) noexcept;
+    WebSocketTestSession& operator=(WebSocketTestSession&&) noexcept;
+
+    /// The subprotocol the server accepted ("" for none).
+    const std::string& subprotocol() const noexcept;
+    /// The headers of the server's 101 answer.
+    const Headers& headers() const noexcept;
+    std::optional<std::string> header(std::string_view name) const;
+
+    void send_text(std::string_view text);
+    void send_bytes(std::string_view bytes);
+    void send_bytes(std::span<const std::byte> bytes);
+    /// Sends the value serialized, as a text message.
+    void send_json(const boost::json::value& value);
+
+    /// The next message, text or binary.
+    WebSocketMessage receive(std::optional<std::chrono::milliseconds> timeout = {});
+    /// The next message, which must be text (std::runtime_error otherwise).
+    std::string receive_text(std::optional<std::chrono::milliseconds> timeout = {});
+    /// The next message, which must be binary (std::runtime_error otherwise).
+    std::string receive_bytes(std::optional<std::chrono::milliseconds> timeout = {});
+    /// The next message (text or binary) parsed as JSON.
+    boost::json::value receive_json(std::optional<std::chrono::milliseconds> timeout = {});
+
+    /// Starts the close handshake with `code` and waits for the server's close frame; returns
+    /// the code it carried. Messages arriving meanwhile are dropped.
+    int close(int code = 1000, std::string_view reason = {});
+
+    /// True until either side closed.
+    bool is_open() const noexcept;
+    /// The server's close code once the connection has ended.
+    std::optional<int> close_code() const noexcept;
+
+    struct Impl;
+
+private:
+    friend class TestClient;
+    explicit WebSocketTestSession(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+/// Serves an app on 127.0.0.1 (an ephemeral port) from the client's construction to its
+/// destruction, and calls it. Calls block the test's thread; the app runs on its own. One
+/// client is meant for one test thread.
+class TestClient {
+public:
+    /// Borrows the app: it must outlive the client, and must not change while served.
+    explicit TestClient(App& app, ClientOptions options = {});
+    /// Owns the app: `TestClient client(make_app());`.
+    explicit TestClient(App&& app, ClientOptions options = {});
+    /// Stops the server (letting in-flight work finish). A handler exception nobody collected
+    /// yet is printed to stderr; call close() to have it thrown instead.
+    ~TestClient();
+    TestClient(const TestClient&) = delete;
+    TestClient& operator=(const TestClient&) = delete;
+
+    TestResponse get(std::string_view path, RequestOptions options = {});
+    TestResponse head(std::string_view path, RequestOptions options = {});
+    TestResponse options(std::string_view path, RequestOptions options = {});
+    TestResponse post(std::string_view path, RequestOptions options = {});
+    TestResponse put(std::string_view path, RequestOptions options = {});
+    TestResponse patch(std::string_view path, RequestOptions options = {});
+    TestResponse delete_(std::string_view path, RequestOptions options = {});
+    /// Any method, "PROPFIND" included. `path` is an origin-form target ("/a/b?x=1"); characters
+    /// a target cannot hold (spaces, ...) are percent-encoded.
+    TestResponse request(std::string_view method,
+                         std::string_view path,
+                         RequestOptions options = {});
+
+    /// Upgrades `path` to a WebSocket, offering `subprotocols` in order. Throws
+    /// WebSocketRejected when the server answers with another status than 101.
+    WebSocketTestSession websocket_connect(std::string_view path,
+                                           std::vector<std::string> subprotocols = {},
+                                           Headers headers = {});
+
+    CookieJar& cookies() noexcept;
+    const CookieJar& cookies() const noexcept;
+
+    /// The port the app is served on, for clients of your own.
+    std::uint16_t port() const noexcept;
+    /// The app served.
+    App& app() noexcept;
+
+    /// Stops the server now (in-flight work finishes first), then rethrows the first handler
+    /// exception not yet raised, if raise_server_exceptions is on. Calls after it throw.
+    void close();
+
+    struct Impl;
+
+private:
+    std::unique_ptr<Impl> impl_;
+};
+
+namespace detail {
+/// Runs `task` on a private io_context until it finishes; throws TimeoutError after `timeout`.
+void run_task(Task<void> task, std::chrono::milliseconds timeout);
+
+template <class T>
+Task<void> store_result(Task<T> task, std::optional<T>& out) {
+    out.emplace(co_await std::move(task));
+}
+}  // namespace detail
+
+/// Runs a coroutine to completion from a test body and returns its result (or rethrows its
+/// exception): for unit tests of your own `Task<T>` functions, without a server.
+///
+/// @code
+/// EXPECT_EQ(flamecpp::testing::run(load_user(42)).name, "ann");
+/// @endcode
+template <class T>
+T run(Task<T> task, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    if constexpr (std::is_void_v<T>) {
+        detail::run_task(std::move(task), timeout);
+    } else {
+        std::optional<T> out;
+        detail::run_task(detail::store_result(std::move(task), out), timeout);
+        return std::move(*out);
+    }
+}
+
+}  // namespace flamecpp::testing
