@@ -1,4 +1,5 @@
-// A real Server on 127.0.0.1, port 0, in this process; the test talks raw HTTP to it.
+// A real Server on 127.0.0.1, port 0, in this process: called through TestClient, and with raw
+// bytes where a test needs what the client would never send.
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -13,6 +14,7 @@
 #include <flamecpp/app.hpp>
 #include <flamecpp/flamecpp.hpp>
 #include <flamecpp/json.hpp>
+#include <flamecpp/testing.hpp>
 
 #include "http_client.hpp"
 
@@ -58,71 +60,84 @@ struct Catchall : HTTPEndpoint {
     std::string get() { return "caught " + std::string(request().raw_path()); }
 };
 
+App make_app() {
+    App app;
+    app.route("/boom", boom);
+    app.route("/teapot", teapot);
+    app.route("/bad-header", bad_header);
+    app.route("/echo", echo_body, {Method::post});
+    app.route("/query", query);
+    app.route("/moved", moved);
+    app.route("/slow", slow);
+    app.route("/stream", streamed);
+    app.limits().max_body_bytes = 64;
+    return app;
+}
+
+testing::ClientOptions client_options(bool raise) {
+    testing::ClientOptions o;
+    o.log_level = LogLevel::off;
+    o.raise_server_exceptions = raise;
+    return o;
+}
+
+/// The app served by a TestClient that lets the test see 500s (raising is tested apart).
 class ServerTest : public ::testing::Test {
 protected:
-    void SetUp() override {
-        app.route("/boom", boom);
-        app.route("/teapot", teapot);
-        app.route("/bad-header", bad_header);
-        app.route("/echo", echo_body, {Method::post});
-        app.route("/query", query);
-        app.route("/moved", moved);
-        app.route("/slow", slow);
-        app.route("/stream", streamed);
-        app.limits().max_body_bytes = 64;
-        server.emplace(app, quiet_options());
-    }
-    App app;
-    std::optional<Server> server;
-    std::uint16_t port() const { return server->port(); }
+    testing::TestClient client{make_app(), client_options(false)};
+    std::uint16_t port() const { return client.port(); }
 };
 
 TEST_F(ServerTest, HandlerExceptionIs500AndConnectionGoesOn) {
-    RawConnection c(port());
-    c.send(make_request("GET", "/boom"));
-    auto r = c.read_response();
+    auto r = client.get("/boom");
     EXPECT_EQ(r.status, 500);
-    EXPECT_EQ(r.body, "Internal Server Error");
-    c.send(make_request("GET", "/query?q=still"));
-    EXPECT_EQ(c.read_response().body, "still");
+    EXPECT_EQ(r.text(), "Internal Server Error");
+    EXPECT_EQ(r.header("Connection"), std::nullopt);  // kept alive
+    EXPECT_EQ(client.get("/query?q=still").text(), "still");
+}
+
+TEST(ServerErrors, HandlerExceptionReachesTheObserver) {
+    testing::TestClient client(make_app(), client_options(true));
+    EXPECT_THROW(client.get("/boom"), std::runtime_error);
+    EXPECT_THROW(client.get("/bad-header"), std::invalid_argument);
+    EXPECT_EQ(client.get("/teapot").status, 418);  // an answer, not an error
 }
 
 TEST_F(ServerTest, HTTPExceptionBecomesJsonDetail) {
-    auto r = test::http_get(port(), "/teapot");
+    auto r = client.get("/teapot");
     EXPECT_EQ(r.status, 418);
     EXPECT_EQ(r.header("Content-Type"), "application/json");
-    EXPECT_EQ(r.body, R"({"detail":"short and stout"})");
+    EXPECT_EQ(r.text(), R"({"detail":"short and stout"})");
 }
 
 TEST_F(ServerTest, HeaderInjectionFromHandlerIs500) {
-    auto r = test::http_get(port(), "/bad-header");
+    auto r = client.get("/bad-header");
     EXPECT_EQ(r.status, 500);
     EXPECT_FALSE(r.header("Injected").has_value());
 }
 
 TEST_F(ServerTest, QueryParametersAreDecoded) {
-    EXPECT_EQ(test::http_get(port(), "/query?q=a+b%21&x=1").body, "a b!");
-    EXPECT_EQ(test::http_get(port(), "/query?x=1").body, "<none>");
+    EXPECT_EQ(client.get("/query?q=a+b%21&x=1").text(), "a b!");
+    EXPECT_EQ(client.get("/query", {.query = {{"q", "a&b=c"}}}).text(), "a&b=c");
+    EXPECT_EQ(client.get("/query?x=1").text(), "<none>");
 }
 
 TEST_F(ServerTest, RedirectCarriesLocation) {
-    auto r = test::http_get(port(), "/moved");
+    auto r = client.get("/moved");
     EXPECT_EQ(r.status, 308);
     EXPECT_EQ(r.header("Location"), "/elsewhere");
 }
 
 TEST_F(ServerTest, StreamedBodyIsChunked) {
-    RawConnection c(port());
-    c.send(make_request("GET", "/stream"));
-    auto r = c.read_response();
+    auto r = client.get("/stream");
     EXPECT_EQ(r.status, 200);
-    EXPECT_TRUE(r.chunked);
-    EXPECT_EQ(r.body, "1\n2\n3\n");
-    c.send(make_request("GET", "/query?q=after"));  // framing intact afterwards
-    EXPECT_EQ(c.read_response().body, "after");
+    EXPECT_EQ(r.header("Transfer-Encoding"), "chunked");
+    EXPECT_EQ(r.text(), "1\n2\n3\n");
+    EXPECT_EQ(client.get("/query?q=after").text(), "after");  // framing intact afterwards
 }
 
 TEST_F(ServerTest, ChunkedRequestBodyIsDechunked) {
+    // Raw bytes: the test client always sends a Content-Length.
     RawConnection c(port());
     c.send(
         "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -131,45 +146,39 @@ TEST_F(ServerTest, ChunkedRequestBodyIsDechunked) {
 }
 
 TEST_F(ServerTest, PerAppBodyLimitApplies) {
-    RawConnection c(port());
-    c.send(make_request("POST", "/echo", {}, std::string(65, 'x')));
-    auto r = c.read_response();
+    auto r = client.post("/echo", {.body = std::string(65, 'x')});
     EXPECT_EQ(r.status, 413);
-    EXPECT_TRUE(c.wait_closed(std::chrono::seconds(5)));
-    RawConnection ok(port());
-    ok.send(make_request("POST", "/echo", {}, std::string(64, 'x')));
-    EXPECT_EQ(ok.read_response().status, 200);
+    EXPECT_EQ(r.header("Connection"), "close");
+    EXPECT_EQ(client.post("/echo", {.body = std::string(64, 'x')}).status, 200);
 }
 
 TEST_F(ServerTest, OptionsIsAnsweredFromTheRouteTable) {
-    RawConnection c(port());
-    c.send(make_request("OPTIONS", "/echo"));
-    auto r = c.read_response();
+    auto r = client.options("/echo");
     EXPECT_EQ(r.status, 204);
     EXPECT_EQ(r.header("Allow"), "POST");
 }
 
 TEST_F(ServerTest, UnknownMethodOnKnownPathIs405) {
-    RawConnection c(port());
-    c.send(make_request("PROPFIND", "/echo"));
-    auto r = c.read_response();
+    auto r = client.request("PROPFIND", "/echo");
     EXPECT_EQ(r.status, 405);
     EXPECT_EQ(r.header("Allow"), "POST");
 }
 
-TEST_F(ServerTest, GracefulStopFinishesInFlightRequest) {
-    RawConnection busy(port());
+TEST(ServerStop, GracefulStopFinishesInFlightRequest) {
+    App app = make_app();
+    Server server(app, quiet_options());
+    RawConnection busy(server.port());
     busy.send(make_request("GET", "/slow"));
-    RawConnection idle(port());
+    RawConnection idle(server.port());
     idle.send(make_request("GET", "/query?q=1"));
     ASSERT_EQ(idle.read_response().status, 200);
     std::this_thread::sleep_for(std::chrono::milliseconds(50));  // let /slow start
-    server->stop();
+    server.stop();
     auto r = busy.read_response();
     EXPECT_EQ(r.body, "slow done");
     EXPECT_EQ(r.header("Connection"), "close");
     EXPECT_TRUE(idle.wait_closed(std::chrono::seconds(5)));
-    server->wait();
+    server.wait();
 }
 
 TEST(Server, PortInUseIsAClearStartupError) {
@@ -191,10 +200,9 @@ TEST(Server, PortInUseIsAClearStartupError) {
 }
 
 TEST(Server, EndpointServedAsWholeApp) {
-    App app = App::of<Catchall>();
-    Server server(app, quiet_options());
-    EXPECT_EQ(test::http_get(server.port(), "/").body, "caught /");
-    EXPECT_EQ(test::http_get(server.port(), "/any/path").body, "caught /any/path");
+    testing::TestClient client(App::of<Catchall>(), client_options(true));
+    EXPECT_EQ(client.get("/").text(), "caught /");
+    EXPECT_EQ(client.get("/any/path").text(), "caught /any/path");
 }
 
 TEST(Server, ManyThreadsServeConcurrently) {
