@@ -26,6 +26,10 @@ struct Limits {
     std::chrono::milliseconds websocket_idle_timeout{60'000};
     /// How long to wait for the peer's answer to a close frame before dropping the socket.
     std::chrono::milliseconds websocket_close_timeout{5'000};
+    /// Open connections (HTTP and WebSocket) the server holds at once, shared evenly among its
+    /// threads. At the limit a thread stops accepting: new connections wait in the kernel's
+    /// listen queue until one closes, and are refused by the kernel when that queue is full.
+    std::size_t max_connections = 16'384;
     /// How long a shutdown waits for in-flight requests before closing everything.
     std::chrono::milliseconds shutdown_grace{10'000};
 };

@@ -304,11 +304,19 @@ private:
         if (!parser_) {
             parser_.emplace(request_, storage_, limits_);
             header_bytes_ = 0;
+            header_scan_ = HeaderScan{};
         }
         for (;;) {
             const bool in_header = !parser_->is_header_done();
             error_code ec;
             auto used = parser_->put(in_.data(), ec);
+            if (in_header && header_scan_.folded(std::string_view(
+                                 static_cast<const char*>(in_.data().data()), used))) {
+                // Beast unfolds obs-fold silently; RFC 9112 5.2 lets a server do that, but a
+                // proxy in front may read the field differently: refuse (400), as 2.2 also
+                // asks for whitespace before the first field.
+                ec = http::error::bad_field;
+            }
             in_.consume(used);
             if (in_header) {
                 // Beast applies header_limit to what one put() leaves unconsumed, and fields
@@ -630,6 +638,36 @@ private:
     bool body_deadline_set_ = false;
     bool upgraded_ = false;
     std::size_t header_bytes_ = 0;
+
+    /// Finds header lines that start with whitespace (obs-fold, RFC 9112 5.2; whitespace
+    /// before the first field, 2.2) in the header bytes as they are consumed, across calls.
+    struct HeaderScan {
+        bool after_lf = false;
+        bool done = false;  // the empty line ending the header was seen
+
+        bool folded(std::string_view bytes) noexcept {
+            std::size_t i = 0;
+            while (!done && i < bytes.size()) {
+                if (after_lf) {
+                    const char c = bytes[i];
+                    if (c == ' ' || c == '\t') {
+                        return true;
+                    }
+                    done = c == '\r' || c == '\n';
+                    after_lf = false;
+                    continue;
+                }
+                const auto lf = bytes.find('\n', i);  // memchr
+                if (lf == std::string_view::npos) {
+                    break;
+                }
+                after_lf = true;
+                i = lf + 1;
+            }
+            return false;
+        }
+    };
+    HeaderScan header_scan_;
 };
 
 }  // namespace

@@ -85,6 +85,9 @@ Server::Server(App& app, ServerOptions options)
     }
     for (unsigned i = 0; i < threads; ++i) {
         auto worker = std::make_unique<detail::Worker>(impl_->app, impl_->options);
+        // An even share of the limit, at least one connection per thread.
+        worker->max_connections =
+            std::max<std::size_t>(1, (impl_->app.limits.max_connections + threads - 1) / threads);
         try {
             worker->listen(endpoint);
         } catch (const boost::system::system_error& e) {

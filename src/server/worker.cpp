@@ -34,6 +34,9 @@ void Worker::start() {
 }
 
 void Worker::attach(Connection& c) noexcept {
+    if (starting_ > 0) {
+        --starting_;
+    }
     c.next = head_;
     c.prev = nullptr;
     if (head_ != nullptr) {
@@ -54,6 +57,9 @@ void Worker::detach(Connection& c) noexcept {
     }
     c.prev = c.next = nullptr;
     --count_;
+    if (count_ + starting_ < max_connections) {
+        accept_gate_.cancel();  // the accept loop may be waiting for a free slot
+    }
     if (draining && count_ == 0) {
         reaper_.cancel();  // the last connection is gone: let the reaper end now, not at its tick
     }
@@ -62,6 +68,20 @@ void Worker::detach(Connection& c) noexcept {
 asio::awaitable<void> Worker::accept_loop() {
     asio::steady_timer backoff(io);
     while (acceptor.is_open()) {
+        if (count_ + starting_ >= max_connections) {
+            // Stop accepting: the kernel queues new connections until a slot frees.
+            logger().warn(
+                "{} connections open, the limit of this thread: not accepting more "
+                "until one closes",
+                count_);
+            while (count_ + starting_ >= max_connections && acceptor.is_open()) {
+                accept_gate_.expires_at(asio::steady_timer::time_point::max());
+                auto [gate_ec] =
+                    co_await accept_gate_.async_wait(asio::as_tuple(asio::use_awaitable));
+                (void)gate_ec;
+            }
+            continue;
+        }
         auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
         if (ec == asio::error::operation_aborted || !acceptor.is_open()) {
             break;
@@ -79,6 +99,7 @@ asio::awaitable<void> Worker::accept_loop() {
         }
         boost::system::error_code opt_ec;
         socket.set_option(tcp::no_delay(true), opt_ec);
+        ++starting_;  // counted from now on: the session attaches when it starts
         asio::co_spawn(io, run_http_session(*this, std::move(socket)), asio::detached);
     }
 }
@@ -134,6 +155,7 @@ void Worker::begin_shutdown() {
     grace_end_ = Clock::now() + app.limits.shutdown_grace;
     boost::system::error_code ec;
     acceptor.close(ec);
+    accept_gate_.cancel();
     close_idle();
     if (count_ == 0) {
         reaper_.cancel();

@@ -69,6 +69,9 @@ public:
     void attach(Connection& c) noexcept;
     void detach(Connection& c) noexcept;
 
+    /// This thread's share of Limits::max_connections (set before start()).
+    std::size_t max_connections = static_cast<std::size_t>(-1);
+
     boost::asio::io_context io{1};  // concurrency hint: one thread runs it
     boost::asio::ip::tcp::acceptor acceptor{io};
     App::Impl& app;
@@ -82,9 +85,11 @@ private:
     void close_idle() noexcept;
 
     boost::asio::steady_timer reaper_{io};
+    boost::asio::steady_timer accept_gate_{io};  ///< the accept loop waits here at the limit
     Clock::time_point grace_end_ = Clock::time_point::max();
     Connection* head_ = nullptr;
     std::size_t count_ = 0;
+    std::size_t starting_ = 0;  ///< accepted, session not started yet
 };
 
 /// Runs one HTTP connection to its end (defined in http_session.cpp, the Beast TU).

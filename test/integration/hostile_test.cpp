@@ -1,0 +1,180 @@
+// Clients that misbehave: each is answered or dropped, and the server goes on serving others.
+// (Trickled headers, oversized input and CL+TE are in the samples' contract tests.)
+#include <chrono>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include <flamecpp/flamecpp.hpp>
+#include <flamecpp/testing.hpp>
+
+#include "http_client.hpp"
+
+namespace flamecpp {
+namespace {
+
+using test::make_request;
+using test::RawConnection;
+using namespace std::chrono_literals;
+
+App make_app() {
+    App app;
+    app.route("/", [] { return Response::text("ok"); });
+    app.route("/echo", [](Request& r) { return Response::text(std::string(r.body())); },
+              {Method::post});
+    app.route("/big", [] { return Response::text(std::string(256 * 1024, 'b')); });
+    return app;
+}
+
+testing::ClientOptions quiet() {
+    testing::ClientOptions o;
+    o.log_level = LogLevel::off;
+    return o;
+}
+
+/// Sends `bytes` on a new connection and expects a 400 followed by the server closing.
+void ExpectRejected(std::uint16_t port, const std::string& bytes) {
+    RawConnection c(port);
+    c.send(bytes);
+    auto r = c.read_response();
+    EXPECT_EQ(r.status, 400) << bytes;
+    EXPECT_TRUE(c.wait_closed(5s)) << "the connection stayed open after: " << bytes;
+}
+
+class Hostile : public ::testing::Test {
+protected:
+    testing::TestClient client{make_app(), quiet()};
+    std::uint16_t port() const { return client.port(); }
+    void ExpectStillServing() { EXPECT_EQ(client.get("/").text(), "ok"); }
+};
+
+// --- Request smuggling shapes (RFC 9112 6.3, 5.2, 2.2) ----------------------------------------
+
+TEST_F(Hostile, DuplicateContentLengthIs400) {
+    ExpectRejected(port(),
+                   "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n"
+                   "\r\nhelloGET / HTTP/1.1\r\n\r\n");
+    ExpectRejected(port(), "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5, 6\r\n\r\nhello!");
+    ExpectStillServing();
+}
+
+TEST_F(Hostile, ObsFoldIs400) {
+    ExpectRejected(port(), "GET / HTTP/1.1\r\nHost: x\r\nX-Folded: a\r\n b\r\n\r\n");
+    ExpectRejected(port(), "GET / HTTP/1.1\r\nHost: x\r\nX-Folded: a\r\n\tb\r\n\r\n");
+    ExpectStillServing();
+}
+
+TEST_F(Hostile, BareLfLineEndingsAre400) {
+    ExpectRejected(port(), "GET / HTTP/1.1\nHost: x\n\n");
+    ExpectRejected(port(), "GET / HTTP/1.1\r\nHost: x\nX-A: b\r\n\r\n");
+    ExpectStillServing();
+}
+
+TEST_F(Hostile, SpaceBeforeTheColonIs400) {
+    ExpectRejected(port(), "GET / HTTP/1.1\r\nHost: x\r\nContent-Length : 5\r\n\r\nhello");
+    ExpectStillServing();
+}
+
+// --- Half-closed, flooding and slow clients ------------------------------------------------------
+
+TEST_F(Hostile, AHalfClosedClientStillGetsItsAnswer) {
+    RawConnection c(port());
+    c.send(make_request("GET", "/"));
+    c.shutdown_write();
+    auto r = c.read_response();
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, "ok");
+    EXPECT_TRUE(c.wait_closed(5s));
+    ExpectStillServing();
+}
+
+TEST_F(Hostile, APipelinedFloodIsAnsweredInOrder) {
+    constexpr int n = 2000;
+    std::string flood;
+    for (int i = 0; i < n; ++i) {
+        flood += make_request("POST", "/echo", {}, std::to_string(i));
+    }
+    RawConnection c(port());
+    // Written from another thread: the server answers while the flood is still arriving, and
+    // a client that wrote everything before reading could fill both socket buffers.
+    std::thread writer([&] { c.send(flood, 10s); });
+    int in_order = 0;
+    for (int i = 0; i < n; ++i) {
+        if (c.read_response(10s).body == std::to_string(i)) {
+            ++in_order;
+        }
+    }
+    writer.join();
+    EXPECT_EQ(in_order, n);
+}
+
+TEST_F(Hostile, AClientThatNeverReadsDoesNotStallOthers) {
+    RawConnection stuck(port());
+    std::string requests;
+    for (int i = 0; i < 64; ++i) {
+        requests += make_request("GET", "/big");
+    }
+    // 64 x 256 KiB answers: far more than the socket buffers hold. The server blocks on this
+    // connection's write, not on its thread.
+    stuck.try_send(requests, 2s);
+    std::this_thread::sleep_for(200ms);
+    auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < 20; ++i) {
+        ExpectStillServing();
+    }
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+}
+
+// --- The connection limit
+// -------------------------------------------------------------------------
+
+TEST(ConnectionLimit, ConnectionsBeyondTheLimitWaitForAFreeSlot) {
+    App app = make_app();
+    app.limits().max_connections = 3;
+    testing::TestClient client(app, quiet());  // its own keep-alive connection is one of the 3
+    ASSERT_EQ(client.get("/").status, 200);
+    std::vector<RawConnection> held;
+    for (int i = 0; i < 2; ++i) {
+        held.emplace_back(client.port());
+        held.back().send(make_request("GET", "/"));
+        ASSERT_EQ(held.back().read_response().status, 200);
+    }
+    // The kernel completes the TCP handshake (the listen queue), but the server does not
+    // take the connection: no answer while the three others stay open.
+    RawConnection waiting(client.port());
+    waiting.send(make_request("GET", "/"));
+    EXPECT_THROW(waiting.read_response(300ms), std::runtime_error);
+    held.pop_back();  // a slot frees
+    auto r = waiting.read_response(2s);
+    EXPECT_EQ(r.status, 200);
+}
+
+TEST(ConnectionLimit, AFloodOfConnectionsIsQueuedNotFatal) {
+    App app = make_app();
+    app.limits().max_connections = 8;
+    testing::TestClient client(app, quiet());
+    std::vector<std::optional<RawConnection>> flood;
+    for (int i = 0; i < 64; ++i) {
+        flood.emplace_back(std::in_place, client.port());
+        flood.back()->send(make_request("GET", "/", {{"Connection", "close"}}));
+    }
+    // Read in order, each connection closed once answered: that frees its slot for the next.
+    int answered = 0;
+    for (auto& c : flood) {
+        try {
+            if (c->read_response(10s).status == 200) {
+                ++answered;
+            }
+        } catch (const std::runtime_error&) {
+        }
+        c.reset();
+    }
+    EXPECT_EQ(answered, 64);
+    EXPECT_EQ(client.get("/").text(), "ok");
+}
+
+}  // namespace
+}  // namespace flamecpp
