@@ -6,6 +6,7 @@ option(FLAMECPP_BUILD_SAMPLES "Build the sample apps" ${PROJECT_IS_TOP_LEVEL})
 option(FLAMECPP_BUILD_BENCH "Build the benchmark reference servers" ${PROJECT_IS_TOP_LEVEL})
 option(FLAMECPP_WERROR "Treat warnings as errors" OFF)
 set(FLAMECPP_SANITIZE "" CACHE STRING "Sanitizers for every target, e.g. address,undefined")
+option(FLAMECPP_FUZZ "Build the libFuzzer targets under fuzz/ (clang only)" OFF)
 
 set(CMAKE_CXX_EXTENSIONS OFF)
 set(CMAKE_EXPORT_COMPILE_COMMANDS ON)
@@ -19,6 +20,17 @@ if(FLAMECPP_SANITIZE)
     add_compile_options(-fsanitize=${FLAMECPP_SANITIZE} -fno-omit-frame-pointer
                         -fno-sanitize-recover=all)
     add_link_options(-fsanitize=${FLAMECPP_SANITIZE})
+endif()
+
+if(FLAMECPP_FUZZ)
+    if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+        message(FATAL_ERROR "FLAMECPP_FUZZ needs clang (libFuzzer): use the `fuzz` preset")
+    endif()
+    # Coverage instrumentation for everything; only the fuzz targets link libFuzzer's main.
+    # clang 14 cannot assemble -fsanitize=function checks next to coverage counters in
+    # coroutine functions ("Cannot represent a difference across sections"), so that one
+    # UBSan check is off in this build; GCC's UBSan, in the `debug` preset, has no such check anyway.
+    add_compile_options(-fsanitize=fuzzer-no-link -fno-sanitize=function)
 endif()
 
 # High warnings on our own targets; Boost, simdjson and GTest come in as system headers.

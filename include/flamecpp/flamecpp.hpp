@@ -5,6 +5,7 @@
 /// <boost/asio/awaitable.hpp> only. JSON support is in <flamecpp/json.hpp>.
 
 #include <flamecpp/app.hpp>
+#include <flamecpp/blocking.hpp>
 #include <flamecpp/endpoints.hpp>
 #include <flamecpp/http_exception.hpp>
 #include <flamecpp/limits.hpp>

@@ -26,7 +26,9 @@ namespace flamecpp {
 /// @code
 /// boost::json::value search(Query<"q"> q, Query<"limit", int, 10> limit);
 /// @endcode
-template <detail::FixedString Name, class T = std::string, detail::DefaultArg Default = {}>
+template <detail::FixedString Name,
+          class T = std::string,
+          detail::DefaultArg Default = detail::DefaultArg{}>
 struct Query : detail::Injected<T> {
     static_assert(detail::default_fits<T>(Default),
                   "flamecpp: the default of a Query<Name, T, Default> must fit T (an integer "
@@ -41,7 +43,9 @@ struct Query : detail::Injected<T> {
 /// @code
 /// Response who(Header<"User-Agent", std::optional<std::string>> agent);
 /// @endcode
-template <detail::FixedString Name, class T = std::string, detail::DefaultArg Default = {}>
+template <detail::FixedString Name,
+          class T = std::string,
+          detail::DefaultArg Default = detail::DefaultArg{}>
 struct Header : detail::Injected<T> {
     static_assert(detail::default_fits<T>(Default),
                   "flamecpp: the default of a Header<Name, T, Default> must fit T.");
@@ -54,7 +58,9 @@ struct Header : detail::Injected<T> {
 /// @code
 /// Response me(Cookie<"session", std::optional<std::string>> session);
 /// @endcode
-template <detail::FixedString Name, class T = std::string, detail::DefaultArg Default = {}>
+template <detail::FixedString Name,
+          class T = std::string,
+          detail::DefaultArg Default = detail::DefaultArg{}>
 struct Cookie : detail::Injected<T> {
     static_assert(detail::default_fits<T>(Default),
                   "flamecpp: the default of a Cookie<Name, T, Default> must fit T.");

@@ -82,11 +82,7 @@ struct RequestStorage {
 class RequestParser final : public http::basic_parser<true> {
 public:
     RequestParser(Request& request, RequestStorage& storage, const Limits& limits)
-        : builder_(request),
-          store_(storage.store),
-          fields_(storage.fields),
-          body_(storage.body),
-          limits_(limits) {
+        : builder_(request), store_(storage.store), fields_(storage.fields), body_(storage.body) {
         header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
         body_limit(limits.max_body_bytes);
         builder_.reset();
@@ -185,7 +181,6 @@ private:
     std::string& store_;
     std::vector<std::pair<Span, Span>>& fields_;
     std::string& body_;
-    const Limits& limits_;
     Method method_ = Method::get;
     unsigned version_ = 11;
     Span method_name_{};

@@ -178,8 +178,9 @@ template <class Message>
 void apply_headers(Message& message, const Headers& headers) {
     std::vector<std::string_view> seen;
     for (const auto& [name, value] : headers) {
-        bool first = std::none_of(seen.begin(), seen.end(), [&](std::string_view s) {
-            return ::flamecpp::detail::iequals(s, name);
+        std::string_view key = name;  // clang 14 cannot capture a structured binding
+        bool first = std::none_of(seen.begin(), seen.end(), [key](std::string_view s) {
+            return ::flamecpp::detail::iequals(s, key);
         });
         if (first) {
             message.erase(name);

@@ -1,7 +1,9 @@
 // Clients that misbehave: each is answered or dropped, and the server goes on serving others.
 // (Trickled headers, oversized input and CL+TE are in the samples' contract tests.)
 #include <chrono>
+#include <filesystem>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -12,6 +14,7 @@
 #include <flamecpp/testing.hpp>
 
 #include "http_client.hpp"
+#include "ws_client.hpp"
 
 namespace flamecpp {
 namespace {
@@ -43,6 +46,8 @@ void ExpectRejected(std::uint16_t port, const std::string& bytes) {
     EXPECT_EQ(r.status, 400) << bytes;
     EXPECT_TRUE(c.wait_closed(5s)) << "the connection stayed open after: " << bytes;
 }
+
+void ExpectStillServingOn(testing::TestClient& client) { EXPECT_EQ(client.get("/").text(), "ok"); }
 
 class Hostile : public ::testing::Test {
 protected:
@@ -174,6 +179,114 @@ TEST(ConnectionLimit, AFloodOfConnectionsIsQueuedNotFatal) {
     }
     EXPECT_EQ(answered, 64);
     EXPECT_EQ(client.get("/").text(), "ok");
+}
+
+// --- WebSocket clients that never answer a close ----------------------------------------------
+
+std::size_t open_descriptors() {
+    std::size_t n = 0;
+    for ([[maybe_unused]] auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+        ++n;
+    }
+    return n;
+}
+
+TEST(HostileWebSocket, ClientsThatNeverAnswerACloseAreReleased) {
+    App app = make_app();
+    app.limits().websocket_close_timeout = 500ms;
+    app.websocket_route("/ws", [](WebSocket& ws) -> Task<void> {
+        co_await ws.accept();
+        co_await ws.close(Code{1000});
+    });
+    testing::TestClient client(app, quiet());
+    ASSERT_EQ(client.get("/").status, 200);
+    const std::size_t before = open_descriptors();
+
+    // 200 clients finish the handshake, get the server's close frame, and never answer it nor
+    // close their side: the server must give up on each after websocket_close_timeout.
+    constexpr std::size_t clients = 200;
+    std::vector<test::RawWebSocket> silent;
+    silent.reserve(clients);
+    for (std::size_t i = 0; i < clients; ++i) {
+        silent.emplace_back(client.port(), "/ws");
+    }
+    // Meanwhile the server stays responsive.
+    for (int i = 0; i < 5; ++i) {
+        auto start = std::chrono::steady_clock::now();
+        EXPECT_EQ(client.get("/").text(), "ok");
+        EXPECT_LT(std::chrono::steady_clock::now() - start, 500ms);
+    }
+    // Each client's socket stays open on our side; the server's side of every one must close:
+    // that is `clients` descriptors fewer than the peak (clients + server sides).
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (open_descriptors() > before + clients && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(50ms);
+    }
+    EXPECT_LE(open_descriptors(), before + clients)
+        << "the server still holds sockets of clients that never answered its close";
+    for (auto& ws : silent) {
+        EXPECT_TRUE(ws.wait_closed(1s)) << "the server did not close the TCP connection";
+    }
+    ExpectStillServingOn(client);
+}
+
+// --- Blocking handlers ------------------------------------------------------------------------
+
+TEST(Blocking, RunBlockingKeepsTheThreadServingOthers) {
+    App app;
+    app.route("/slow", []() -> Task<Response> {
+        int answer = co_await run_blocking([] {
+            std::this_thread::sleep_for(800ms);  // a synchronous driver, say
+            return 42;
+        });
+        co_return Response::text(std::to_string(answer));
+    });
+    app.route("/fast", [] { return Response::text("fast"); });
+    testing::ClientOptions options = quiet();
+    options.threads = 1;  // one I/O thread: blocking it would stall /fast
+    testing::TestClient client(app, options);
+
+    auto started = std::chrono::steady_clock::now();
+    std::thread slow([&] {
+        RawConnection c(client.port());
+        c.send(make_request("GET", "/slow"));
+        auto r = c.read_response(5s);
+        EXPECT_EQ(r.status, 200);
+        EXPECT_EQ(r.body, "42");
+        EXPECT_GE(std::chrono::steady_clock::now() - started, 800ms);
+    });
+    std::this_thread::sleep_for(100ms);  // /slow is in the pool now
+    for (int i = 0; i < 10; ++i) {
+        auto start = std::chrono::steady_clock::now();
+        EXPECT_EQ(client.get("/fast").text(), "fast");
+        EXPECT_LT(std::chrono::steady_clock::now() - start, 300ms)
+            << "a request waited for the blocking call on the same thread";
+    }
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 800ms)
+        << "the fast requests were served only after the slow one";
+    slow.join();
+}
+
+TEST(Blocking, RunBlockingRethrowsInTheHandler) {
+    App app;
+    app.route("/caught", []() -> Task<Response> {
+        try {
+            co_await run_blocking([] { throw std::runtime_error("driver failed"); });
+        } catch (const std::runtime_error& e) {
+            co_return Response::text(std::string("caught: ") + e.what());
+        }
+        co_return Response::text("not thrown");
+    });
+    app.route("/uncaught", []() -> Task<Response> {
+        co_await run_blocking([] { throw std::runtime_error("driver failed"); });
+        co_return Response::text("not thrown");
+    });
+    testing::ClientOptions options = quiet();
+    options.raise_server_exceptions = false;
+    testing::TestClient client(app, options);
+    EXPECT_EQ(client.get("/caught").text(), "caught: driver failed");
+    EXPECT_EQ(client.get("/uncaught").status, 500);
+    EXPECT_EQ(client.get("/caught").status, 200);
 }
 
 }  // namespace

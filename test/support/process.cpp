@@ -66,7 +66,8 @@ int open_pidfd(pid_t pid) {
 pid_t spawn(const std::string& exe,
             const std::vector<std::string>& args,
             int stdout_fd,
-            int stderr_fd) {
+            int stderr_fd,
+            const SpawnOptions& options = {}) {
     // Everything the child touches is prepared before fork(): only async-signal-safe calls
     // happen between fork() and exec (the test binary may have other threads).
     std::vector<std::string> storage;
@@ -78,6 +79,26 @@ pid_t spawn(const std::string& exe,
     for (auto& s : storage) argv.push_back(s.data());
     argv.push_back(nullptr);
     const char* path = exe.c_str();
+    // The environment: ours, with options.env's NAME=value entries replacing or adding.
+    std::vector<std::string> env_storage;
+    for (char** e = environ; *e != nullptr; ++e) {
+        std::string_view entry(*e);
+        auto name = entry.substr(0, entry.find('=') + 1);
+        bool replaced = false;
+        for (const auto& o : options.env) {
+            replaced = replaced || std::string_view(o).starts_with(name);
+        }
+        if (!replaced)
+            env_storage.emplace_back(entry);
+    }
+    env_storage.insert(env_storage.end(), options.env.begin(), options.env.end());
+    std::vector<char*> envp;
+    for (auto& e : env_storage) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    struct rlimit files {};
+    if (options.max_open_files) {
+        files.rlim_cur = files.rlim_max = *options.max_open_files;
+    }
 
     const int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     int exec_error[2];
@@ -110,7 +131,9 @@ pid_t spawn(const std::string& exe,
         sigset_t none;
         sigemptyset(&none);
         ::sigprocmask(SIG_SETMASK, &none, nullptr);
-        ::execv(path, argv.data());
+        if (options.max_open_files && ::setrlimit(RLIMIT_NOFILE, &files) != 0)
+            ::_exit(126);
+        ::execve(path, argv.data(), envp.data());
         const int err = errno;
         [[maybe_unused]] auto ignored = ::write(exec_error[1], &err, sizeof err);
         ::_exit(127);
@@ -318,14 +341,16 @@ struct SampleProcess::Impl {
     }
 };
 
-SampleProcess::SampleProcess(std::string exe, std::vector<std::string> args)
+SampleProcess::SampleProcess(std::string exe,
+                             std::vector<std::string> args,
+                             const SpawnOptions& options)
     : impl_(std::make_unique<Impl>()) {
     impl_->exe = std::move(exe);
     int out[2];
     if (::pipe2(out, O_CLOEXEC) != 0)
         throw_errno("pipe2");
     try {
-        impl_->pid = spawn(impl_->exe, args, out[1], -1);
+        impl_->pid = spawn(impl_->exe, args, out[1], -1, options);
     } catch (...) {
         ::close(out[0]);
         ::close(out[1]);
@@ -340,11 +365,13 @@ SampleProcess::SampleProcess(SampleProcess&&) noexcept = default;
 SampleProcess& SampleProcess::operator=(SampleProcess&&) noexcept = default;
 SampleProcess::~SampleProcess() = default;
 
-SampleProcess SampleProcess::start(std::string exe, std::vector<std::string> extra_args) {
+SampleProcess SampleProcess::start(std::string exe,
+                                   std::vector<std::string> extra_args,
+                                   const SpawnOptions& options) {
     std::vector<std::string> args{"--port", "0"};
     args.insert(args.end(), std::make_move_iterator(extra_args.begin()),
                 std::make_move_iterator(extra_args.end()));
-    SampleProcess process(std::move(exe), std::move(args));
+    SampleProcess process(std::move(exe), std::move(args), options);
     process.wait_for_listening(std::chrono::seconds(10));
     return process;
 }

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include <sys/resource.h>
 #include <sys/types.h>
 
 namespace flamecpp::test {
@@ -23,6 +24,14 @@ struct RunResult {
     std::string stderr_text;
 };
 
+// How a child starts besides its arguments.
+struct SpawnOptions {
+    // RLIMIT_NOFILE (soft and hard) for the child, e.g. to make accept() fail with EMFILE.
+    std::optional<rlim_t> max_open_files;
+    // NAME=value entries added to (or replacing in) the inherited environment.
+    std::vector<std::string> env;
+};
+
 // A running child process. stdout is a pipe read by this object; stderr is inherited so that the
 // sample's logs end up in the test's output. The child gets default signal dispositions, an
 // empty signal mask, stdin from /dev/null, and is SIGKILLed by the kernel if the thread that
@@ -31,12 +40,14 @@ class SampleProcess {
 public:
     // Starts `exe` with exactly `args` (nothing is added). Throws std::runtime_error if the
     // program cannot be executed.
-    SampleProcess(std::string exe, std::vector<std::string> args);
+    SampleProcess(std::string exe, std::vector<std::string> args, const SpawnOptions& options = {});
 
     // Starts `exe --port 0 extra_args...` and waits (at most 10 s) for the stdout line
     // `listening on http://ADDR:PORT`. Throws std::runtime_error if the process exits, closes
     // its stdout or stays silent for 10 s first (the process is then killed and reaped).
-    static SampleProcess start(std::string exe, std::vector<std::string> extra_args = {});
+    static SampleProcess start(std::string exe,
+                               std::vector<std::string> extra_args = {},
+                               const SpawnOptions& options = {});
 
     // Runs `exe args...` to completion with stdout and stderr captured. If it is still running
     // after `timeout` it is SIGKILLed and exit_code is -1.
