@@ -3,6 +3,7 @@
 /// @file
 /// The application: a route table, limits, and the server that runs it.
 
+#include <chrono>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -39,6 +40,10 @@ struct ServerOptions {
     /// 1011 close, goes out. flamecpp::testing uses it to raise server errors in the test.
     /// Exceptions it throws are ignored.
     std::function<void(std::exception_ptr)> on_handler_error;
+    /// A thread whose event loop has not run for this long is reported with a warning: a
+    /// handler is blocking it, and every connection of that thread waits (move the blocking
+    /// call into `co_await run_blocking(...)`). Zero turns the watchdog off.
+    std::chrono::milliseconds stall_warning{1000};
 };
 
 class Server;

@@ -1,4 +1,7 @@
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <mutex>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -24,6 +27,10 @@ struct Server::Impl {
     std::vector<std::unique_ptr<detail::Worker>> workers;
     std::vector<std::thread> threads;
     std::unique_ptr<asio::signal_set> signals;
+    std::thread watchdog;
+    std::mutex watchdog_mutex;  // only the watchdog and wait() take it, never a worker
+    std::condition_variable watchdog_wake;
+    bool watchdog_stop = false;
     std::uint16_t port = 0;
     bool joined = false;
 
@@ -43,6 +50,39 @@ struct Server::Impl {
                                      "': " + (ec ? ec.message() : "no address"));
         }
         return results.begin()->endpoint();
+    }
+
+    /// Warns once per stall when a worker's loop has not ticked for options.stall_warning,
+    /// and once more when it runs again.
+    void watch() {
+        std::vector<bool> stalled(workers.size(), false);
+        const auto limit = std::chrono::duration_cast<detail::Clock::duration>(
+            options.stall_warning + std::chrono::milliseconds(250));  // the beat's period
+        std::unique_lock lock(watchdog_mutex);
+        while (!watchdog_wake.wait_for(lock, std::chrono::milliseconds(100),
+                                       [this] { return watchdog_stop; })) {
+            const auto now = detail::Clock::now().time_since_epoch();
+            for (std::size_t i = 0; i < workers.size(); ++i) {
+                auto& w = *workers[i];
+                if (w.finished.load(std::memory_order_relaxed)) {
+                    continue;
+                }
+                auto age =
+                    now - detail::Clock::duration(w.heartbeat.load(std::memory_order_relaxed));
+                auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(age).count();
+                if (age > limit && !stalled[i]) {
+                    stalled[i] = true;
+                    detail::logger().warn(
+                        "thread {} has not run its event loop for {} ms: a handler is blocking "
+                        "it, and its other connections wait. Move blocking calls into "
+                        "co_await flamecpp::run_blocking(...)",
+                        i, ms);
+                } else if (age <= limit && stalled[i]) {
+                    stalled[i] = false;
+                    detail::logger().warn("thread {} runs its event loop again", i);
+                }
+            }
+        }
     }
 
     void stop_all() noexcept {
@@ -119,7 +159,12 @@ Server::Server(App& app, ServerOptions options)
             } catch (const std::exception& e) {
                 detail::logger().critical("worker thread stopped: {}", e.what());
             }
+            worker->finished = true;
         });
+    }
+    if (opts.stall_warning.count() > 0) {
+        Impl* impl = impl_.get();
+        impl_->watchdog = std::thread([impl] { impl->watch(); });
     }
     std::string host = endpoint.address().is_v6() ? "[" + endpoint.address().to_string() + "]"
                                                   : endpoint.address().to_string();
@@ -156,6 +201,14 @@ void Server::wait() {
         if (t.joinable()) {
             t.join();
         }
+    }
+    if (impl_->watchdog.joinable()) {
+        {
+            std::lock_guard lock(impl_->watchdog_mutex);
+            impl_->watchdog_stop = true;
+        }
+        impl_->watchdog_wake.notify_one();
+        impl_->watchdog.join();
     }
     impl_->joined = true;
     detail::logger().info("stopped");

@@ -29,6 +29,7 @@ void Worker::listen(const tcp::endpoint& endpoint) {
 }
 
 void Worker::start() {
+    beat();
     asio::co_spawn(io, accept_loop(), asio::detached);
     asio::co_spawn(io, reap_loop(), asio::detached);
 }
@@ -109,6 +110,7 @@ asio::awaitable<void> Worker::reap_loop() {
         reaper_.expires_after(reap_interval);
         auto [ec] = co_await reaper_.async_wait(asio::as_tuple(asio::use_awaitable));
         (void)ec;
+        beat();
         auto now = Clock::now();
         bool grace_over = now >= grace_end_;
         for (Connection* c = head_; c != nullptr; c = c->next) {

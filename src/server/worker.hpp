@@ -1,7 +1,9 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <utility>
 
@@ -78,6 +80,15 @@ public:
     const ServerOptions& options;
     DateCache date;
     bool draining = false;
+    /// When the event loop last ran the reaper (steady clock, ns), read by the server's
+    /// watchdog thread to spot a thread that a handler blocks. Written every 250 ms, not per
+    /// request.
+    std::atomic<std::int64_t> heartbeat{0};
+    /// Set by the thread once io.run() has returned.
+    std::atomic<bool> finished{false};
+    void beat() noexcept {
+        heartbeat.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+    }
 
 private:
     boost::asio::awaitable<void> accept_loop();

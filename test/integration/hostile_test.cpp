@@ -289,5 +289,46 @@ TEST(Blocking, RunBlockingRethrowsInTheHandler) {
     EXPECT_EQ(client.get("/caught").status, 200);
 }
 
+TEST(Blocking, AThreadBlockedByAHandlerIsReported) {
+    App app;
+    app.route("/stall", [] {
+        std::this_thread::sleep_for(1500ms);  // blocks the only I/O thread
+        return Response::text("late");
+    });
+    app.route("/", [] { return Response::text("ok"); });
+    ServerOptions options;
+    options.port = 0;
+    options.threads = 1;
+    options.handle_signals = false;
+    options.print_listening = false;
+    options.log_level = LogLevel::warn;
+    options.stall_warning = 300ms;
+    ::testing::internal::CaptureStderr();
+    {
+        Server server(app, options);
+        EXPECT_EQ(test::http_get(server.port(), "/stall").body, "late");
+        std::this_thread::sleep_for(400ms);  // the watchdog sees the loop run again
+        EXPECT_EQ(test::http_get(server.port(), "/").body, "ok");
+        server.stop();
+        server.wait();
+    }
+    std::string log = ::testing::internal::GetCapturedStderr();
+    EXPECT_NE(log.find("thread 0 has not run its event loop for"), std::string::npos) << log;
+    EXPECT_NE(log.find("run_blocking"), std::string::npos) << log;
+    EXPECT_NE(log.find("thread 0 runs its event loop again"), std::string::npos) << log;
+    // A quick handler is not reported (a wider threshold: sanitizers on a busy machine).
+    options.stall_warning = 1000ms;
+    ::testing::internal::CaptureStderr();
+    {
+        Server server(app, options);
+        for (int i = 0; i < 20; ++i) {
+            EXPECT_EQ(test::http_get(server.port(), "/").body, "ok");
+        }
+        std::this_thread::sleep_for(600ms);
+    }
+    log = ::testing::internal::GetCapturedStderr();
+    EXPECT_EQ(log.find("has not run its event loop"), std::string::npos) << log;
+}
+
 }  // namespace
 }  // namespace flamecpp
