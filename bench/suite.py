@@ -1,0 +1,399 @@
+#!/usr/bin/env python3
+"""The side-by-side benchmark suite behind bench/run (see docs/benchmarks.md).
+
+Every server runs pinned to one CPU and every load generator to the other, on 127.0.0.1.
+Rounds are interleaved (each target once per round) and each cell is the median round.
+Writes bench/results/latest.tsv (every measurement), prints the table, regenerates the
+results section of docs/benchmarks.md and docs/benchmarks.png.
+"""
+import argparse
+import datetime
+import os
+import platform
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILD = ROOT / "build" / "release"
+SERVER_CPU = "0"
+CLIENT_CPU = "1"
+PYTHON = "/usr/bin/python3"  # Debian's, where python3-uvicorn lives
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, proc, timeout=10.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+class Server:
+    """One target: started pinned to SERVER_CPU, measured through /proc/PID."""
+
+    def __init__(self, name, ws_path):
+        self.name = name
+        self.ws_path = ws_path  # None: no WebSocket echo
+        self.proc = None
+        self.port = None
+        self.scratch = None
+
+    def command(self, port):
+        raise NotImplementedError
+
+    def start(self):
+        self.port = free_port()
+        self.scratch = tempfile.TemporaryDirectory(prefix=f"bench-{self.name}-")
+        cmd = ["taskset", "-c", SERVER_CPU] + self.command(self.port)
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     cwd=ROOT)
+        wait_port(self.port, self.proc)
+        return self
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.scratch:
+            self.scratch.cleanup()
+
+    def cpu_seconds(self):
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def rss_kib(self):
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        return 0
+
+
+class Flamecpp(Server):
+    def __init__(self):
+        super().__init__("flamecpp", "/ws")
+
+    def command(self, port):
+        return [str(BUILD / "samples" / "bench"), "--port", str(port), "--threads", "1",
+                "--log-level", "off"]
+
+
+class BeastRef(Server):
+    """bench/ref: the HTTP reference, and the WebSocket reference for the echo rows."""
+
+    def __init__(self):
+        super().__init__("beast", "/ws")
+
+    def command(self, port):
+        return [str(BUILD / "bench" / "beast_ref"), str(port)]
+
+
+class BeastWsRef(Server):
+    def __init__(self):
+        super().__init__("beast", "/ws")
+
+    def command(self, port):
+        return [str(BUILD / "bench" / "beast_ws_ref"), str(port)]
+
+
+class Nginx(Server):
+    def __init__(self):
+        super().__init__("nginx", None)
+
+    def command(self, port):
+        d = self.scratch.name
+        conf = Path(d) / "nginx.conf"
+        conf.write_text(f"""
+worker_processes 1;
+master_process off;
+daemon off;
+pid {d}/nginx.pid;
+error_log stderr error;
+worker_rlimit_nofile 20000;
+events {{ worker_connections 19000; }}
+http {{
+    access_log off;
+    client_body_temp_path {d}; proxy_temp_path {d}; fastcgi_temp_path {d};
+    uwsgi_temp_path {d}; scgi_temp_path {d};
+    keepalive_requests 1000000;
+    server {{
+        listen 127.0.0.1:{port} reuseport backlog=4096;
+        location = /plaintext {{ default_type text/plain; return 200 "Hello, World!"; }}
+        location = /json {{ default_type application/json;
+                            return 200 '{{"message":"Hello, World!"}}'; }}
+    }}
+}}
+""")
+        return ["nginx", "-p", d, "-c", str(conf)]
+
+
+class Uvicorn(Server):
+    def __init__(self):
+        super().__init__("starlette", "/ws")
+
+    def command(self, port):
+        return [PYTHON, "-m", "uvicorn", "--app-dir", str(ROOT / "bench" / "ref"),
+                "starlette_app:app", "--host", "127.0.0.1", "--port", str(port),
+                "--log-level", "warning", "--no-access-log", "--backlog", "4096"]
+
+
+def client(cmd):
+    return subprocess.run(["taskset", "-c", CLIENT_CPU] + cmd, capture_output=True, text=True,
+                          check=False)
+
+
+def wrk_time(text):
+    """wrk's latency ("812.00us", "1.23ms", "2.01s") in milliseconds."""
+    m = re.match(r"([\d.]+)(us|ms|s)", text)
+    value, unit = float(m.group(1)), m.group(2)
+    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+
+def run_wrk(server, path, connections, duration, pipeline=None):
+    url = f"http://127.0.0.1:{server.port}{path}"
+    args = ["wrk", "-t1", f"-c{connections}", "--latency"]
+    script = []
+    if pipeline:
+        script = ["-s", str(ROOT / "bench" / "pipeline.lua"), url, "--", str(pipeline)]
+    client(args + ["-d1s"] + (script or [url]))  # warm-up
+    before = server.cpu_seconds()
+    out = client(args + [f"-d{duration}s"] + (script or [url])).stdout
+    used = server.cpu_seconds() - before
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    p50 = wrk_time(re.search(r"\s50%\s+(\S+)", out).group(1))
+    p99 = wrk_time(re.search(r"\s99%\s+(\S+)", out).group(1))
+    if pipeline:
+        # wrk times only some requests of a pipelined batch and prints zeros for the rest of
+        # its histogram: no latency is reported for these rows.
+        p50 = p99 = float("nan")
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors or total == 0:
+        raise RuntimeError(f"{server.name} {path}: bad answers\n{out}")
+    return {"rps": rps, "p50_ms": p50, "p99_ms": p99, "us_per_req": used * 1e6 / total}
+
+
+def run_ws(server, connections, duration):
+    before = server.cpu_seconds()
+    out = client([str(BUILD / "bench" / "ws_load"), "--port", str(server.port), "--path",
+                  server.ws_path, "--connections", str(connections), "--duration",
+                  str(duration), "--warmup", "1"])
+    used = server.cpu_seconds() - before
+    m = dict(re.findall(r"(\w+)=([\d.]+)", out.stdout))
+    if out.returncode != 0 or not m:
+        raise RuntimeError(f"{server.name} ws: {out.stdout}{out.stderr}")
+    messages = int(m["messages"])
+    return {"rps": float(m["rate"]), "p50_ms": float(m["p50_us"]) / 1000,
+            "p99_ms": float(m["p99_us"]) / 1000,
+            "us_per_req": used * 1e6 / max(messages, 1)}
+
+
+def idle_memory(server, connections):
+    for _ in range(20):
+        socket.create_connection(("127.0.0.1", server.port)).close()
+    time.sleep(0.3)
+    idle = server.rss_kib()
+    proc = subprocess.Popen(["taskset", "-c", CLIENT_CPU, str(BUILD / "bench" / "conn_hold"),
+                             "--port", str(server.port), "--connections", str(connections),
+                             "--hold", "3"], stdout=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()
+    time.sleep(0.5)
+    loaded = server.rss_kib()
+    proc.wait()
+    opened = int(re.search(r"open=(\d+)", line).group(1)) if "open=" in line else 0
+    per_conn = (loaded - idle) * 1024 / opened if opened else float("nan")
+    return {"idle_kib": idle, "loaded_kib": loaded, "open": opened, "bytes_per_conn": per_conn}
+
+
+def callgrind(path, requests_seconds=3):
+    """User-space instructions per request of samples/bench, counted by callgrind over a
+    wrk run after start-up (instrumentation is switched on only for the load)."""
+    port = free_port()
+    with tempfile.TemporaryDirectory() as d:
+        out = Path(d) / "callgrind.out"
+        proc = subprocess.Popen(
+            ["taskset", "-c", SERVER_CPU, "valgrind", "--tool=callgrind",
+             "--instr-atstart=no", f"--callgrind-out-file={out}",
+             str(BUILD / "samples" / "bench"), "--port", str(port), "--threads", "1",
+             "--log-level", "off"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_port(port, proc, timeout=60)
+            client(["wrk", "-t1", "-c16", "-d1s", f"http://127.0.0.1:{port}{path}"])
+            subprocess.run(["callgrind_control", "-i", "on", str(proc.pid)],
+                           capture_output=True, check=True)
+            res = client(["wrk", "-t1", "-c16", f"-d{requests_seconds}s",
+                          f"http://127.0.0.1:{port}{path}"]).stdout
+            subprocess.run(["callgrind_control", "-i", "off", str(proc.pid)],
+                           capture_output=True, check=True)
+            total = int(re.search(r"(\d+) requests in", res).group(1))
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(60)
+        instructions = 0
+        for f in Path(d).glob("callgrind.out*"):
+            m = re.search(r"^totals: (\d+)", f.read_text(), re.M)
+            if m:
+                instructions = max(instructions, int(m.group(1)))
+        return instructions / total
+
+
+def compile_time(runs=3):
+    """Seconds to compile samples/hello/main.cpp, a one-file user app, at -O0."""
+    flags = ["-std=c++20", "-O0", "-I", str(ROOT / "include"), "-DBOOST_ASIO_SEPARATE_COMPILATION",
+             "-DBOOST_BEAST_SEPARATE_COMPILATION", "-DBOOST_ASIO_NO_DEPRECATED", "-c",
+             str(ROOT / "samples" / "hello" / "main.cpp"), "-o", os.devnull]
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(["taskset", "-c", SERVER_CPU, "g++"] + flags, check=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def fmt_rate(v):
+    return f"{v:,.0f}"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--duration", type=int, default=4, help="seconds per measurement")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--idle-connections", type=int, default=10000)
+    ap.add_argument("--quick", action="store_true", help="1 round, 2 s, no callgrind")
+    args = ap.parse_args()
+    if args.quick:
+        args.rounds, args.duration = 1, 2
+    started = time.time()
+
+    targets = [Flamecpp, BeastRef, Nginx, Uvicorn]
+    http_cells = [("plaintext", "/plaintext", 64, None), ("plaintext", "/plaintext", 256, None),
+                  ("json", "/json", 64, None), ("json", "/json", 256, None),
+                  ("pipelined 16", "/plaintext", 256, 16)]
+    ws_cells = [64, 256]
+    results = {}  # (target, test, connections) -> list of dicts
+
+    def add(key, value):
+        results.setdefault(key, []).append(value)
+
+    for rnd in range(args.rounds):
+        for cls in targets:
+            server = cls().start()
+            try:
+                for test, path, conns, depth in http_cells:
+                    add((server.name, test, conns), run_wrk(server, path, conns, args.duration,
+                                                            depth))
+                if cls is BeastRef:
+                    server.stop()
+                    server = BeastWsRef().start()
+                if server.ws_path:
+                    for conns in ws_cells:
+                        add((server.name, "websocket echo", conns),
+                            run_ws(server, conns, args.duration))
+            finally:
+                server.stop()
+        print(f"round {rnd + 1}/{args.rounds} done ({time.time() - started:.0f} s)",
+              file=sys.stderr)
+
+    memory = {}
+    for cls in [Flamecpp, BeastRef, Nginx, Uvicorn]:
+        server = cls().start()
+        try:
+            memory[server.name] = idle_memory(server, args.idle_connections)
+        finally:
+            server.stop()
+
+    instructions = {}
+    if not args.quick:
+        for test, path in [("plaintext", "/plaintext"), ("json", "/json")]:
+            instructions[test] = callgrind(path)
+    seconds_to_compile = compile_time()
+
+    def median(key, field):
+        values = [r[field] for r in results.get(key, [])]
+        return statistics.median(values) if values else None
+
+    names = ["flamecpp", "beast", "nginx", "starlette"]
+    rows = []
+    cells = [(t, c) for t, _, c, _ in http_cells] + [("websocket echo", c) for c in ws_cells]
+    for test, conns in cells:
+        for name in names:
+            key = (name, test, conns)
+            if key in results:
+                rows.append((test, conns, name, median(key, "rps"), median(key, "p50_ms"),
+                             median(key, "p99_ms"), median(key, "us_per_req")))
+
+    out_dir = ROOT / "bench" / "results"
+    out_dir.mkdir(exist_ok=True)
+    with open(out_dir / "latest.tsv", "w") as f:
+        f.write("test\tconnections\ttarget\trate\tp50_ms\tp99_ms\tcpu_us\n")
+        for r in rows:
+            f.write("\t".join(str(x) for x in r) + "\n")
+
+    machine = (f"{os.cpu_count()} cores ({platform.processor() or platform.machine()}), "
+               f"Linux {platform.release()}, {datetime.date.today().isoformat()}")
+    lines = [f"Measured {machine}: `bench/run --duration {args.duration} --rounds {args.rounds}`, "
+             f"server on CPU {SERVER_CPU}, load generator on CPU {CLIENT_CPU}, "
+             f"median of {args.rounds} interleaved rounds.", "",
+             "| test | conns | target | requests or messages/s | p50 | p99 | server CPU µs each |"
+             " flamecpp / target |", "|---|---:|---|---:|---:|---:|---:|---:|"]
+    for test, conns, name, rps, p50, p99, us in rows:
+        ours = median(("flamecpp", test, conns), "rps")
+        ratio = f"{ours / rps:.2f}" if name != "flamecpp" and ours else ""
+        def ms(v):
+            return "n/a" if v != v else f"{v:.2f} ms"
+        lines.append(f"| {test} | {conns} | {name} | {fmt_rate(rps)} | {ms(p50)} | "
+                     f"{ms(p99)} | {us:.2f} | {ratio} |")
+    lines += ["", f"Idle keep-alive connections ({args.idle_connections:,} held after one "
+                  "request each, `bench/tools/conn_hold`):", "",
+              "| target | RSS idle | RSS with the connections | open | bytes per connection |",
+              "|---|---:|---:|---:|---:|"]
+    for name in names:
+        m = memory.get(name)
+        if m:
+            lines.append(f"| {name} | {m['idle_kib']:,} KiB | {m['loaded_kib']:,} KiB | "
+                         f"{m['open']:,} | {m['bytes_per_conn']:,.0f} |")
+    lines.append("")
+    if instructions:
+        lines.append("User-space instructions per request of samples/bench (callgrind, "
+                     "16 connections): " + ", ".join(f"/{t} {v:,.0f}"
+                                                     for t, v in instructions.items()) + ".")
+    lines.append(f"Compile time of samples/hello/main.cpp (a one-file app) at -O0: "
+                 f"{seconds_to_compile:.2f} s.")
+    lines.append(f"Suite wall time: {time.time() - started:.0f} s.")
+    table = "\n".join(lines)
+    print(table)
+
+    doc = ROOT / "docs" / "benchmarks.md"
+    text = doc.read_text()
+    begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
+    if begin in text and end in text and not args.quick:
+        head, rest = text.split(begin, 1)
+        tail = rest.split(end, 1)[1]
+        doc.write_text(f"{head}{begin}\n{table}\n{end}{tail}")
+        subprocess.run([PYTHON, str(ROOT / "bench" / "chart.py"), str(out_dir / "latest.tsv"),
+                        str(ROOT / "docs" / "benchmarks.png")], check=False)
+
+
+if __name__ == "__main__":
+    main()
