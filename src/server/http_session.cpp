@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdio>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -251,7 +252,10 @@ public:
         RequestBuilder(request_).set_client(client_);
     }
 
-    ~HttpSession() { worker_.detach(conn_); }
+    ~HttpSession() {
+        worker_.give_back(in_);
+        worker_.detach(conn_);
+    }
 
     asio::awaitable<void> run() {
         for (;;) {
@@ -568,7 +572,29 @@ private:
             conn_.deadline = now + limits_.body_timeout;
             body_deadline_set_ = true;
         }
-        auto [ec, n] = co_await socket_.async_read_some(in_.prepare(read_size), use_tuple);
+        error_code ec;
+        std::size_t n = 0;
+        if (!partial) {
+            // Idle between requests: the read buffer goes back to the thread's spares and the
+            // next request's first bytes land in a small buffer inside the session, so an
+            // idle keep-alive connection holds no read buffer. (A readiness wait instead would
+            // cost an epoll_ctl per request in Asio's reactor.)
+            worker_.give_back(in_);
+            auto [read_ec, read_n] =
+                co_await socket_.async_read_some(asio::buffer(first_bytes_), use_tuple);
+            ec = read_ec;
+            if (!ec) {
+                in_ = worker_.take_buffer();
+                auto room = in_.prepare(read_size);
+                std::memcpy(room.data(), first_bytes_.data(), read_n);
+                n = read_n;
+            }
+        } else {
+            auto [read_ec, read_n] =
+                co_await socket_.async_read_some(in_.prepare(read_size), use_tuple);
+            ec = read_ec;
+            n = read_n;
+        }
         in_.commit(n);
         if (!ec) {
             if (conn_.phase == Connection::Phase::idle) {
@@ -624,6 +650,9 @@ private:
     Connection conn_;
     std::string client_;
     boost::beast::flat_buffer in_;
+    /// Where an idle connection's next request starts (see read_more). Small: it is paid by
+    /// every open connection; a longer request continues in `in_`.
+    std::array<char, 256> first_bytes_;
     std::string out_;
     RequestStorage storage_;
     Request request_;

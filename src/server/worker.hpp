@@ -6,10 +6,12 @@
 #include <cstdint>
 #include <exception>
 #include <utility>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
 
 #include <flamecpp/app.hpp>
 
@@ -80,6 +82,26 @@ public:
     const ServerOptions& options;
     DateCache date;
     bool draining = false;
+
+    /// Read buffers of connections that went idle, for the next connection that has bytes to
+    /// read: an idle keep-alive connection holds no read buffer. At most `max_spare_buffers`.
+    std::vector<boost::beast::flat_buffer> spare_buffers;
+    static constexpr std::size_t max_spare_buffers = 256;
+    boost::beast::flat_buffer take_buffer() {
+        if (spare_buffers.empty()) {
+            return {};
+        }
+        boost::beast::flat_buffer b = std::move(spare_buffers.back());
+        spare_buffers.pop_back();
+        return b;
+    }
+    void give_back(boost::beast::flat_buffer& b) {
+        if (b.capacity() != 0 && spare_buffers.size() < max_spare_buffers) {
+            b.clear();
+            spare_buffers.push_back(std::move(b));
+        }
+        b = boost::beast::flat_buffer();
+    }
     /// When the event loop last ran the reaper (steady clock, ns), read by the server's
     /// watchdog thread to spot a thread that a handler blocks. Written every 250 ms, not per
     /// request.
