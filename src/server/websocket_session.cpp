@@ -307,12 +307,13 @@ public:
         ws_->next_layer().close(ignored);
     }
 
-    Task<void> send(std::string payload, bool binary) {
+    /// `keep` holds the session for the length of the send (the caller's WebSocket handle
+    /// may go away meanwhile); it lives in this frame rather than in a wrapper coroutine.
+    Task<void> send(std::shared_ptr<WebSocketSession> keep, std::string payload, bool binary) {
         require_live();
         if (!on_owner_thread()) {
             // Another thread's task: run the send on the connection's own thread.
-            auto self = shared_from_this();
-            co_await asio::co_spawn(worker_.io, self->send(std::move(payload), binary),
+            co_await asio::co_spawn(worker_.io, send(keep, std::move(payload), binary),
                                     asio::use_awaitable);
             co_return;
         }
@@ -322,7 +323,11 @@ public:
         if (state_ == WebSocket::State::closed || close_sent_) {
             throw WebSocketDisconnect(close_code_.value_or(Code::abnormal), close_reason_);
         }
-        WriteGuard guard = co_await lock_writes();
+        if (writing_) {
+            co_await wait_for_writes();  // a coroutine frame only when another write runs
+        }
+        writing_ = true;
+        WriteGuard guard(this);
         ws_->binary(binary);
         auto [ec, n] = co_await ws_->async_write(asio::buffer(payload), use_tuple);
         (void)n;
@@ -332,7 +337,9 @@ public:
         }
     }
 
-    Task<Data> receive() {
+    /// `keep`: as for send().
+    Task<Data> receive(std::shared_ptr<WebSocketSession> keep) {
+        (void)keep;
         require_live();
         require_owner_thread("receive");
         if (state_ == WebSocket::State::connecting) {
@@ -385,7 +392,7 @@ private:
     };
 
     /// Waits until no other write is in flight: Beast allows one write (or close) at a time.
-    Task<WriteGuard> lock_writes() {
+    Task<void> wait_for_writes() {
         while (writing_) {
             asio::steady_timer waiter(worker_.io, asio::steady_timer::time_point::max());
             write_waiters_.push_back(&waiter);
@@ -393,6 +400,10 @@ private:
             (void)ec;
             std::erase(write_waiters_, &waiter);
         }
+    }
+
+    Task<WriteGuard> lock_writes() {
+        co_await wait_for_writes();
         writing_ = true;
         co_return WriteGuard(this);
     }
@@ -583,26 +594,20 @@ Task<void> WebSocket::close(Code code, std::string reason) {
     co_await session->close(code, std::move(reason));
 }
 
+// The hot paths return the session's own coroutine: no frame of their own.
 Task<void> WebSocket::send_text(std::string text) {
-    auto session = session_;
-    co_await session->send(std::move(text), false);
+    return session_->send(session_, std::move(text), false);
 }
 
 Task<void> WebSocket::send_bytes(std::string bytes) {
-    auto session = session_;
-    co_await session->send(std::move(bytes), true);
+    return session_->send(session_, std::move(bytes), true);
 }
 
 Task<void> WebSocket::send_json(const boost::json::value& value) {
-    auto session = session_;
-    co_await session->send(detail::serialize_json(value), false);
+    return session_->send(session_, detail::serialize_json(value), false);
 }
 
-Task<Data> WebSocket::receive() {
-    auto session = session_;
-    auto message = co_await session->receive();
-    co_return message;
-}
+Task<Data> WebSocket::receive() { return session_->receive(session_); }
 
 Task<std::string> WebSocket::receive_text() {
     auto message = co_await receive();
