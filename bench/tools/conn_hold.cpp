@@ -81,8 +81,8 @@ int main(int argc, char** argv) {
     double hold = 0;
     std::string path;
     po::options_description options("conn_hold options");
-    options.add_options()("help", "this text")(
-        "port", po::value(&port)->required(), "server port on 127.0.0.1")(
+    options.add_options()("help", "this text")("port", po::value(&port)->required(),
+                                               "server port on 127.0.0.1")(
         "connections", po::value(&connections)->default_value(10000), "connections to hold")(
         "hold", po::value(&hold)->default_value(3), "seconds to hold them once answered")(
         "path", po::value(&path)->default_value("/plaintext"), "the one request per connection");

@@ -113,8 +113,8 @@ int main(int argc, char** argv) {
     double warmup = 0;
     std::size_t size = 0;
     po::options_description options("ws_load options");
-    options.add_options()("help", "this text")(
-        "port", po::value(&port)->required(), "server port on 127.0.0.1")(
+    options.add_options()("help", "this text")("port", po::value(&port)->required(),
+                                               "server port on 127.0.0.1")(
         "path", po::value(&path)->default_value("/ws"), "WebSocket path")(
         "connections", po::value(&connections)->default_value(64), "concurrent connections")(
         "duration", po::value(&duration)->default_value(8), "measured seconds")(
@@ -139,10 +139,10 @@ int main(int argc, char** argv) {
     asio::io_context io{1};
     Run run;
     auto start = Clock::now();
-    run.measure_from = start + std::chrono::duration_cast<Clock::duration>(
-                                   std::chrono::duration<double>(warmup));
-    run.end = run.measure_from + std::chrono::duration_cast<Clock::duration>(
-                                     std::chrono::duration<double>(duration));
+    run.measure_from =
+        start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(warmup));
+    run.end = run.measure_from +
+              std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(duration));
     run.rtt_ns.reserve(1 << 22);
     const std::string frame = masked_frame(size);
     tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), port);
