@@ -27,46 +27,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-/// utime + stime of `pid`, in seconds.
-double cpu_seconds(pid_t pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    // Fields after the command name, which is in parentheses and may hold spaces.
-    std::istringstream rest(stat.substr(stat.rfind(')') + 2));
-    std::string field;
-    unsigned long utime = 0, stime = 0;
-    for (int i = 3; i <= 15 && rest >> field; ++i) {
-        if (i == 14)
-            utime = std::stoul(field);
-        if (i == 15)
-            stime = std::stoul(field);
-    }
-    return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
-}
-
-/// Resident memory of `pid`, in KiB.
-long rss_kib(pid_t pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-    std::string line;
-    while (std::getline(in, line)) {
-        if (line.starts_with("VmRSS:")) {
-            return std::stol(line.substr(6));
-        }
-    }
-    return -1;
-}
-
-/// The environment for a sample whose memory is measured: AddressSanitizer's quarantine holds
-/// up to 256 MiB of freed memory by default, which would hide whether the server's own memory
-/// is bounded. (Harmless without ASan.)
-SpawnOptions small_quarantine() {
-    const char* current = std::getenv("ASAN_OPTIONS");
-    std::string options = current != nullptr ? current : "";
-    options += (options.empty() ? "" : ":");
-    options += "quarantine_size_mb=4";
-    return SpawnOptions{.env = {"ASAN_OPTIONS=" + options}};
-}
-
 TEST(Faults, AFullDescriptorTableDoesNotSpinAndRecovers) {
     // 48 descriptors: the server's own (stdio, epoll, timers, the listener) and a few dozen
     // connections. Past that accept() fails with EMFILE while connections wait in the queue.
@@ -128,7 +88,7 @@ int connect_nonblocking(std::uint16_t port) {
 
 TEST(Faults, ClientsThatNeverReadCannotGrowTheServer) {
     auto server =
-        SampleProcess::start(FLAMECPP_SAMPLE_BENCH, {"--threads", "1"}, small_quarantine());
+        SampleProcess::start(FLAMECPP_SAMPLE_BENCH, {"--threads", "1"}, small_asan_quarantine());
     for (int i = 0; i < 200; ++i) {
         ASSERT_EQ(http_get(server.port(), "/plaintext").status, 200);
     }

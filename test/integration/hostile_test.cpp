@@ -1,7 +1,6 @@
 // Clients that misbehave: each is answered or dropped, and the server goes on serving others.
 // (Trickled headers, oversized input and CL+TE are in the samples' contract tests.)
 #include <chrono>
-#include <filesystem>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -9,11 +8,13 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <flamecpp/flamecpp.hpp>
 #include <flamecpp/testing.hpp>
 
 #include "http_client.hpp"
+#include "process.hpp"
 #include "ws_client.hpp"
 
 namespace flamecpp {
@@ -183,14 +184,6 @@ TEST(ConnectionLimit, AFloodOfConnectionsIsQueuedNotFatal) {
 
 // --- WebSocket clients that never answer a close ----------------------------------------------
 
-std::size_t open_descriptors() {
-    std::size_t n = 0;
-    for ([[maybe_unused]] auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
-        ++n;
-    }
-    return n;
-}
-
 TEST(HostileWebSocket, ClientsThatNeverAnswerACloseAreReleased) {
     App app = make_app();
     app.limits().websocket_close_timeout = 500ms;
@@ -200,7 +193,7 @@ TEST(HostileWebSocket, ClientsThatNeverAnswerACloseAreReleased) {
     });
     testing::TestClient client(app, quiet());
     ASSERT_EQ(client.get("/").status, 200);
-    const std::size_t before = open_descriptors();
+    const std::size_t before = test::open_descriptors(::getpid());
 
     // 200 clients finish the handshake, get the server's close frame, and never answer it nor
     // close their side: the server must give up on each after websocket_close_timeout.
@@ -219,10 +212,11 @@ TEST(HostileWebSocket, ClientsThatNeverAnswerACloseAreReleased) {
     // Each client's socket stays open on our side; the server's side of every one must close:
     // that is `clients` descriptors fewer than the peak (clients + server sides).
     auto deadline = std::chrono::steady_clock::now() + 5s;
-    while (open_descriptors() > before + clients && std::chrono::steady_clock::now() < deadline) {
+    while (test::open_descriptors(::getpid()) > before + clients &&
+           std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(50ms);
     }
-    EXPECT_LE(open_descriptors(), before + clients)
+    EXPECT_LE(test::open_descriptors(::getpid()), before + clients)
         << "the server still holds sockets of clients that never answered its close";
     for (auto& ws : silent) {
         EXPECT_TRUE(ws.wait_closed(1s)) << "the server did not close the TCP connection";

@@ -26,26 +26,6 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-long rss_kib(pid_t pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-    std::string line;
-    while (std::getline(in, line)) {
-        if (line.starts_with("VmRSS:")) {
-            return std::stol(line.substr(6));
-        }
-    }
-    return -1;
-}
-
-std::size_t descriptors(pid_t pid) {
-    std::size_t n = 0;
-    for ([[maybe_unused]] auto& e :
-         std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) {
-        ++n;
-    }
-    return n;
-}
-
 std::chrono::seconds soak_duration() {
     const char* s = std::getenv("FLAMECPP_SOAK_SECONDS");
     return std::chrono::seconds(s != nullptr ? std::atoi(s) : 120);
@@ -210,14 +190,6 @@ void misbehaving_client(std::uint16_t port,
     }
 }
 
-SpawnOptions small_quarantine() {
-    const char* current = std::getenv("ASAN_OPTIONS");
-    std::string options = current != nullptr ? current : "";
-    options += (options.empty() ? "" : ":");
-    options += "quarantine_size_mb=4";
-    return SpawnOptions{.env = {"ASAN_OPTIONS=" + options}};
-}
-
 void run_load(std::uint16_t port, std::chrono::seconds duration, Counters& counters) {
     std::atomic<bool> stop{false};
     std::vector<std::thread> threads;
@@ -238,17 +210,18 @@ void run_load(std::uint16_t port, std::chrono::seconds duration, Counters& count
 }
 
 TEST(Soak, MixedLoadWithMisbehavingClients) {
-    auto server = SampleProcess::start(
-        FLAMECPP_SAMPLE_ENDPOINTS, {"--threads", "2", "--log-level", "off"}, small_quarantine());
+    auto server =
+        SampleProcess::start(FLAMECPP_SAMPLE_ENDPOINTS, {"--threads", "2", "--log-level", "off"},
+                             small_asan_quarantine());
     const pid_t pid = server.pid();
-    const std::size_t idle_fds = descriptors(pid);
+    const std::size_t idle_fds = open_descriptors(pid);
 
     // Warm up: the allocator's pools, the Date cache, thread-local buffers.
     Counters warmup;
     run_load(server.port(), 10s, warmup);
     auto settle = [&](std::chrono::seconds limit) {
         auto deadline = Clock::now() + limit;
-        while (descriptors(pid) > idle_fds && Clock::now() < deadline) {
+        while (open_descriptors(pid) > idle_fds && Clock::now() < deadline) {
             std::this_thread::sleep_for(250ms);
         }
     };
@@ -263,7 +236,7 @@ TEST(Soak, MixedLoadWithMisbehavingClients) {
     // Idle and header timeouts (5 s, 10 s) and the WebSocket close timeout (5 s) close what
     // the misbehaving clients left open.
     settle(30s);
-    const std::size_t fds = descriptors(pid);
+    const std::size_t fds = open_descriptors(pid);
     const long rss = rss_kib(pid);
     std::printf(
         "soak: %lld s, %ld HTTP responses, %ld WebSocket echoes, %ld misbehaving clients\n"

@@ -3,8 +3,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <mutex>
+#include <sstream>
 #include <stdexcept>
 #include <string_view>
 #include <thread>
@@ -540,6 +545,54 @@ RunResult SampleProcess::run_to_exit(std::string exe,
         result.exit_code = -1;
     }
     return result;
+}
+
+double cpu_seconds(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto paren = stat.rfind(')');
+    if (paren == std::string::npos)
+        return -1;
+    // The fields after the command name (in parentheses, which may hold spaces): utime and
+    // stime are the 14th and 15th of the line.
+    std::istringstream rest(stat.substr(paren + 2));
+    std::string field;
+    unsigned long utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && rest >> field; ++i) {
+        if (i == 14)
+            utime = std::stoul(field);
+        if (i == 15)
+            stime = std::stoul(field);
+    }
+    return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+long rss_kib(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.starts_with("VmRSS:"))
+            return std::stol(line.substr(6));
+    }
+    return -1;
+}
+
+std::size_t open_descriptors(pid_t pid) {
+    std::error_code ec;
+    std::size_t n = 0;
+    for (std::filesystem::directory_iterator it("/proc/" + std::to_string(pid) + "/fd", ec), end;
+         !ec && it != end; it.increment(ec)) {
+        ++n;
+    }
+    return n;
+}
+
+SpawnOptions small_asan_quarantine() {
+    const char* current = std::getenv("ASAN_OPTIONS");
+    std::string options = current != nullptr ? current : "";
+    options += options.empty() ? "" : ":";
+    options += "quarantine_size_mb=4";
+    return SpawnOptions{.env = {"ASAN_OPTIONS=" + options}};
 }
 
 }  // namespace flamecpp::test

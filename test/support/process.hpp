@@ -32,6 +32,17 @@ struct SpawnOptions {
     std::vector<std::string> env;
 };
 
+// What /proc says about process `pid`: CPU time (utime + stime) in seconds, resident memory in
+// KiB, open file descriptors. -1 / 0 if the process is gone.
+double cpu_seconds(pid_t pid);
+long rss_kib(pid_t pid);
+std::size_t open_descriptors(pid_t pid);
+
+// SpawnOptions for a child whose memory a test measures: AddressSanitizer's quarantine keeps
+// up to 256 MiB of freed memory by default, which would hide whether the child's own memory
+// is bounded. (Harmless without ASan.)
+SpawnOptions small_asan_quarantine();
+
 // A running child process. stdout is a pipe read by this object; stderr is inherited so that the
 // sample's logs end up in the test's output. The child gets default signal dispositions, an
 // empty signal mask, stdin from /dev/null, and is SIGKILLed by the kernel if the thread that
