@@ -145,4 +145,13 @@ void build_fuzz_app(App& app) {
     app.websocket_route<BytesCount>("/ws/bytes");
 }
 
+App& fuzz_app() {
+    static App app = [] {
+        App a;
+        build_fuzz_app(a);
+        return a;
+    }();
+    return app;
+}
+
 }  // namespace flamecpp::fuzz

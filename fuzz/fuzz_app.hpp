@@ -10,4 +10,7 @@ namespace flamecpp::fuzz {
 
 void build_fuzz_app(App& app);
 
+/// The fuzz app, built on first use and kept for the process (one per fuzz target).
+App& fuzz_app();
+
 }  // namespace flamecpp::fuzz

@@ -9,12 +9,7 @@
 #include "session_harness.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    static flamecpp::App app = [] {
-        flamecpp::App a;
-        flamecpp::fuzz::build_fuzz_app(a);
-        return a;
-    }();
-    static flamecpp::fuzz::SessionHarness harness(app);
+    static flamecpp::fuzz::SessionHarness harness(flamecpp::fuzz::fuzz_app());
 
     std::string_view input(reinterpret_cast<const char*>(data), size);
     std::string out = harness.exchange(input);

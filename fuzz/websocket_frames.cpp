@@ -14,12 +14,7 @@
 #include "session_harness.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    static flamecpp::App app = [] {
-        flamecpp::App a;
-        flamecpp::fuzz::build_fuzz_app(a);
-        return a;
-    }();
-    static flamecpp::fuzz::SessionHarness harness(app);
+    static flamecpp::fuzz::SessionHarness harness(flamecpp::fuzz::fuzz_app());
     static constexpr std::array<std::string_view, 4> paths = {"/ws", "/ws/json", "/ws/text",
                                                               "/ws/bytes"};
     if (size == 0) {

@@ -27,6 +27,10 @@ namespace detail {
 /// Runs `work` on the blocking pool; the awaiting coroutine resumes on its own executor, where
 /// an exception thrown by `work` is rethrown.
 Task<void> run_on_blocking_pool(std::function<void()> work);
+
+/// What run_blocking takes: something `f()` can be called on (it is called as an lvalue).
+template <class F>
+concept CallableAsLvalue = std::invocable<F&>;
 }  // namespace detail
 
 /// The number of threads of the blocking pool (created on first use of run_blocking).
@@ -37,16 +41,16 @@ void set_blocking_threads(unsigned threads);
 /// calling coroutine, which resumes on its own thread. `f` is kept alive in the caller's
 /// frame until it returns, so it may capture the caller's locals by reference. A request
 /// waiting here counts as busy for the shutdown grace period.
-template <class F>
-    requires std::invocable<F&> Task<std::invoke_result_t<F&>> run_blocking(F f) {
-        using R = std::invoke_result_t<F&>;
-        if constexpr (std::is_void_v<R>) {
-            co_await detail::run_on_blocking_pool([&f] { f(); });
-        } else {
-            std::optional<R> result;
-            co_await detail::run_on_blocking_pool([&f, &result] { result.emplace(f()); });
-            co_return std::move(*result);
-        }
+template <detail::CallableAsLvalue F>
+Task<std::invoke_result_t<F&>> run_blocking(F f) {
+    using R = std::invoke_result_t<F&>;
+    if constexpr (std::is_void_v<R>) {
+        co_await detail::run_on_blocking_pool([&f] { f(); });
+    } else {
+        std::optional<R> result;
+        co_await detail::run_on_blocking_pool([&f, &result] { result.emplace(f()); });
+        co_return std::move(*result);
     }
+}
 
 }  // namespace flamecpp
