@@ -1,32 +1,35 @@
-// WebSockets on Beast's websocket::stream over the HTTP session's socket. The session keeps
-// the state Starlette's WebSocket has (connecting, connected, closed; the close code), queues
-// writes so frames never interleave, and records the close code that went on the wire.
+// WebSockets straight on the HTTP session's socket, with our own RFC 6455 codec
+// (websocket/frame.hpp). The session keeps the state Starlette's WebSocket has (connecting,
+// connected, closed; the close code), queues writes so frames never interleave, answers
+// pings, runs the close handshake, and records the close code that went on the wire.
+//
+// Reading: frames are parsed from a small per-connection buffer; a payload goes straight
+// into the message's string (what arrived with the header is copied, the rest is read into
+// place) and is unmasked there. Writing: one gather write of the frame header and the
+// payload. An echo of a small message costs one read, one write and the message's string.
 
 #include "server/websocket_session.hpp"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <deque>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/core/buffers_to_string.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/empty_body.hpp>
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/websocket/error.hpp>
-#include <boost/beast/websocket/rfc6455.hpp>
-#include <boost/beast/websocket/stream.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <flamecpp/websocket.hpp>
@@ -39,13 +42,11 @@
 #include "json/reader.hpp"
 #include "json/writer.hpp"
 #include "log.hpp"
+#include "websocket/frame.hpp"
 
 namespace flamecpp {
 namespace detail {
 namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace websocket = beast::websocket;
 using asio::ip::tcp;
 using boost::system::error_code;
 
@@ -61,40 +62,33 @@ bool has_token(std::string_view list, std::string_view token) {
                               [token](std::string_view item) { return iequals(item, token); });
 }
 
-/// The close code Beast sent when it failed the connection for `ec` (RFC 6455 7.4.1).
-Code code_for_failure(const error_code& ec) {
-    if (ec == websocket::error::message_too_big) {
-        return Code::message_too_big;
-    }
-    if (ec == websocket::error::bad_frame_payload || ec == websocket::error::bad_close_payload) {
-        return Code::invalid_payload;
-    }
-    if (ec == websocket::condition::protocol_violation) {
-        return Code::protocol_error;
-    }
-    return Code::abnormal;  // the TCP connection ended without a close frame
-}
+/// The read buffer: frame headers, control frames, and whatever a read brings beyond the
+/// current frame. Payloads longer than what is buffered are read into the message itself.
+constexpr std::size_t read_buffer_size = 2048;
+/// A payload still to come is read in pieces of at most this size, so the memory a message
+/// takes follows the bytes that really arrived, not the length its header claims.
+constexpr std::size_t payload_read_chunk = 64 * 1024;
 
-/// Sends FIN after the close frame, reads and drops what the peer still sends (so closing
-/// does not turn into a reset that could destroy our close frame before the peer reads it),
-/// and closes at the peer's EOF or after `teardown_drain_limit`, whichever comes first.
+/// After the close handshake (or a failure) the server closes TCP first (RFC 6455 7.1.1):
+/// it sends FIN, reads and drops what the peer still sends (so closing does not turn into a
+/// reset that could destroy the close frame before the peer reads it), and closes at the
+/// peer's EOF or after `teardown_drain_limit`, whichever comes first.
 constexpr auto teardown_drain_limit = std::chrono::seconds(1);
 
-}  // namespace
+/// A server frame ready for one gather write: its header, then the payload (not copied).
+struct OutgoingFrame {
+    OutgoingFrame(ws::Opcode opcode, std::string_view payload)
+        : size(ws::write_server_header(head, opcode, payload.size())),
+          buffers{asio::buffer(head.data(), size), asio::buffer(payload)} {}
+    OutgoingFrame(const OutgoingFrame&) = delete;  // the buffers point into `head`
+    OutgoingFrame& operator=(const OutgoingFrame&) = delete;
 
-/// The WebSocket's TCP socket. A type of its own so that Beast's websocket::stream finds our
-/// teardown by argument-dependent lookup: Beast's own, for the server role, waits for the
-/// peer's EOF without a time limit, so a peer that keeps TCP open after the close handshake
-/// (or after a protocol error) would hold the connection, and on_disconnect, indefinitely.
-/// RFC 6455 7.1.1: the server should close the TCP connection first.
-class WsSocket : public tcp::socket {
-public:
-    explicit WsSocket(tcp::socket&& socket) : tcp::socket(std::move(socket)) {}
+    std::array<char, ws::max_server_header> head;
+    std::size_t size;
+    std::array<asio::const_buffer, 2> buffers;
 };
 
-namespace {
-
-Task<void> drain_and_close(WsSocket& socket) {
+Task<void> drain_and_close(tcp::socket& socket) {
     error_code ec;
     socket.shutdown(tcp::socket::shutdown_send, ec);
     asio::steady_timer limit(socket.get_executor(), teardown_drain_limit);
@@ -119,24 +113,13 @@ Task<void> drain_and_close(WsSocket& socket) {
 
 }  // namespace
 
-template <class TeardownHandler>
-void async_teardown(beast::role_type, WsSocket& socket, TeardownHandler&& handler) {
-    asio::co_spawn(socket.get_executor(), drain_and_close(socket),
-                   [handler = std::forward<TeardownHandler>(handler)](std::exception_ptr) mutable {
-                       handler(error_code{});
-                   });
-}
-
-void teardown(beast::role_type, WsSocket& socket, error_code& ec) {
-    socket.shutdown(tcp::socket::shutdown_both, ec);
-    socket.close(ec);
-}
-
 class WebSocketSession : public std::enable_shared_from_this<WebSocketSession> {
 public:
     WebSocketSession(Worker& worker, tcp::socket socket, const Request& request, Connection& conn)
-        : worker_(worker), conn_(&conn) {
-        ws_.emplace(std::move(socket));
+        : worker_(worker),
+          conn_(&conn),
+          read_buffer_(std::make_unique_for_overwrite<char[]>(read_buffer_size)) {
+        socket_.emplace(std::move(socket));
         // Handles may outlive the HTTP session that parsed the request: keep a copy.
         RequestBuilder(request_).copy_from(request, request_storage_);
         if (auto offered = request_.header("Sec-WebSocket-Protocol")) {
@@ -145,9 +128,7 @@ public:
                 return false;
             });
         }
-        ws_->read_message_max(worker.app.limits.max_websocket_message_bytes);
-        ws_->auto_fragment(false);
-        conn.socket = &ws_->next_layer();
+        conn.socket = &*socket_;
         conn.owner = this;
         conn.on_expire = &on_expire;
         conn.on_shutdown = &on_shutdown;
@@ -167,7 +148,9 @@ public:
         mark_closed(Code::abnormal);
         detach();
         finished_ = true;
-        ws_.reset();
+        socket_.reset();
+        read_buffer_.reset();
+        message_ = std::string();
     }
 
     /// Throws for any use once the connection is finished (a handle kept after it).
@@ -223,30 +206,39 @@ public:
                                        "' would break the handshake response");
             }
         }
-        std::string server = worker_.app.server_header;
-        std::string date(worker_.date.now());
-        ws_->set_option(websocket::stream_base::decorator(
-            [server, date, subprotocol, headers](websocket::response_type& res) {
-                res.set(http::field::server, server);
-                res.set(http::field::date, date);  // the contract: every response has a Date
-                if (!subprotocol.empty()) {
-                    res.set(http::field::sec_websocket_protocol, subprotocol);
-                }
-                for (const auto& [name, value] : headers) {
-                    res.insert(name, value);
-                }
-            }));
-        http::request<http::empty_body> handshake;
-        handshake.method_string(request_.method_name());
-        handshake.target(request_.target());
-        handshake.version(request_.version());
-        for (const auto& h : request_.headers()) {
-            handshake.insert(h.name, h.value);
+        // RFC 6455 4.2.2. The key was checked before the handler ran.
+        std::string out =
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Accept: ";
+        out += ws::accept_key(request_.header("Sec-WebSocket-Key").value_or(""));
+        out += "\r\n";
+        if (!worker_.app.server_header.empty()) {
+            out += "Server: ";
+            out += worker_.app.server_header;
+            out += "\r\n";
         }
+        out += "Date: ";  // the contract: every response has a Date
+        out += worker_.date.now();
+        out += "\r\n";
+        if (!subprotocol.empty()) {
+            out += "Sec-WebSocket-Protocol: ";
+            out += subprotocol;
+            out += "\r\n";
+        }
+        for (const auto& [name, value] : headers) {
+            out += name;
+            out += ": ";
+            out += value;
+            out += "\r\n";
+        }
+        out += "\r\n";
         state_ = WebSocket::State::connected;  // a concurrent accept() now fails
-        auto [ec] = co_await ws_->async_accept(handshake, use_tuple);
+        writing_ = true;                       // nothing may write before the 101
+        WriteGuard guard(this);
+        auto [ec, n] = co_await asio::async_write(*socket_, asio::buffer(out), use_tuple);
+        (void)n;
         if (ec) {
-            mark_closed(Code::abnormal);
+            lost();
             throw WebSocketDisconnect(Code::abnormal, "handshake failed: " + ec.message());
         }
         touch();
@@ -263,11 +255,12 @@ public:
         HeadOptions options{worker_.app.server_header, worker_.date.now(), true};
         write_head(out, response, options);
         out += response.body();
-        auto [ec, n] = co_await asio::async_write(ws_->next_layer(), asio::buffer(out), use_tuple);
+        auto [ec, n] = co_await asio::async_write(*socket_, asio::buffer(out), use_tuple);
+        (void)ec;
         (void)n;
         error_code ignored;
-        ws_->next_layer().shutdown(tcp::socket::shutdown_both, ignored);
-        ws_->next_layer().close(ignored);
+        socket_->shutdown(tcp::socket::shutdown_both, ignored);
+        socket_->close(ignored);
     }
 
     Task<void> close(Code code, std::string reason) {
@@ -287,24 +280,18 @@ public:
         if (state_ == WebSocket::State::closed || close_sent_) {
             co_return;
         }
-        close_sent_ = true;
-        close_code_ = code;
-        if (reason.size() > 123) {
-            reason.resize(123);  // a close frame's payload is at most 125 bytes (RFC 6455 5.5)
+        if (reason.size() > ws::max_control_payload - 2) {
+            reason.resize(ws::max_control_payload - 2);
         }
         close_reason_ = reason;
-        WriteGuard guard = co_await lock_writes();
         if (conn_ != nullptr) {
             conn_->deadline = Clock::now() + worker_.app.limits.websocket_close_timeout;
         }
-        websocket::close_reason wire(static_cast<websocket::close_code>(code), reason);
-        auto [ec] = co_await ws_->async_close(wire, use_tuple);
-        (void)ec;  // only the debug log reads it
-        SPDLOG_LOGGER_DEBUG(&logger(), "websocket closed with {}: {}", static_cast<int>(code),
-                            ec ? ec.message() : "clean");
-        state_ = WebSocket::State::closed;
-        error_code ignored;
-        ws_->next_layer().close(ignored);
+        co_await send_close(code, close_reason_);
+        // The handshake ends with the peer's close frame, read here unless a receive() is
+        // reading already; the reaper drops the connection at the close timeout.
+        co_await wait_until_closed();
+        SPDLOG_LOGGER_DEBUG(&logger(), "websocket closed with {}", static_cast<int>(code));
     }
 
     /// `keep` holds the session for the length of the send (the caller's WebSocket handle
@@ -320,92 +307,227 @@ public:
         if (state_ == WebSocket::State::connecting) {
             throw std::logic_error("flamecpp: WebSocket send before accept()");
         }
-        if (state_ == WebSocket::State::closed || close_sent_) {
-            throw WebSocketDisconnect(close_code_.value_or(Code::abnormal), close_reason_);
-        }
         if (writing_) {
             co_await wait_for_writes();  // a coroutine frame only when another write runs
         }
+        if (state_ == WebSocket::State::closed || close_sent_) {
+            throw WebSocketDisconnect(close_code_.value_or(Code::abnormal), close_reason_);
+        }
         writing_ = true;
         WriteGuard guard(this);
-        ws_->binary(binary);
-        auto [ec, n] = co_await ws_->async_write(asio::buffer(payload), use_tuple);
+        // As write_frame(), written out here: one coroutine frame fewer per message.
+        const OutgoingFrame frame(binary ? ws::Opcode::binary : ws::Opcode::text, payload);
+        auto [ec, n] = co_await asio::async_write(*socket_, frame.buffers, use_tuple);
         (void)n;
         if (ec) {
-            mark_closed(close_sent_ ? close_code_.value_or(Code::abnormal) : Code::abnormal);
-            throw WebSocketDisconnect(*close_code_, close_reason_);
+            lost();
+            throw WebSocketDisconnect(close_code_.value_or(Code::abnormal), close_reason_);
         }
     }
 
+    /// Receives the next message, decoded per `encoding` (a message that does not fit it is
+    /// refused with 1003). Once the connection is closed, `Result` = Data throws
+    /// WebSocketDisconnect and `Result` = std::optional<Data> gives nullopt: the same loop
+    /// serves WebSocket::receive*() and the endpoints' message loop, each in one frame.
     /// `keep`: as for send().
-    Task<Data> receive(std::shared_ptr<WebSocketSession> keep) {
+    template <class Result>
+    Task<Result> receive_as(std::shared_ptr<WebSocketSession> keep, Encoding encoding) {
         (void)keep;
+        constexpr bool throws = std::is_same_v<Result, Data>;
         require_live();
         require_owner_thread("receive");
         if (state_ == WebSocket::State::connecting) {
             throw std::logic_error("flamecpp: WebSocket receive before accept()");
         }
-        if (state_ == WebSocket::State::closed) {
-            throw WebSocketDisconnect(close_code_.value_or(Code::abnormal), close_reason_);
+        if (reading_) {
+            if (!close_sent_) {
+                throw std::logic_error(
+                    "flamecpp: two receive() calls at once on one WebSocket; await one first");
+            }
+            while (state_ != WebSocket::State::closed) {
+                co_await park(read_waiters_);  // the other reader takes the peer's close
+            }
         }
-        buffer_.clear();
-        touch();
-        auto [ec, n] = co_await ws_->async_read(buffer_, use_tuple);
-        if (!ec) {
+        bool got = false;
+        {
+            ReadGuard reading(this);
             touch();
-            Data data(beast::buffers_to_string(buffer_.data()), !ws_->got_text());
-            if (buffer_.capacity() > 64 * 1024) {
-                buffer_ = beast::flat_buffer();  // do not keep a large message's buffer
+            // Frames until a whole data message is in `message_` (got), or the connection
+            // ends (the state is closed and the close code set). Answers pings, runs the
+            // peer's side of the close handshake, and fails the connection on a protocol
+            // error. Once our close frame is out, data messages are read and dropped.
+            const std::size_t limit = worker_.app.limits.max_websocket_message_bytes;
+            for (;;) {
+                if (state_ == WebSocket::State::closed) {
+                    break;
+                }
+                ws::FrameHeader frame;
+                const auto parsed =
+                    ws::parse_client_header(std::span<const char>(read_buffer_.get() + read_begin_,
+                                                                  read_end_ - read_begin_),
+                                            frame);
+                if (parsed == ws::HeaderResult::protocol_error) {
+                    co_await fail(Code::protocol_error);
+                    break;
+                }
+                if (parsed == ws::HeaderResult::incomplete) {
+                    make_room();
+                    auto [ec, n] = co_await socket_->async_read_some(
+                        asio::buffer(read_buffer_.get() + read_end_, read_buffer_size - read_end_),
+                        use_tuple);
+                    if (ec) {
+                        lost();
+                        break;
+                    }
+                    read_end_ += n;
+                    touch();
+                    continue;
+                }
+                read_begin_ += frame.size;
+                const bool control = ws::is_control(frame.opcode);
+                if (!control) {
+                    // RFC 6455 5.4: a message is a first frame and continuations, not interleaved
+                    // with another message's frames.
+                    const bool continuation = frame.opcode == ws::Opcode::continuation;
+                    if (continuation != in_message_) {
+                        co_await fail(Code::protocol_error);
+                        break;
+                    }
+                    if (!continuation) {
+                        in_message_ = true;
+                        message_binary_ = frame.opcode == ws::Opcode::binary;
+                        message_.clear();
+                    }
+                    if (frame.length > limit - std::min(limit, message_.size())) {
+                        co_await fail(Code::message_too_big);
+                        break;
+                    }
+                }
+                std::string& payload = control ? control_payload_ : message_;
+                if (control) {
+                    control_payload_.clear();
+                }
+                const std::size_t length = static_cast<std::size_t>(frame.length);
+                if (read_end_ - read_begin_ >= length) {
+                    // The whole payload is buffered (small messages): no reads, no coroutine.
+                    const std::size_t start = payload.size();
+                    payload.append(read_buffer_.get() + read_begin_, length);
+                    read_begin_ += length;
+                    ws::apply_mask(payload.data() + start, length, frame.mask);
+                } else {
+                    const bool complete = co_await read_payload(payload, frame);
+                    if (!complete) {
+                        break;
+                    }
+                }
+                if (!control) {
+                    if (!frame.fin) {
+                        continue;
+                    }
+                    in_message_ = false;
+                    if (!message_binary_ && !ws::is_utf8(message_)) {
+                        co_await fail(Code::invalid_payload);
+                        break;
+                    }
+                    if (close_sent_) {
+                        message_.clear();  // the peer had not seen our close yet
+                        continue;
+                    }
+                    got = true;
+                    break;
+                }
+                if (frame.opcode == ws::Opcode::ping && !close_sent_) {
+                    if (writing_) {
+                        co_await wait_for_writes();
+                    }
+                    if (!close_sent_ && state_ != WebSocket::State::closed) {
+                        writing_ = true;
+                        WriteGuard guard(this);
+                        const bool ok = co_await write_frame(ws::Opcode::pong, control_payload_);
+                        (void)ok;  // if it failed, the next read fails too
+                    }
+                } else if (frame.opcode == ws::Opcode::close) {
+                    co_await on_peer_close();
+                    break;
+                }
+                // A pong, or a ping after our close: nothing to do.
             }
-            co_return data;
         }
-        if (!close_sent_) {
-            if (ec == websocket::error::closed) {
-                const auto& peer = ws_->reason();
-                close_code_ = peer.code == websocket::close_code::none
-                                  ? Code::no_status
-                                  : static_cast<Code>(peer.code);
-                close_reason_ = std::string(peer.reason.data(), peer.reason.size());
+        if (!got) {
+            if constexpr (throws) {
+                throw WebSocketDisconnect(close_code_.value_or(Code::abnormal), close_reason_);
             } else {
-                close_code_ = code_for_failure(ec);
-                SPDLOG_LOGGER_DEBUG(&logger(), "websocket failed ({}): {}",
-                                    static_cast<int>(*close_code_), ec.message());
+                co_return std::nullopt;
             }
         }
-        state_ = WebSocket::State::closed;
-        error_code ignored;
-        ws_->next_layer().close(ignored);
-        throw WebSocketDisconnect(*close_code_, close_reason_);
+        Data data(std::move(message_), message_binary_);
+        message_ = std::string();
+        const char* refusal = nullptr;
+        switch (encoding) {
+            case Encoding::none:
+                break;
+            case Encoding::text:
+                refusal = data.is_binary() ? "expected a text message" : nullptr;
+                break;
+            case Encoding::bytes:
+                refusal = data.is_text() ? "expected a binary message" : nullptr;
+                break;
+            case Encoding::json:
+                try {
+                    data.set_json(
+                        std::make_shared<const boost::json::value>(parse_json(data.str())));
+                } catch (const JsonError&) {
+                    refusal = "expected a JSON message";
+                }
+                break;
+        }
+        if (refusal != nullptr) {
+            co_await close(Code::unsupported_data, refusal);
+            if constexpr (throws) {
+                throw WebSocketDisconnect(Code::unsupported_data, refusal);
+            } else {
+                co_return std::nullopt;
+            }
+        }
+        co_return data;
     }
 
 private:
     struct WriteGuard {
         WebSocketSession* session;
         WriteGuard(const WriteGuard&) = delete;
-        WriteGuard(WriteGuard&& other) noexcept : session(std::exchange(other.session, nullptr)) {}
         explicit WriteGuard(WebSocketSession* s) : session(s) {}
-        ~WriteGuard() {
-            if (session != nullptr) {
-                session->unlock_writes();
+        ~WriteGuard() { session->unlock_writes(); }
+    };
+
+    /// Marks the single reader; when it stops, a close() waiting for the peer's close frame
+    /// looks again.
+    struct ReadGuard {
+        WebSocketSession* session;
+        ReadGuard(const ReadGuard&) = delete;
+        explicit ReadGuard(WebSocketSession* s) : session(s) { session->reading_ = true; }
+        ~ReadGuard() {
+            session->reading_ = false;
+            for (auto* waiter : session->read_waiters_) {
+                waiter->cancel();
             }
         }
     };
 
-    /// Waits until no other write is in flight: Beast allows one write (or close) at a time.
+    /// Waits until no other write is in flight: frames must not interleave.
     Task<void> wait_for_writes() {
         while (writing_) {
-            asio::steady_timer waiter(worker_.io, asio::steady_timer::time_point::max());
-            write_waiters_.push_back(&waiter);
-            auto [ec] = co_await waiter.async_wait(use_tuple);
-            (void)ec;
-            std::erase(write_waiters_, &waiter);
+            co_await park(write_waiters_);
         }
     }
 
-    Task<WriteGuard> lock_writes() {
-        co_await wait_for_writes();
-        writing_ = true;
-        co_return WriteGuard(this);
+    /// Suspends until `waiters` is woken (a timer that never expires, cancelled to wake).
+    Task<void> park(std::deque<asio::steady_timer*>& waiters) {
+        asio::steady_timer waiter(worker_.io, asio::steady_timer::time_point::max());
+        waiters.push_back(&waiter);
+        auto [ec] = co_await waiter.async_wait(use_tuple);
+        (void)ec;
+        std::erase(waiters, &waiter);
     }
 
     void unlock_writes() noexcept {
@@ -413,6 +535,158 @@ private:
         if (!write_waiters_.empty()) {
             write_waiters_.front()->cancel();  // wakes the next writer
         }
+    }
+
+    /// Writes one frame; the caller holds the write lock. False when the connection is gone
+    /// (it is then marked closed).
+    Task<bool> write_frame(ws::Opcode opcode, std::string_view payload) {
+        const OutgoingFrame frame(opcode, payload);
+        auto [ec, n] = co_await asio::async_write(*socket_, frame.buffers, use_tuple);
+        (void)n;
+        if (ec) {
+            lost();
+            co_return false;
+        }
+        co_return true;
+    }
+
+    /// Sends our close frame once; from then on no data frame goes out.
+    Task<void> send_close(Code code, std::string_view reason) {
+        close_sent_ = true;
+        if (!close_code_) {
+            close_code_ = code;
+        }
+        if (conn_ != nullptr) {
+            conn_->deadline = Clock::now() + worker_.app.limits.websocket_close_timeout;
+        }
+        co_await wait_for_writes();
+        writing_ = true;
+        WriteGuard guard(this);
+        if (state_ == WebSocket::State::closed) {
+            co_return;
+        }
+        const std::string payload =
+            ws::make_close_payload(static_cast<std::uint16_t>(code), reason);
+        const bool ok = co_await write_frame(ws::Opcode::close, payload);
+        (void)ok;  // a failed write marks the connection closed
+    }
+
+    /// Reads (or waits for the reader to read) until the connection is closed.
+    Task<void> wait_until_closed() {
+        while (state_ != WebSocket::State::closed) {
+            if (reading_) {
+                co_await park(read_waiters_);
+            } else {
+                // After our close, messages are dropped: this returns once the peer's close
+                // frame (or the end of TCP) has closed the connection.
+                auto none =
+                    co_await receive_as<std::optional<Data>>(shared_from_this(), Encoding::none);
+                (void)none;
+            }
+        }
+    }
+
+    /// Appends the frame's payload to `payload` and unmasks it: the buffered bytes first,
+    /// then reads for the rest. False when the connection was lost.
+    Task<bool> read_payload(std::string& payload, const ws::FrameHeader& frame) {
+        const std::size_t start = payload.size();
+        const std::size_t length = static_cast<std::size_t>(frame.length);
+        const std::size_t buffered = std::min(length, read_end_ - read_begin_);
+        payload.append(read_buffer_.get() + read_begin_, buffered);
+        read_begin_ += buffered;
+        while (payload.size() - start < length) {
+            const std::size_t have = payload.size();
+            const std::size_t piece = std::min(length - (have - start), payload_read_chunk);
+            payload.resize(have + piece);
+            auto [ec, n] = co_await asio::async_read(
+                *socket_, asio::buffer(payload.data() + have, piece), use_tuple);
+            (void)n;
+            if (ec) {
+                lost();
+                co_return false;
+            }
+            touch();
+        }
+        ws::apply_mask(payload.data() + start, length, frame.mask);
+        co_return true;
+    }
+
+    /// Keeps room for a whole frame header at the end of the read buffer.
+    void make_room() noexcept {
+        if (read_begin_ == read_end_) {
+            read_begin_ = read_end_ = 0;
+        } else if (read_buffer_size - read_end_ < ws::max_client_header) {
+            std::memmove(read_buffer_.get(), read_buffer_.get() + read_begin_,
+                         read_end_ - read_begin_);
+            read_end_ -= read_begin_;
+            read_begin_ = 0;
+        }
+    }
+
+    /// The peer's close frame: answered with its code (the close handshake's second half)
+    /// unless it answers ours; then the connection is done.
+    Task<void> on_peer_close() {
+        std::uint16_t code = 0;
+        std::string_view reason;
+        const auto result = ws::parse_close_payload(control_payload_, code, reason);
+        if (result == ws::CloseResult::protocol_error) {
+            co_await fail(Code::protocol_error);
+            co_return;
+        }
+        if (result == ws::CloseResult::invalid_utf8) {
+            co_await fail(Code::invalid_payload);
+            co_return;
+        }
+        if (!close_sent_) {
+            close_code_ = static_cast<Code>(code);
+            close_reason_ = std::string(reason);
+            co_await send_close(static_cast<Code>(code), {});
+        }
+        end_connection();
+    }
+
+    /// Fails the connection (RFC 6455 7.1.7): our close frame with `code`, unless one went
+    /// out already, then the TCP teardown.
+    Task<void> fail(Code code) {
+        SPDLOG_LOGGER_DEBUG(&logger(), "websocket failed with {}", static_cast<int>(code));
+        if (!close_sent_) {
+            close_code_ = code;
+            co_await send_close(code, {});
+        }
+        end_connection();
+    }
+
+    /// The close handshake is over (or the connection failed): the connection is closed for
+    /// the handler at once, and the socket is torn down in the background.
+    void end_connection() {
+        if (state_ == WebSocket::State::closed) {
+            return;  // a write failed meanwhile and closed the socket
+        }
+        state_ = WebSocket::State::closed;
+        in_message_ = false;
+        if (conn_ != nullptr) {
+            conn_->deadline = Clock::now() + worker_.app.limits.websocket_close_timeout;
+        }
+        ++internal_tasks_;
+        asio::co_spawn(worker_.io, teardown(shared_from_this()), asio::detached);
+    }
+
+    static Task<void> teardown(std::shared_ptr<WebSocketSession> self) {
+        try {
+            co_await drain_and_close(*self->socket_);
+        } catch (const std::exception& e) {
+            SPDLOG_LOGGER_DEBUG(&logger(), "websocket teardown failed: {}", e.what());
+        }
+        --self->internal_tasks_;
+    }
+
+    /// The TCP connection broke (or was dropped by the reaper) without a finished close
+    /// handshake: 1006 unless a close frame went out.
+    void lost() noexcept {
+        mark_closed(Code::abnormal);
+        in_message_ = false;
+        error_code ignored;
+        socket_->close(ignored);
     }
 
     void require_owner_thread(const char* what) const {
@@ -458,21 +732,15 @@ private:
 
     static void on_expire(Connection& c) {
         auto* self = static_cast<WebSocketSession*>(c.owner);
-        if (self->state_ == WebSocket::State::connected && !self->close_sent_ &&
-            !self->ws_->is_open()) {
-            // Beast is already closing (the peer's close frame arrived, or Beast failed the
-            // connection) and its teardown is bounded: let it finish with its own code.
+        if (self->state_ == WebSocket::State::connected && !self->close_sent_) {
+            // Idle: start the close handshake, bounded by the close timeout.
             c.deadline = Clock::now() + self->worker_.app.limits.websocket_close_timeout;
+            self->start_close(Code::going_away, "idle timeout");
             return;
         }
-        if (self->close_sent_ || self->state_ != WebSocket::State::connected) {
-            // The peer did not finish the close handshake in time: drop the connection.
-            error_code ignored;
-            self->ws_->next_layer().close(ignored);
-            return;
-        }
-        c.deadline = Clock::now() + self->worker_.app.limits.websocket_close_timeout;
-        self->start_close(Code::going_away, "idle timeout");
+        // The peer did not finish the close handshake (or the teardown) in time: drop it.
+        error_code ignored;
+        self->socket_->close(ignored);
     }
 
     static void on_shutdown(Connection& c) {
@@ -483,24 +751,35 @@ private:
     Worker& worker_;
     /// Destroyed by finish() on the connection's thread while its io_context runs; handles
     /// that outlive the connection (or the server) must not touch it, or the worker, after.
-    std::optional<websocket::stream<WsSocket>> ws_;
+    std::optional<tcp::socket> socket_;
     std::atomic<bool> finished_{false};
-    int internal_tasks_ = 0;  ///< close tasks spawned by the reaper or a shutdown
+    int internal_tasks_ = 0;  ///< close and teardown tasks under way
     std::string request_storage_;
     Request request_;
     Connection* conn_;
     std::vector<std::string> subprotocols_;
-    beast::flat_buffer buffer_;
+    std::unique_ptr<char[]> read_buffer_;
+    std::size_t read_begin_ = 0;  ///< unparsed bytes are [read_begin_, read_end_)
+    std::size_t read_end_ = 0;
+    std::string message_;          ///< the message being assembled
+    bool message_binary_ = false;  ///< its first frame's type
+    bool in_message_ = false;      ///< a fragmented message is under way
+    std::string control_payload_;  ///< the last control frame's payload
     WebSocket::State state_ = WebSocket::State::connecting;
     std::optional<Code> close_code_;
     std::string close_reason_;
     bool close_sent_ = false;
     bool writing_ = false;
+    bool reading_ = false;
     std::deque<asio::steady_timer*> write_waiters_;
+    std::deque<asio::steady_timer*> read_waiters_;
 };
 
 struct WebSocketAccess {
     static WebSocketSession& session(WebSocket& ws) noexcept { return *ws.session_; }
+    static const std::shared_ptr<WebSocketSession>& handle(WebSocket& ws) noexcept {
+        return ws.session_;
+    }
 };
 
 bool is_websocket_upgrade(const Request& request) noexcept {
@@ -512,15 +791,20 @@ bool is_websocket_upgrade(const Request& request) noexcept {
 
 namespace {
 
-/// RFC 6455 4.2.1: version 13 and a 16-byte base64 key; checked before any user code runs.
+/// RFC 6455 4.2.1: HTTP/1.1, version 13 and a 16-byte base64 key; checked before any user code
+/// runs.
 std::optional<Response> check_handshake(const Request& request) {
+    if (request.version() < 11) {
+        return Response::text("Bad Request: a WebSocket handshake needs HTTP/1.1",
+                              Status::bad_request);
+    }
     auto version = request.header("Sec-WebSocket-Version");
     if (!version || *version != "13") {
         return Response::text("Upgrade Required: WebSocket version 13", Status::upgrade_required)
             .with_header("Sec-WebSocket-Version", "13");
     }
     auto key = request.header("Sec-WebSocket-Key");
-    if (!key || key->size() != 24 || key->substr(22) != "==") {
+    if (!key || !ws::is_valid_key(*key)) {
         return Response::text("Bad Request: missing or malformed Sec-WebSocket-Key",
                               Status::bad_request);
     }
@@ -607,40 +891,21 @@ Task<void> WebSocket::send_json(const boost::json::value& value) {
     return session_->send(session_, detail::serialize_json(value), false);
 }
 
-Task<Data> WebSocket::receive() { return session_->receive(session_); }
+// Each returns the session's receive loop itself: one coroutine frame per message.
+Task<Data> WebSocket::receive() { return session_->receive_as<Data>(session_, Encoding::none); }
+
+Task<Data> WebSocket::receive_json() {
+    return session_->receive_as<Data>(session_, Encoding::json);
+}
 
 Task<std::string> WebSocket::receive_text() {
-    auto message = co_await receive();
-    if (message.is_binary()) {
-        co_await close(Code::unsupported_data, "expected a text message");
-        throw WebSocketDisconnect(Code::unsupported_data, "expected a text message");
-    }
+    auto message = co_await session_->receive_as<Data>(session_, Encoding::text);
     co_return std::move(message).str();
 }
 
 Task<std::string> WebSocket::receive_bytes() {
-    auto message = co_await receive();
-    if (message.is_text()) {
-        co_await close(Code::unsupported_data, "expected a binary message");
-        throw WebSocketDisconnect(Code::unsupported_data, "expected a binary message");
-    }
+    auto message = co_await session_->receive_as<Data>(session_, Encoding::bytes);
     co_return std::move(message).str();
-}
-
-Task<Data> WebSocket::receive_json() {
-    auto message = co_await receive();
-    bool ok = true;
-    try {
-        message.set_json(
-            std::make_shared<const boost::json::value>(detail::parse_json(message.str())));
-    } catch (const detail::JsonError&) {
-        ok = false;
-    }
-    if (!ok) {
-        co_await close(Code::unsupported_data, "expected a JSON message");
-        throw WebSocketDisconnect(Code::unsupported_data, "expected a JSON message");
-    }
-    co_return message;
 }
 
 WebSocketDisconnect::WebSocketDisconnect(Code code, std::string reason)
@@ -660,34 +925,8 @@ const boost::json::value& Data::json() const {
 namespace detail {
 
 Task<std::optional<Data>> next_message(WebSocket& ws, Encoding encoding) {
-    std::optional<Data> message;
-    try {
-        switch (encoding) {
-            case Encoding::none: {
-                auto data = co_await ws.receive();
-                message = std::move(data);
-                break;
-            }
-            case Encoding::text: {
-                auto text = co_await ws.receive_text();
-                message = Data(std::move(text), false);
-                break;
-            }
-            case Encoding::bytes: {
-                auto bytes = co_await ws.receive_bytes();
-                message = Data(std::move(bytes), true);
-                break;
-            }
-            case Encoding::json: {
-                auto data = co_await ws.receive_json();
-                message = std::move(data);
-                break;
-            }
-        }
-    } catch (const WebSocketDisconnect&) {
-        message.reset();
-    }
-    co_return message;
+    auto session = WebSocketAccess::handle(ws);
+    return session->receive_as<std::optional<Data>>(session, encoding);
 }
 
 /// Whether `error` is the WebSocketDisconnect a receive or send threw because the connection

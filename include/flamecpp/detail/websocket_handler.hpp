@@ -85,6 +85,7 @@ class FunctionWebSocketHandler final : public WebSocketHandler {
     using Traits = CallableTraits<F>;
     using Args = typename Traits::args;
     static constexpr bool per_message = TakesData<Args>::value;
+    static constexpr bool returns_task = TaskResult<typename Traits::result>::is_task;
 
 public:
     FunctionWebSocketHandler(F f, Encoding encoding) : f_(std::move(f)), encoding_(encoding) {}
@@ -101,10 +102,21 @@ public:
                         break;
                     }
                     ctx.data = &*message;
-                    co_await call(ctx);
+                    if constexpr (returns_task) {
+                        // The handler's own task, awaited here: no frame in between.
+                        auto task = invoke_injected<F&, F>(f_, ctx, static_cast<Args*>(nullptr));
+                        co_await std::move(task);
+                    } else {
+                        invoke_injected<F&, F>(f_, ctx, static_cast<Args*>(nullptr));
+                    }
                 }
             } else {
-                co_await call(ctx);
+                if constexpr (returns_task) {
+                    auto task = invoke_injected<F&, F>(f_, ctx, static_cast<Args*>(nullptr));
+                    co_await std::move(task);
+                } else {
+                    invoke_injected<F&, F>(f_, ctx, static_cast<Args*>(nullptr));
+                }
             }
         } catch (...) {
             failure = std::current_exception();
@@ -118,15 +130,6 @@ public:
     static Requirements requirements() { return RequirementsOf<Args>::collect(); }
 
 private:
-    Task<void> call(CallContext& ctx) {
-        if constexpr (TaskResult<typename Traits::result>::is_task) {
-            auto task = invoke_injected<F&, F>(f_, ctx, static_cast<Args*>(nullptr));
-            co_await std::move(task);
-        } else {
-            invoke_injected<F&, F>(f_, ctx, static_cast<Args*>(nullptr));
-        }
-    }
-
     F f_;
     Encoding encoding_;
 };
@@ -186,6 +189,18 @@ Task<void> call_websocket_member(void* object, CallContext& ctx) {
     }
 }
 
+template <auto Member>
+inline constexpr bool member_returns_task =
+    TaskResult<typename CallableTraits<decltype(Member)>::result>::is_task;
+
+/// Calls a member that returns a Task and gives back that task (not a coroutine itself).
+template <auto Member, class E>
+Task<void> start_websocket_member(void* object, CallContext& ctx) {
+    using Args = typename CallableTraits<decltype(Member)>::args;
+    return invoke_member<E, decltype(Member), E>(Member, *static_cast<E*>(object), ctx,
+                                                 static_cast<Args*>(nullptr));
+}
+
 template <class E>
 class WebSocketEndpointHandler final : public WebSocketHandler {
 public:
@@ -206,7 +221,13 @@ public:
                     break;
                 }
                 ctx.data = &*message;
-                co_await call_websocket_member<&E::on_receive, E>(&endpoint, ctx);
+                if constexpr (member_returns_task<&E::on_receive>) {
+                    // on_receive's own task, awaited here: no frame in between.
+                    auto task = start_websocket_member<&E::on_receive, E>(&endpoint, ctx);
+                    co_await std::move(task);
+                } else {
+                    co_await call_websocket_member<&E::on_receive, E>(&endpoint, ctx);
+                }
             }
         } catch (...) {
             failure = std::current_exception();
