@@ -31,7 +31,7 @@ enum class LogLevel : std::uint8_t { trace, debug, info, warn, error, off };
 struct ServerOptions {
     std::string host = "127.0.0.1";
     std::uint16_t port = 8000;  ///< 0 picks a free port.
-    unsigned threads = 0;       ///< 0 means one per core.
+    unsigned threads = 0;       ///< 0 means one per CPU the process may use (its affinity).
     LogLevel log_level = LogLevel::info;
     bool handle_signals = true;   ///< Stop gracefully on SIGINT and SIGTERM.
     bool print_listening = true;  ///< Print "listening on http://ADDR:PORT" to stdout.

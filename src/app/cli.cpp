@@ -6,6 +6,8 @@
 
 #include <boost/program_options.hpp>
 
+#include "cpus.hpp"
+
 namespace flamecpp::detail {
 namespace po = boost::program_options;
 
@@ -18,8 +20,7 @@ CommandLine parse_command_line(int argc, char** argv, const ServerOptions& defau
     result.options = defaults;
     std::string level = level_names[static_cast<int>(defaults.log_level)];
     unsigned port = defaults.port;
-    unsigned threads = defaults.threads != 0 ? defaults.threads
-                                             : std::max(1u, std::thread::hardware_concurrency());
+    unsigned threads = defaults.threads != 0 ? defaults.threads : usable_cpus();
 
     po::options_description desc("Options");
     desc.add_options()("help", "print this help and exit")(

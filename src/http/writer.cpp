@@ -1,5 +1,6 @@
 #include "http/writer.hpp"
 
+#include <array>
 #include <charconv>
 #include <stdexcept>
 
@@ -25,14 +26,32 @@ std::string_view DateCache::now() {
     return {text_, size_};
 }
 
+namespace {
+
+/// RFC 9110 5.6.2 tchar, as a table: the writer checks every response header name.
+constexpr std::array<bool, 256> token_chars = [] {
+    std::array<bool, 256> table{};
+    for (std::size_t c = '0'; c <= '9'; ++c) {
+        table[c] = true;
+    }
+    for (std::size_t c = 'a'; c <= 'z'; ++c) {
+        table[c] = true;
+        table[c - 'a' + 'A'] = true;
+    }
+    for (char c : std::string_view("!#$%&'*+-.^_`|~")) {
+        table[static_cast<unsigned char>(c)] = true;
+    }
+    return table;
+}();
+
+}  // namespace
+
 bool is_token(std::string_view s) noexcept {
     if (s.empty()) {
         return false;
     }
     for (char c : s) {
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-        if (!ok) {
+        if (!token_chars[static_cast<unsigned char>(c)]) {
             return false;
         }
     }
@@ -41,8 +60,14 @@ bool is_token(std::string_view s) noexcept {
 
 namespace {
 
+/// No CR, LF or NUL. A plain loop: find_first_of calls memchr once per character.
 bool is_safe_value(std::string_view v) noexcept {
-    return v.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+    for (char c : v) {
+        if (c == '\r' || c == '\n' || c == '\0') {
+            return false;
+        }
+    }
+    return true;
 }
 
 void append_number(std::string& out, std::uint64_t n) {

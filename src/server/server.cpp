@@ -14,6 +14,7 @@
 
 #include "app/app_impl.hpp"
 #include "app/components.hpp"
+#include "cpus.hpp"
 #include "log.hpp"
 #include "server/worker.hpp"
 
@@ -99,8 +100,7 @@ Server::Server(App& app, ServerOptions options)
     detail::set_log_level(opts.log_level);
     // Components can only be checked against the app once it is complete: before listening.
     detail::validate_components(impl_->app.router.routes(), impl_->app.components);
-    unsigned threads =
-        opts.threads != 0 ? opts.threads : std::max(1u, std::thread::hardware_concurrency());
+    unsigned threads = opts.threads != 0 ? opts.threads : detail::usable_cpus();
     tcp::endpoint endpoint = impl_->resolve();
     auto cannot_listen = [&endpoint](const boost::system::error_code& ec) {
         return std::runtime_error("cannot listen on " + endpoint.address().to_string() + ":" +
