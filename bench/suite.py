@@ -49,6 +49,8 @@ def wait_port(port, proc, timeout=10.0):
 class Server:
     """One target: started pinned to SERVER_CPU, measured through /proc/PID."""
 
+    pinned = True  # False: server and load generator both float over every CPU
+
     def __init__(self, name, ws_path):
         self.name = name
         self.ws_path = ws_path  # None: no WebSocket echo
@@ -62,7 +64,7 @@ class Server:
     def start(self):
         self.port = free_port()
         self.scratch = tempfile.TemporaryDirectory(prefix=f"bench-{self.name}-")
-        cmd = ["taskset", "-c", SERVER_CPU] + self.command(self.port)
+        cmd = (["taskset", "-c", SERVER_CPU] if self.pinned else []) + self.command(self.port)
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                      cwd=ROOT)
         wait_port(self.port, self.proc)
@@ -97,6 +99,20 @@ class Flamecpp(Server):
     def command(self, port):
         return [str(BUILD / "samples" / "bench"), "--port", str(port), "--threads", "1",
                 "--log-level", "off"]
+
+
+class FlamecppUnpinned(Server):
+    """samples/bench with N threads, server and wrk unpinned: the --threads rows."""
+
+    pinned = False
+
+    def __init__(self, threads):
+        super().__init__(f"flamecpp {threads}t", "/ws")
+        self.threads = threads
+
+    def command(self, port):
+        return [str(BUILD / "samples" / "bench"), "--port", str(port), "--threads",
+                str(self.threads), "--log-level", "off"]
 
 
 class BeastRef(Server):
@@ -158,9 +174,9 @@ class Uvicorn(Server):
                 "--log-level", "warning", "--no-access-log", "--backlog", "4096"]
 
 
-def client(cmd):
-    return subprocess.run(["taskset", "-c", CLIENT_CPU] + cmd, capture_output=True, text=True,
-                          check=False)
+def client(cmd, pinned=True):
+    return subprocess.run((["taskset", "-c", CLIENT_CPU] if pinned else []) + cmd,
+                          capture_output=True, text=True, check=False)
 
 
 def wrk_time(text):
@@ -176,9 +192,9 @@ def run_wrk(server, path, connections, duration, pipeline=None):
     script = []
     if pipeline:
         script = ["-s", str(ROOT / "bench" / "pipeline.lua"), url, "--", str(pipeline)]
-    client(args + ["-d1s"] + (script or [url]))  # warm-up
+    client(args + ["-d1s"] + (script or [url]), server.pinned)  # warm-up
     before = server.cpu_seconds()
-    out = client(args + [f"-d{duration}s"] + (script or [url])).stdout
+    out = client(args + [f"-d{duration}s"] + (script or [url]), server.pinned).stdout
     used = server.cpu_seconds() - before
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     total = int(re.search(r"(\d+) requests in", out).group(1))
@@ -198,15 +214,15 @@ def run_ws(server, connections, duration):
     before = server.cpu_seconds()
     out = client([str(BUILD / "bench" / "ws_load"), "--port", str(server.port), "--path",
                   server.ws_path, "--connections", str(connections), "--duration",
-                  str(duration), "--warmup", "1"])
+                  str(duration), "--warmup", "1"], server.pinned)
     used = server.cpu_seconds() - before
     m = dict(re.findall(r"(\w+)=([\d.]+)", out.stdout))
     if out.returncode != 0 or not m:
         raise RuntimeError(f"{server.name} ws: {out.stdout}{out.stderr}")
-    messages = int(m["messages"])
+    echoes = int(m["all"])  # the CPU time covers the warm-up too
     return {"rps": float(m["rate"]), "p50_ms": float(m["p50_us"]) / 1000,
             "p99_ms": float(m["p99_us"]) / 1000,
-            "us_per_req": used * 1e6 / max(messages, 1)}
+            "us_per_req": used * 1e6 / max(echoes, 1)}
 
 
 def idle_memory(server, connections):
@@ -226,27 +242,25 @@ def idle_memory(server, connections):
     return {"idle_kib": idle, "loaded_kib": loaded, "open": opened, "bytes_per_conn": per_conn}
 
 
-def callgrind(path, requests_seconds=3):
-    """User-space instructions per request of samples/bench, counted by callgrind over a
-    wrk run after start-up (instrumentation is switched on only for the load)."""
+def callgrind(command, load, seconds=3):
+    """User-space instructions per request (or echo) of one server, counted by callgrind
+    over a load run after start-up and a warm-up: instrumentation is on only for the load.
+    `load(port, seconds)` runs the load generator and returns how many it answered."""
     port = free_port()
     with tempfile.TemporaryDirectory() as d:
         out = Path(d) / "callgrind.out"
         proc = subprocess.Popen(
             ["taskset", "-c", SERVER_CPU, "valgrind", "--tool=callgrind",
-             "--instr-atstart=no", f"--callgrind-out-file={out}",
-             str(BUILD / "samples" / "bench"), "--port", str(port), "--threads", "1",
-             "--log-level", "off"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             "--instr-atstart=no", f"--callgrind-out-file={out}"] + command(port),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             wait_port(port, proc, timeout=60)
-            client(["wrk", "-t1", "-c16", "-d1s", f"http://127.0.0.1:{port}{path}"])
+            load(port, 1)
             subprocess.run(["callgrind_control", "-i", "on", str(proc.pid)],
                            capture_output=True, check=True)
-            res = client(["wrk", "-t1", "-c16", f"-d{requests_seconds}s",
-                          f"http://127.0.0.1:{port}{path}"]).stdout
+            total = load(port, seconds)
             subprocess.run(["callgrind_control", "-i", "off", str(proc.pid)],
                            capture_output=True, check=True)
-            total = int(re.search(r"(\d+) requests in", res).group(1))
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(60)
@@ -258,10 +272,38 @@ def callgrind(path, requests_seconds=3):
         return instructions / total
 
 
+def wrk_load(path):
+    def load(port, seconds):
+        res = client(["wrk", "-t1", "-c16", f"-d{seconds}s",
+                      f"http://127.0.0.1:{port}{path}"]).stdout
+        return int(re.search(r"(\d+) requests in", res).group(1))
+    return load
+
+
+def ws_echo_load(port, seconds):
+    res = client([str(BUILD / "bench" / "ws_load"), "--port", str(port), "--connections", "16",
+                  "--duration", str(seconds), "--warmup", "0"]).stdout
+    return int(re.search(r"all=(\d+)", res).group(1))
+
+
+def instruction_counts():
+    """(test, target) -> instructions per request or echo."""
+    flamecpp = Flamecpp().command
+    beast = BeastRef().command
+    beast_ws = BeastWsRef().command
+    return {("plaintext", "flamecpp"): callgrind(flamecpp, wrk_load("/plaintext")),
+            ("plaintext", "beast"): callgrind(beast, wrk_load("/plaintext")),
+            ("json", "flamecpp"): callgrind(flamecpp, wrk_load("/json")),
+            ("json", "beast"): callgrind(beast, wrk_load("/json")),
+            ("websocket echo", "flamecpp"): callgrind(flamecpp, ws_echo_load),
+            ("websocket echo", "beast"): callgrind(beast_ws, ws_echo_load)}
+
+
 def compile_time(runs=3):
     """Seconds to compile samples/hello/main.cpp, a one-file user app, at -O0."""
     flags = ["-std=c++20", "-O0", "-I", str(ROOT / "include"), "-DBOOST_ASIO_SEPARATE_COMPILATION",
-             "-DBOOST_BEAST_SEPARATE_COMPILATION", "-DBOOST_ASIO_NO_DEPRECATED", "-c",
+             "-DBOOST_BEAST_SEPARATE_COMPILATION", "-DBOOST_ASIO_NO_DEPRECATED",
+             "-DBOOST_ASIO_RECYCLING_ALLOCATOR_CACHE_SIZE=8", "-c",
              str(ROOT / "samples" / "hello" / "main.cpp"), "-o", os.devnull]
     times = []
     for _ in range(runs):
@@ -323,10 +365,25 @@ def main():
         finally:
             server.stop()
 
-    instructions = {}
-    if not args.quick:
-        for test, path in [("plaintext", "/plaintext"), ("json", "/json")]:
-            instructions[test] = callgrind(path)
+    # --threads: flamecpp with one and two event loops, server and wrk both unpinned.
+    threads_rows = []
+    threads_cells = [("plaintext", "/plaintext", 64), ("plaintext", "/plaintext", 256)]
+    for threads in (1, 2):
+        server = FlamecppUnpinned(threads).start()
+        try:
+            for test, path, conns in threads_cells:
+                runs = [run_wrk(server, path, conns, args.duration) for _ in range(args.rounds)]
+                threads_rows.append((test, conns, threads,
+                                     statistics.median(r["rps"] for r in runs),
+                                     statistics.median(r["p99_ms"] for r in runs)))
+            runs = [run_ws(server, 256, args.duration) for _ in range(args.rounds)]
+            threads_rows.append(("websocket echo", 256, threads,
+                                 statistics.median(r["rps"] for r in runs),
+                                 statistics.median(r["p99_ms"] for r in runs)))
+        finally:
+            server.stop()
+
+    instructions = {} if args.quick else instruction_counts()
     seconds_to_compile = compile_time()
 
     def median(key, field):
@@ -373,11 +430,21 @@ def main():
         if m:
             lines.append(f"| {name} | {m['idle_kib']:,} KiB | {m['loaded_kib']:,} KiB | "
                          f"{m['open']:,} | {m['bytes_per_conn']:,.0f} |")
+    lines += ["", "`--threads`: samples/bench with one and two event loops, with the server "
+              "and the load generator both free to use either CPU (no taskset), so the load "
+              "generator competes with the server threads:", "",
+              "| test | conns | threads | requests or messages/s | p99 |",
+              "|---|---:|---:|---:|---:|"]
+    for test, conns, threads, rps, p99 in threads_rows:
+        lines.append(f"| {test} | {conns} | {threads} | {fmt_rate(rps)} | {p99:.2f} ms |")
     lines.append("")
     if instructions:
-        lines.append("User-space instructions per request of samples/bench (callgrind, "
-                     "16 connections): " + ", ".join(f"/{t} {v:,.0f}"
-                                                     for t, v in instructions.items()) + ".")
+        lines += ["User-space instructions per request or echo (callgrind, 16 connections):",
+                  "", "| test | flamecpp | beast | flamecpp / beast |", "|---|---:|---:|---:|"]
+        for test in ("plaintext", "json", "websocket echo"):
+            ours, ref = instructions[(test, "flamecpp")], instructions[(test, "beast")]
+            lines.append(f"| {test} | {ours:,.0f} | {ref:,.0f} | {ours / ref:.2f} |")
+        lines.append("")
     lines.append(f"Compile time of samples/hello/main.cpp (a one-file app) at -O0: "
                  f"{seconds_to_compile:.2f} s.")
     lines.append(f"Suite wall time: {time.time() - started:.0f} s.")

@@ -1,6 +1,6 @@
 // WebSocket echo load for bench/run: C connections, each sending one message of S bytes and
 // waiting for its echo before the next, for D seconds after a warm-up. Prints one line:
-//   messages=N seconds=D rate=R p50_us=A p99_us=B errors=E
+//   messages=N seconds=D rate=R p50_us=A p99_us=B errors=E all=M   (M: every echo, warm-up too)
 // The handshake is Beast's; after it, each connection writes one prebuilt masked frame and
 // reads the echo frame straight from the socket, so that the load generator spends as little
 // as possible per message (it shares the machine with the server under test).
@@ -36,6 +36,7 @@ struct Run {
     Clock::time_point end;
     std::vector<std::uint32_t> rtt_ns;  // one per measured message
     std::uint64_t errors = 0;
+    std::uint64_t all = 0;  // every echo, the warm-up's too (for CPU time per echo)
     std::size_t open = 0;
 };
 
@@ -92,6 +93,7 @@ asio::awaitable<void> connection(tcp::endpoint endpoint,
             ++run.errors;
             co_return;
         }
+        ++run.all;
         auto now = Clock::now();
         if (now >= run.measure_from && now < run.end) {
             run.rtt_ns.push_back(static_cast<std::uint32_t>(
@@ -159,8 +161,9 @@ int main(int argc, char** argv) {
         }
         return rtt[std::min(rtt.size() - 1, static_cast<std::size_t>(p * rtt.size()))] / 1000.0;
     };
-    std::printf("messages=%zu seconds=%.2f rate=%.0f p50_us=%.1f p99_us=%.1f errors=%llu\n",
-                rtt.size(), duration, rtt.size() / duration, percentile(0.50), percentile(0.99),
-                static_cast<unsigned long long>(run.errors));
+    std::printf(
+        "messages=%zu seconds=%.2f rate=%.0f p50_us=%.1f p99_us=%.1f errors=%llu all=%llu\n",
+        rtt.size(), duration, rtt.size() / duration, percentile(0.50), percentile(0.99),
+        static_cast<unsigned long long>(run.errors), static_cast<unsigned long long>(run.all));
     return run.errors == 0 && run.open == connections ? 0 : 1;
 }
