@@ -112,6 +112,12 @@ private:
                        boost::beast::string_view name,
                        boost::beast::string_view value,
                        error_code&) override {
+        if (is_header_done()) {
+            // A trailer section after a chunked body. Discarded (RFC 9112 7.1.2 allows it):
+            // trailers must not pass for headers, and appending to `store_` now would move
+            // the bytes the request's views already point into.
+            return;
+        }
         if (field == http::field::content_length) {
             has_length_ = true;
         } else if (field == http::field::transfer_encoding) {

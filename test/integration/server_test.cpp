@@ -145,6 +145,23 @@ TEST_F(ServerTest, ChunkedRequestBodyIsDechunked) {
     EXPECT_EQ(c.read_response().body, "abcde");
 }
 
+// Found by fuzz_http_request: trailer fields were stored with the headers, and the storage
+// they grew moved under the request's path (a use-after-free under ASan).
+TEST_F(ServerTest, TrailerFieldsAreDiscardedAndLeaveTheRequestIntact) {
+    RawConnection c(port());
+    const std::string trailer = "X-Trailer-One: " + std::string(300, 'a') + "\r\n" +
+                                "X-Trailer-Two: " + std::string(300, 'b') + "\r\n";
+    c.send(
+        "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "3\r\nabc\r\n2\r\nde\r\n0\r\n" +
+        trailer + "\r\n");
+    const auto first = c.read_response();
+    EXPECT_EQ(first.status, 200);
+    EXPECT_EQ(first.body, "abcde");
+    c.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok");
+    EXPECT_EQ(c.read_response().body, "ok") << "the connection's framing survived the trailer";
+}
+
 TEST_F(ServerTest, PerAppBodyLimitApplies) {
     auto r = client.post("/echo", {.body = std::string(65, 'x')});
     EXPECT_EQ(r.status, 413);
