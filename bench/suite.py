@@ -11,6 +11,7 @@ import datetime
 import os
 import platform
 import re
+import resource
 import signal
 import socket
 import statistics
@@ -179,6 +180,16 @@ def client(cmd, pinned=True):
                           capture_output=True, text=True, check=False)
 
 
+def measured_client(cmd, pinned, seconds):
+    """Runs the load generator; also returns the share of one CPU it used over `seconds`
+    (near 1.0: the load generator, not the server, sets the rate)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = client(cmd, pinned)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    used = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return out, used / seconds
+
+
 def wrk_time(text):
     """wrk's latency ("812.00us", "1.23ms", "2.01s") in milliseconds."""
     m = re.match(r"([\d.]+)(us|ms|s)", text)
@@ -194,7 +205,9 @@ def run_wrk(server, path, connections, duration, pipeline=None):
         script = ["-s", str(ROOT / "bench" / "pipeline.lua"), url, "--", str(pipeline)]
     client(args + ["-d1s"] + (script or [url]), server.pinned)  # warm-up
     before = server.cpu_seconds()
-    out = client(args + [f"-d{duration}s"] + (script or [url]), server.pinned).stdout
+    res, load_cpu = measured_client(args + [f"-d{duration}s"] + (script or [url]),
+                                    server.pinned, duration)
+    out = res.stdout
     used = server.cpu_seconds() - before
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     total = int(re.search(r"(\d+) requests in", out).group(1))
@@ -207,14 +220,16 @@ def run_wrk(server, path, connections, duration, pipeline=None):
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if errors or total == 0:
         raise RuntimeError(f"{server.name} {path}: bad answers\n{out}")
-    return {"rps": rps, "p50_ms": p50, "p99_ms": p99, "us_per_req": used * 1e6 / total}
+    return {"rps": rps, "p50_ms": p50, "p99_ms": p99, "us_per_req": used * 1e6 / total,
+            "load_cpu": load_cpu}
 
 
 def run_ws(server, connections, duration):
     before = server.cpu_seconds()
-    out = client([str(BUILD / "bench" / "ws_load"), "--port", str(server.port), "--path",
-                  server.ws_path, "--connections", str(connections), "--duration",
-                  str(duration), "--warmup", "1"], server.pinned)
+    out, load_cpu = measured_client(
+        [str(BUILD / "bench" / "ws_load"), "--port", str(server.port), "--path",
+         server.ws_path, "--connections", str(connections), "--duration", str(duration),
+         "--warmup", "1"], server.pinned, duration + 1)
     used = server.cpu_seconds() - before
     m = dict(re.findall(r"(\w+)=([\d.]+)", out.stdout))
     if out.returncode != 0 or not m:
@@ -222,7 +237,7 @@ def run_ws(server, connections, duration):
     echoes = int(m["all"])  # the CPU time covers the warm-up too
     return {"rps": float(m["rate"]), "p50_ms": float(m["p50_us"]) / 1000,
             "p99_ms": float(m["p99_us"]) / 1000,
-            "us_per_req": used * 1e6 / max(echoes, 1)}
+            "us_per_req": used * 1e6 / max(echoes, 1), "load_cpu": load_cpu}
 
 
 def idle_memory(server, connections):
@@ -398,12 +413,13 @@ def main():
             key = (name, test, conns)
             if key in results:
                 rows.append((test, conns, name, median(key, "rps"), median(key, "p50_ms"),
-                             median(key, "p99_ms"), median(key, "us_per_req")))
+                             median(key, "p99_ms"), median(key, "us_per_req"),
+                             median(key, "load_cpu")))
 
     out_dir = ROOT / "bench" / "results"
     out_dir.mkdir(exist_ok=True)
     with open(out_dir / "latest.tsv", "w") as f:
-        f.write("test\tconnections\ttarget\trate\tp50_ms\tp99_ms\tcpu_us\n")
+        f.write("test\tconnections\ttarget\trate\tp50_ms\tp99_ms\tcpu_us\tload_cpu\n")
         for r in rows:
             f.write("\t".join(str(x) for x in r) + "\n")
 
@@ -413,14 +429,15 @@ def main():
              f"server on CPU {SERVER_CPU}, load generator on CPU {CLIENT_CPU}, "
              f"median of {args.rounds} interleaved rounds.", "",
              "| test | conns | target | requests or messages/s | p50 | p99 | server CPU µs each |"
-             " flamecpp / target |", "|---|---:|---|---:|---:|---:|---:|---:|"]
-    for test, conns, name, rps, p50, p99, us in rows:
+             " load generator CPU | flamecpp / target |",
+             "|---|---:|---|---:|---:|---:|---:|---:|---:|"]
+    for test, conns, name, rps, p50, p99, us, load in rows:
         ours = median(("flamecpp", test, conns), "rps")
         ratio = f"{ours / rps:.2f}" if name != "flamecpp" and ours else ""
         def ms(v):
             return "n/a" if v != v else f"{v:.2f} ms"
         lines.append(f"| {test} | {conns} | {name} | {fmt_rate(rps)} | {ms(p50)} | "
-                     f"{ms(p99)} | {us:.2f} | {ratio} |")
+                     f"{ms(p99)} | {us:.2f} | {load:.0%} | {ratio} |")
     lines += ["", f"Idle keep-alive connections ({args.idle_connections:,} held after one "
                   "request each, `bench/tools/conn_hold`):", "",
               "| target | RSS idle | RSS with the connections | open | bytes per connection |",

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <sched.h>
 
 namespace flamecpp::detail {
 namespace {
@@ -22,6 +23,23 @@ TEST(CommandLine, Defaults) {
     EXPECT_EQ(cl.options.port, 8000);
     EXPECT_GE(cl.options.threads, 1u);
     EXPECT_EQ(cl.options.log_level, LogLevel::info);
+}
+
+// The default thread count follows the CPUs the process may use (taskset, cpusets), not the
+// machine's: two event loops on one allowed CPU take turns in scheduler slices.
+TEST(CommandLine, DefaultThreadsFollowTheAffinityMask) {
+    cpu_set_t saved;
+    ASSERT_EQ(sched_getaffinity(0, sizeof(saved), &saved), 0);
+    int first = 0;
+    while (!CPU_ISSET(first, &saved)) ++first;
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(first, &one);
+    ASSERT_EQ(sched_setaffinity(0, sizeof(one), &one), 0);
+    const auto pinned = parse({});
+    ASSERT_EQ(sched_setaffinity(0, sizeof(saved), &saved), 0);
+    EXPECT_EQ(pinned.options.threads, 1u);
+    EXPECT_EQ(parse({}).options.threads, static_cast<unsigned>(CPU_COUNT(&saved)));
 }
 
 TEST(CommandLine, ReadsEveryFlag) {
