@@ -94,22 +94,13 @@ class Server:
 
 
 class Flamecpp(Server):
-    def __init__(self):
-        super().__init__("flamecpp", "/ws")
+    """samples/bench. Pinned with one thread for the main table; unpinned with one or two
+    threads for the --threads rows."""
 
-    def command(self, port):
-        return [str(BUILD / "samples" / "bench"), "--port", str(port), "--threads", "1",
-                "--log-level", "off"]
-
-
-class FlamecppUnpinned(Server):
-    """samples/bench with N threads, server and wrk unpinned: the --threads rows."""
-
-    pinned = False
-
-    def __init__(self, threads):
-        super().__init__(f"flamecpp {threads}t", "/ws")
+    def __init__(self, threads=1, pinned=True):
+        super().__init__("flamecpp" if pinned else f"flamecpp {threads}t", "/ws")
         self.threads = threads
+        self.pinned = pinned
 
     def command(self, port):
         return [str(BUILD / "samples" / "bench"), "--port", str(port), "--threads",
@@ -384,7 +375,7 @@ def main():
     threads_rows = []
     threads_cells = [("plaintext", "/plaintext", 64), ("plaintext", "/plaintext", 256)]
     for threads in (1, 2):
-        server = FlamecppUnpinned(threads).start()
+        server = Flamecpp(threads, pinned=False).start()
         try:
             for test, path, conns in threads_cells:
                 runs = [run_wrk(server, path, conns, args.duration) for _ in range(args.rounds)]
