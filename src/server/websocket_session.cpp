@@ -76,15 +76,32 @@ constexpr auto teardown_drain_limit = std::chrono::seconds(1);
 
 /// A server frame ready for one gather write: its header, then the payload (not copied).
 struct OutgoingFrame {
+    /// Payloads up to this size are copied behind the header and go out with send(2); larger
+    /// ones are a gather write (sendmsg(2)) of the header and the caller's bytes.
+    static constexpr std::size_t max_copied = 240;
+
     OutgoingFrame(ws::Opcode opcode, std::string_view payload)
-        : size(ws::write_server_header(head, opcode, payload.size())),
-          buffers{asio::buffer(head.data(), size), asio::buffer(payload)} {}
-    OutgoingFrame(const OutgoingFrame&) = delete;  // the buffers point into `head`
+        : size(ws::write_server_header(
+              std::span<char, ws::max_server_header>(bytes.data(), ws::max_server_header),
+              opcode,
+              payload.size())) {
+        if (payload.size() <= max_copied) {
+            std::memcpy(bytes.data() + size, payload.data(), payload.size());
+            size += payload.size();
+            copied = true;
+        } else {
+            buffers = {asio::buffer(bytes.data(), size), asio::buffer(payload)};
+        }
+    }
+    OutgoingFrame(const OutgoingFrame&) = delete;  // the buffers point into `bytes`
     OutgoingFrame& operator=(const OutgoingFrame&) = delete;
 
-    std::array<char, ws::max_server_header> head;
+    asio::const_buffer contiguous() const noexcept { return asio::buffer(bytes.data(), size); }
+
+    std::array<char, ws::max_server_header + max_copied> bytes;
     std::size_t size;
-    std::array<asio::const_buffer, 2> buffers;
+    bool copied = false;
+    std::array<asio::const_buffer, 2> buffers;  // when not copied
 };
 
 Task<void> drain_and_close(tcp::socket& socket) {
@@ -316,8 +333,14 @@ public:
         WriteGuard guard(this);
         // As write_frame(), written out here: one coroutine frame fewer per message.
         const OutgoingFrame frame(binary ? ws::Opcode::binary : ws::Opcode::text, payload);
-        auto [ec, n] = co_await asio::async_write(*socket_, frame.buffers, use_tuple);
-        (void)n;
+        error_code ec;
+        if (frame.copied) {
+            auto [wec, n] = co_await asio::async_write(*socket_, frame.contiguous(), use_tuple);
+            ec = wec;
+        } else {
+            auto [wec, n] = co_await asio::async_write(*socket_, frame.buffers, use_tuple);
+            ec = wec;
+        }
         if (ec) {
             lost();
             throw WebSocketDisconnect(close_code_.value_or(Code::abnormal), close_reason_);
@@ -540,8 +563,14 @@ private:
     /// (it is then marked closed).
     Task<bool> write_frame(ws::Opcode opcode, std::string_view payload) {
         const OutgoingFrame frame(opcode, payload);
-        auto [ec, n] = co_await asio::async_write(*socket_, frame.buffers, use_tuple);
-        (void)n;
+        error_code ec;
+        if (frame.copied) {
+            auto [wec, n] = co_await asio::async_write(*socket_, frame.contiguous(), use_tuple);
+            ec = wec;
+        } else {
+            auto [wec, n] = co_await asio::async_write(*socket_, frame.buffers, use_tuple);
+            ec = wec;
+        }
         if (ec) {
             lost();
             co_return false;

@@ -592,6 +592,23 @@ TEST_F(WebSocketTest, DataViewEchoesTextAndBinaryWithTheirFrameType) {
     EXPECT_EQ(c.close(1000), (WsClosed{1000, {}}));
 }
 
+// Small frames go out as one copied buffer, larger ones as a gather write of header and
+// payload; each length form (7-bit, 16-bit, 64-bit) on both sides of every boundary.
+TEST_F(WebSocketTest, EchoesEveryPayloadLengthFormAcrossTheCopyBoundary) {
+    WsClient c = Connect("/echo");
+    for (std::size_t size : {0, 1, 125, 126, 127, 239, 240, 241, 242, 1000, 65535, 65536, 70001}) {
+        std::string payload(size, '\0');
+        for (std::size_t i = 0; i < size; ++i) {
+            payload[i] = static_cast<char>('a' + (i * 7 + size) % 26);
+        }
+        c.send_text(payload);
+        EXPECT_EQ(c.receive(), ws_text(payload)) << size;
+        c.send_binary(payload);
+        EXPECT_EQ(c.receive(), ws_binary(payload)) << size;
+    }
+    EXPECT_EQ(c.close(1000), (WsClosed{1000, {}}));
+}
+
 TEST_F(WebSocketTest, DataViewGetsMessagesInOrder) {
     WsClient c = Connect("/echo");
     for (int i = 0; i < 50; ++i) c.send_text("m" + std::to_string(i));
