@@ -1,11 +1,14 @@
 // WebSocket echo load for bench/run: C connections, each sending one message of S bytes and
 // waiting for its echo before the next, for D seconds after a warm-up. Prints one line:
 //   messages=N seconds=D rate=R p50_us=A p99_us=B errors=E all=M   (M: every echo, warm-up too)
-// The handshake is Beast's; after it, each connection writes one prebuilt masked frame and
-// reads the echo frame straight from the socket, so that the load generator spends as little
-// as possible per message (it shares the machine with the server under test).
+// The handshakes are Beast's, made one after another before the clock starts. After them the
+// client is a plain level-triggered epoll loop, like wrk's: each connection writes one prebuilt
+// masked frame with send(2) and reads the echo with recv(2) when epoll reports it, so that no
+// read is tried before the echo can be there and the load generator spends as little as
+// possible per message (it shares the machine with the server under test).
 //   ws_load --port P [--path /ws] [--connections 64] [--duration 8] [--warmup 1] [--size 32]
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -13,32 +16,21 @@
 #include <string>
 #include <vector>
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
+#include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/read.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/program_options.hpp>
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 namespace asio = boost::asio;
 namespace websocket = boost::beast::websocket;
 namespace po = boost::program_options;
 using asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-
-struct Run {
-    Clock::time_point measure_from;
-    Clock::time_point end;
-    std::vector<std::uint32_t> rtt_ns;  // one per measured message
-    std::uint64_t errors = 0;
-    std::uint64_t all = 0;  // every echo, the warm-up's too (for CPU time per echo)
-    std::size_t open = 0;
-};
 
 /// A client text frame (FIN, opcode 1) of `size` bytes of 'x', masked with a fixed key.
 std::string masked_frame(std::size_t size) {
@@ -59,52 +51,39 @@ std::string masked_frame(std::size_t size) {
     return frame;
 }
 
-asio::awaitable<void> connection(tcp::endpoint endpoint,
-                                 std::string path,
-                                 const std::string& frame,
-                                 std::size_t size,
-                                 Run& run) {
-    websocket::stream<tcp::socket> ws(co_await asio::this_coro::executor);
-    auto [cec] = co_await ws.next_layer().async_connect(endpoint, use_tuple);
-    if (cec) {
-        ++run.errors;
-        co_return;
-    }
-    ws.next_layer().set_option(tcp::no_delay(true));
-    auto [hec] = co_await ws.async_handshake("127.0.0.1", path, use_tuple);
-    if (hec) {
-        ++run.errors;
-        co_return;
-    }
-    ++run.open;
-    tcp::socket& socket = ws.next_layer();
-    // The server's frame: unmasked, FIN + text, then the 1- or 3-byte length, then the payload.
-    const std::size_t echo_size = (size < 126 ? 2 : 4) + size;
-    std::vector<char> echo(echo_size);
-    while (Clock::now() < run.end) {
-        auto sent = Clock::now();
-        auto [wec, wn] = co_await asio::async_write(socket, asio::buffer(frame), use_tuple);
-        if (wec) {
-            ++run.errors;
-            co_return;
+/// One connection after its handshake: the frame in flight and the echo bytes received so far.
+struct Connection {
+    int fd = -1;
+    std::size_t written = 0;   // bytes of the current frame sent
+    std::size_t received = 0;  // bytes of the current echo received
+    Clock::time_point sent;
+};
+
+struct Totals {
+    std::vector<std::uint32_t> rtt_ns;  // one per measured message
+    std::uint64_t errors = 0;
+    std::uint64_t all = 0;  // every echo, the warm-up's too (for CPU time per echo)
+};
+
+/// Sends the rest of the frame. False on a socket error; true otherwise, also when the socket
+/// buffer is full (the connection then waits for EPOLLOUT).
+bool send_rest(int epoll_fd, Connection& c, const std::string& frame) {
+    while (c.written < frame.size()) {
+        ssize_t n = ::send(c.fd, frame.data() + c.written, frame.size() - c.written, MSG_NOSIGNAL);
+        if (n > 0) {
+            c.written += static_cast<std::size_t>(n);
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            epoll_event ev{};
+            ev.events = EPOLLIN | EPOLLOUT;
+            ev.data.ptr = &c;
+            return ::epoll_ctl(epoll_fd, EPOLL_CTL_MOD, c.fd, &ev) == 0;
+        } else {
+            return false;
         }
-        auto [rec, rn] = co_await asio::async_read(socket, asio::buffer(echo), use_tuple);
-        if (rec || static_cast<unsigned char>(echo[0]) != 0x81) {
-            ++run.errors;
-            co_return;
-        }
-        ++run.all;
-        auto now = Clock::now();
-        if (now >= run.measure_from && now < run.end) {
-            run.rtt_ns.push_back(static_cast<std::uint32_t>(
-                std::chrono::duration_cast<std::chrono::nanoseconds>(now - sent).count()));
-        }
-        (void)wn;
-        (void)rn;
     }
-    boost::system::error_code ignored;
-    socket.shutdown(tcp::socket::shutdown_both, ignored);
-    socket.close(ignored);
+    return true;
 }
 
 int main(int argc, char** argv) {
@@ -138,22 +117,136 @@ int main(int argc, char** argv) {
         return 2;
     }
 
+    // Handshakes, blocking, one connection at a time; each socket is then released to the loop.
     asio::io_context io{1};
-    Run run;
-    auto start = Clock::now();
-    run.measure_from =
-        start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(warmup));
-    run.end = run.measure_from +
-              std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(duration));
-    run.rtt_ns.reserve(1 << 22);
-    const std::string frame = masked_frame(size);
     tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), port);
-    for (unsigned i = 0; i < connections; ++i) {
-        asio::co_spawn(io, connection(endpoint, path, frame, size, run), asio::detached);
+    std::vector<Connection> conns(connections);
+    for (auto& c : conns) {
+        try {
+            websocket::stream<tcp::socket> ws(io);
+            ws.next_layer().connect(endpoint);
+            ws.next_layer().set_option(tcp::no_delay(true));
+            ws.handshake("127.0.0.1", path);
+            c.fd = ws.next_layer().release();
+            ::fcntl(c.fd, F_SETFL, ::fcntl(c.fd, F_GETFL) | O_NONBLOCK);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "ws_load: handshake: %s\n", e.what());
+            return 1;
+        }
     }
-    io.run();
 
-    auto& rtt = run.rtt_ns;
+    const std::string frame = masked_frame(size);
+    // The server's frame: unmasked, FIN + text, then the 1- or 3-byte length, then the payload.
+    const std::size_t echo_size = (size < 126 ? 2 : 4) + size;
+    std::vector<char> echo(echo_size);
+    Totals totals;
+    totals.rtt_ns.reserve(1 << 22);
+
+    int epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
+    if (epoll_fd < 0) {
+        std::perror("ws_load: epoll_create1");
+        return 1;
+    }
+    auto start = Clock::now();
+    const auto measure_from =
+        start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(warmup));
+    const auto end = measure_from + std::chrono::duration_cast<Clock::duration>(
+                                        std::chrono::duration<double>(duration));
+    std::size_t active = 0;
+    for (auto& c : conns) {
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.ptr = &c;
+        if (::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, c.fd, &ev) != 0) {
+            std::perror("ws_load: epoll_ctl");
+            return 1;
+        }
+        c.sent = Clock::now();
+        if (send_rest(epoll_fd, c, frame)) {
+            ++active;
+        } else {
+            ++totals.errors;
+        }
+    }
+
+    // Each connection has one frame outstanding. A connection that is answered after the end
+    // stops; the loop ends when none is left.
+    std::vector<epoll_event> events(connections);
+    auto finish = [&](Connection& c) {
+        ::epoll_ctl(epoll_fd, EPOLL_CTL_DEL, c.fd, nullptr);
+        ::shutdown(c.fd, SHUT_RDWR);
+        ::close(c.fd);
+        c.fd = -1;
+        --active;
+    };
+    while (active > 0) {
+        int ready = ::epoll_wait(epoll_fd, events.data(), static_cast<int>(events.size()), 1000);
+        if (ready < 0 && errno == EINTR) {
+            continue;
+        }
+        if (ready <= 0) {  // an error, or a second without any echo: the server stalled
+            totals.errors += active;
+            break;
+        }
+        for (int i = 0; i < ready; ++i) {
+            auto& c = *static_cast<Connection*>(events[i].data.ptr);
+            if (c.fd < 0) {
+                continue;
+            }
+            if ((events[i].events & EPOLLOUT) != 0 && c.written < frame.size()) {
+                epoll_event ev{};
+                ev.events = EPOLLIN;
+                ev.data.ptr = &c;
+                if (::epoll_ctl(epoll_fd, EPOLL_CTL_MOD, c.fd, &ev) != 0 ||
+                    !send_rest(epoll_fd, c, frame)) {
+                    ++totals.errors;
+                    finish(c);
+                    continue;
+                }
+            }
+            if ((events[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) == 0) {
+                continue;
+            }
+            ssize_t n = ::recv(c.fd, echo.data() + c.received, echo_size - c.received, 0);
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+                continue;
+            }
+            if (n <= 0 || static_cast<unsigned char>(echo[0]) != 0x81) {
+                ++totals.errors;
+                finish(c);
+                continue;
+            }
+            c.received += static_cast<std::size_t>(n);
+            if (c.received < echo_size) {
+                continue;
+            }
+            ++totals.all;
+            auto now = Clock::now();
+            if (now >= measure_from && now < end) {
+                totals.rtt_ns.push_back(static_cast<std::uint32_t>(
+                    std::chrono::duration_cast<std::chrono::nanoseconds>(now - c.sent).count()));
+            }
+            if (now >= end) {
+                finish(c);
+                continue;
+            }
+            c.received = 0;
+            c.written = 0;
+            c.sent = now;
+            if (!send_rest(epoll_fd, c, frame)) {
+                ++totals.errors;
+                finish(c);
+            }
+        }
+    }
+    for (auto& c : conns) {
+        if (c.fd >= 0) {
+            ::close(c.fd);
+        }
+    }
+    ::close(epoll_fd);
+
+    auto& rtt = totals.rtt_ns;
     std::sort(rtt.begin(), rtt.end());
     auto percentile = [&](double p) -> double {
         if (rtt.empty()) {
@@ -164,6 +257,7 @@ int main(int argc, char** argv) {
     std::printf(
         "messages=%zu seconds=%.2f rate=%.0f p50_us=%.1f p99_us=%.1f errors=%llu all=%llu\n",
         rtt.size(), duration, rtt.size() / duration, percentile(0.50), percentile(0.99),
-        static_cast<unsigned long long>(run.errors), static_cast<unsigned long long>(run.all));
-    return run.errors == 0 && run.open == connections ? 0 : 1;
+        static_cast<unsigned long long>(totals.errors),
+        static_cast<unsigned long long>(totals.all));
+    return totals.errors == 0 ? 0 : 1;
 }
