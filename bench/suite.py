@@ -2,8 +2,9 @@
 """The side-by-side benchmark suite behind bench/run (see docs/benchmarks.md).
 
 Every server runs pinned to one CPU and every load generator to the other, on 127.0.0.1.
-Rounds are interleaved (each target once per round) and each cell is the median round.
-Writes bench/results/latest.tsv (every measurement), prints the table, regenerates the
+Rounds are interleaved: a round starts every target, then measures each cell's targets back to
+back in an order that rotates per round; each cell is the median round.
+Writes bench/results/latest.tsv (the medians), prints the table, regenerates the
 results section of docs/benchmarks.md and docs/benchmarks.png.
 """
 import argparse
@@ -344,21 +345,31 @@ def main():
     def add(key, value):
         results.setdefault(key, []).append(value)
 
+    # Every target of a round runs at once, idle but for the one under load, so that each
+    # cell measures the targets back to back, a few seconds apart; the machine's slow spells
+    # then hit a cell's targets alike instead of one target's whole block. The order rotates
+    # from round to round.
     for rnd in range(args.rounds):
-        for cls in targets:
-            server = cls().start()
-            try:
-                for test, path, conns, depth in http_cells:
+        http_servers = [cls() for cls in targets]
+        beast_ws = BeastWsRef()  # Beast's echo is its own program
+        ws_servers = [beast_ws if isinstance(s, BeastRef) else s
+                      for s in http_servers if s.ws_path]
+        running = []
+        try:
+            for server in http_servers + [beast_ws]:
+                running.append(server.start())
+            shift = rnd % len(http_servers)
+            for test, path, conns, depth in http_cells:
+                for server in http_servers[shift:] + http_servers[:shift]:
                     add((server.name, test, conns), run_wrk(server, path, conns, args.duration,
                                                             depth))
-                if cls is BeastRef:
-                    server.stop()
-                    server = BeastWsRef().start()
-                if server.ws_path:
-                    for conns in ws_cells:
-                        add((server.name, "websocket echo", conns),
-                            run_ws(server, conns, args.duration))
-            finally:
+            shift = rnd % len(ws_servers)
+            for conns in ws_cells:
+                for server in ws_servers[shift:] + ws_servers[:shift]:
+                    add((server.name, "websocket echo", conns),
+                        run_ws(server, conns, args.duration))
+        finally:
+            for server in running:
                 server.stop()
         print(f"round {rnd + 1}/{args.rounds} done ({time.time() - started:.0f} s)",
               file=sys.stderr)
