@@ -361,7 +361,7 @@ private:
 
     asio::awaitable<void> handle(bool& close_after) {
         conn_.phase = Connection::Phase::busy;
-        conn_.deadline = Clock::time_point::max();
+        conn_.set_deadline(Clock::time_point::max());
         const bool keep_alive = parser_->keep_alive();
         // Beast already knows whether Connection and Upgrade ask for an upgrade: only then
         // are the headers scanned for "websocket".
@@ -567,15 +567,17 @@ private:
         if (!partial && worker_.draining) {
             co_return false;
         }
-        auto now = Clock::now();
+        // Between requests and at a request's first byte the clock restarts at the reaper's
+        // next sweep: no clock read per request. A request that takes more than one read
+        // gets exact deadlines.
         if (!partial) {
             conn_.phase = Connection::Phase::idle;
-            conn_.deadline = now + limits_.idle_timeout;
+            conn_.restart_at_next_sweep(limits_.idle_timeout);
         } else if (conn_.phase != Connection::Phase::reading) {
             conn_.phase = Connection::Phase::reading;
-            conn_.deadline = now + limits_.header_timeout;
+            conn_.set_deadline(Clock::now() + limits_.header_timeout);
         } else if (parser_ && parser_->is_header_done() && !body_deadline_set_) {
-            conn_.deadline = now + limits_.body_timeout;
+            conn_.set_deadline(Clock::now() + limits_.body_timeout);
             body_deadline_set_ = true;
         }
         error_code ec;
@@ -605,7 +607,7 @@ private:
         if (!ec) {
             if (conn_.phase == Connection::Phase::idle) {
                 conn_.phase = Connection::Phase::reading;  // first byte: the header clock starts
-                conn_.deadline = Clock::now() + limits_.header_timeout;
+                conn_.restart_at_next_sweep(limits_.header_timeout);
                 body_deadline_set_ = false;
             }
             co_return true;
@@ -637,7 +639,7 @@ private:
         error_code ec;
         socket_.shutdown(tcp::socket::shutdown_send, ec);
         conn_.phase = Connection::Phase::closing;
-        conn_.deadline = Clock::now() + std::chrono::seconds(2);
+        conn_.set_deadline(Clock::now() + std::chrono::seconds(2));
         std::size_t drained = 0;
         while (!ec && drained < limits_.max_body_bytes + limits_.max_header_bytes) {
             in_.consume(in_.size());

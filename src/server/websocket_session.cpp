@@ -149,7 +149,7 @@ public:
         conn.on_expire = &on_expire;
         conn.on_shutdown = &on_shutdown;
         conn.phase = Connection::Phase::busy;
-        conn.deadline = Clock::time_point::max();
+        conn.set_deadline(Clock::time_point::max());
     }
 
     /// Called on the connection's thread when its handler is done: waits for close tasks
@@ -257,7 +257,7 @@ public:
             lost();
             throw WebSocketDisconnect(Code::abnormal, "handshake failed: " + ec.message());
         }
-        touch();
+        restart_idle_clock();
     }
 
     /// Refuses the handshake with an HTTP answer (403 for close() before accept).
@@ -301,7 +301,7 @@ public:
         }
         close_reason_ = reason;
         if (conn_ != nullptr) {
-            conn_->deadline = Clock::now() + worker_.app.limits.websocket_close_timeout;
+            conn_->set_deadline(Clock::now() + worker_.app.limits.websocket_close_timeout);
         }
         co_await send_close(code, close_reason_);
         // The handshake ends with the peer's close frame, read here unless a receive() is
@@ -585,7 +585,7 @@ private:
             close_code_ = code;
         }
         if (conn_ != nullptr) {
-            conn_->deadline = Clock::now() + worker_.app.limits.websocket_close_timeout;
+            conn_->set_deadline(Clock::now() + worker_.app.limits.websocket_close_timeout);
         }
         co_await wait_for_writes();
         writing_ = true;
@@ -693,7 +693,7 @@ private:
         state_ = WebSocket::State::closed;
         in_message_ = false;
         if (conn_ != nullptr) {
-            conn_->deadline = Clock::now() + worker_.app.limits.websocket_close_timeout;
+            conn_->set_deadline(Clock::now() + worker_.app.limits.websocket_close_timeout);
         }
         ++internal_tasks_;
         asio::co_spawn(worker_.io, teardown(shared_from_this()), asio::detached);
@@ -731,10 +731,18 @@ private:
         }
     }
 
-    /// Restarts the idle clock (unless a close handshake is under way).
+    /// Starts the idle clock (unless a close handshake is under way).
+    void restart_idle_clock() noexcept {
+        if (conn_ != nullptr && !close_sent_) {
+            conn_->set_deadline(Clock::now() + worker_.app.limits.websocket_idle_timeout);
+        }
+    }
+
+    /// Traffic: the idle clock restarts at the worker's next sweep (unless a close handshake
+    /// is under way), so that a message costs no clock read.
     void touch() noexcept {
         if (conn_ != nullptr && !close_sent_) {
-            conn_->deadline = Clock::now() + worker_.app.limits.websocket_idle_timeout;
+            conn_->restart_at_next_sweep(worker_.app.limits.websocket_idle_timeout);
         }
     }
 
@@ -762,7 +770,7 @@ private:
         auto* self = static_cast<WebSocketSession*>(c.owner);
         if (self->state_ == WebSocket::State::connected && !self->close_sent_) {
             // Idle: start the close handshake, bounded by the close timeout.
-            c.deadline = Clock::now() + self->worker_.app.limits.websocket_close_timeout;
+            c.set_deadline(Clock::now() + self->worker_.app.limits.websocket_close_timeout);
             self->start_close(Code::going_away, "idle timeout");
             return;
         }

@@ -114,9 +114,12 @@ asio::awaitable<void> Worker::reap_loop() {
         auto now = Clock::now();
         bool grace_over = now >= grace_end_;
         for (Connection* c = head_; c != nullptr; c = c->next) {
+            if (c->restart_after != Clock::duration::zero()) {
+                c->set_deadline(now + c->restart_after);
+            }
             if (grace_over || now >= c->deadline) {
                 c->timed_out = true;
-                c->deadline = Clock::time_point::max();
+                c->set_deadline(Clock::time_point::max());
                 if (c->on_expire != nullptr && !grace_over) {
                     c->on_expire(*c);
                 } else {

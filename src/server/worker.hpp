@@ -36,6 +36,18 @@ struct Connection {
     Clock::time_point deadline = Clock::time_point::max();
     Phase phase = Phase::idle;
     bool timed_out = false;
+    /// Not zero: the reaper's next sweep sets `deadline` to its time plus this. The request
+    /// and message paths restart their clock this way instead of reading the clock: the
+    /// deadline starts up to one sweep (250 ms) late, and the sweep is that coarse anyway.
+    Clock::duration restart_after{0};
+
+    /// A deadline from now, for the paths that are not per request.
+    void set_deadline(Clock::time_point when) noexcept {
+        deadline = when;
+        restart_after = Clock::duration::zero();
+    }
+    /// The deadline `timeout` after the reaper's next sweep; until then the old one holds.
+    void restart_at_next_sweep(Clock::duration timeout) noexcept { restart_after = timeout; }
     /// Set while the connection is a WebSocket: the deadline passed (idle, or a close
     /// handshake the peer does not finish) and the server is shutting down. Without them the
     /// socket's operations are cancelled (HTTP).

@@ -198,6 +198,29 @@ TEST(ServerStop, GracefulStopFinishesInFlightRequest) {
     server.wait();
 }
 
+// Between requests and at a request's first byte, deadlines restart at the reaper's next
+// sweep. A handler that outlasts the header and idle timeouts must keep its connection, and
+// the idleness after it is still timed.
+TEST(ServerDeadlines, HandlerOutlastingTheTimeoutsKeepsItsConnectionThenIdles) {
+    using namespace std::chrono_literals;
+    App app = make_app();
+    app.limits().header_timeout = 100ms;
+    app.limits().idle_timeout = 150ms;
+    Server server(app, quiet_options());
+    RawConnection c(server.port());
+    for (int i = 0; i < 2; ++i) {
+        c.send(make_request("GET", "/slow"));  // 300 ms: twice the timeouts, over a sweep
+        auto r = c.read_response();
+        EXPECT_EQ(r.status, 200) << i;
+        EXPECT_EQ(r.body, "slow done") << i;
+    }
+    const auto since = std::chrono::steady_clock::now();
+    EXPECT_TRUE(c.wait_closed(std::chrono::seconds(3)));
+    const auto idle = std::chrono::steady_clock::now() - since;
+    EXPECT_GE(idle, 100ms);
+    EXPECT_EQ(c.pending(), "") << "an idle connection got bytes";
+}
+
 TEST(Server, PortInUseIsAClearStartupError) {
     App app;
     app.route("/boom", boom);
