@@ -407,6 +407,13 @@ def main():
         values = [r[field] for r in results.get(key, [])]
         return statistics.median(values) if values else None
 
+    def paired_ratios(test, conns, name):
+        """flamecpp's rate over `name`'s, one per round: both were measured seconds apart,
+        so a slow spell of the machine cancels out of each ratio."""
+        ours = [r["rps"] for r in results.get(("flamecpp", test, conns), [])]
+        theirs = [r["rps"] for r in results.get((name, test, conns), [])]
+        return [a / b for a, b in zip(ours, theirs) if b]
+
     names = ["flamecpp", "beast", "nginx", "starlette"]
     rows = []
     cells = [(t, c) for t, _, c, _ in http_cells] + [("websocket echo", c) for c in ws_cells]
@@ -429,13 +436,18 @@ def main():
                f"Linux {platform.release()}, {datetime.date.today().isoformat()}")
     lines = [f"Measured {machine}: `bench/run --duration {args.duration} --rounds {args.rounds}`, "
              f"server on CPU {SERVER_CPU}, load generator on CPU {CLIENT_CPU}, "
-             f"median of {args.rounds} interleaved rounds.", "",
+             f"median of {args.rounds} interleaved rounds. The ratio column is the median of "
+             f"the rounds' own ratios, with their range.", "",
              "| test | conns | target | requests or messages/s | p50 | p99 | server CPU µs each |"
              " load generator CPU | flamecpp / target |",
              "|---|---:|---|---:|---:|---:|---:|---:|---:|"]
     for test, conns, name, rps, p50, p99, us, load in rows:
-        ours = median(("flamecpp", test, conns), "rps")
-        ratio = f"{ours / rps:.2f}" if name != "flamecpp" and ours else ""
+        ratios = [] if name == "flamecpp" else paired_ratios(test, conns, name)
+        ratio = ""
+        if ratios:
+            ratio = f"{statistics.median(ratios):.2f}"
+            if len(ratios) > 1:
+                ratio += f" ({min(ratios):.2f}-{max(ratios):.2f})"
         def ms(v):
             return "n/a" if v != v else f"{v:.2f} ms"
         lines.append(f"| {test} | {conns} | {name} | {fmt_rate(rps)} | {ms(p50)} | "
