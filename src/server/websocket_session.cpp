@@ -20,6 +20,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <type_traits>
 
 #include <boost/asio/as_tuple.hpp>
@@ -333,14 +334,8 @@ public:
         WriteGuard guard(this);
         // As write_frame(), written out here: one coroutine frame fewer per message.
         const OutgoingFrame frame(binary ? ws::Opcode::binary : ws::Opcode::text, payload);
-        error_code ec;
-        if (frame.copied) {
-            auto [wec, n] = co_await asio::async_write(*socket_, frame.contiguous(), use_tuple);
-            ec = wec;
-        } else {
-            auto [wec, n] = co_await asio::async_write(*socket_, frame.buffers, use_tuple);
-            ec = wec;
-        }
+        auto [ec, n] = co_await write_out(frame);
+        (void)n;
         if (ec) {
             lost();
             throw WebSocketDisconnect(close_code_.value_or(Code::abnormal), close_reason_);
@@ -563,19 +558,23 @@ private:
     /// (it is then marked closed).
     Task<bool> write_frame(ws::Opcode opcode, std::string_view payload) {
         const OutgoingFrame frame(opcode, payload);
-        error_code ec;
-        if (frame.copied) {
-            auto [wec, n] = co_await asio::async_write(*socket_, frame.contiguous(), use_tuple);
-            ec = wec;
-        } else {
-            auto [wec, n] = co_await asio::async_write(*socket_, frame.buffers, use_tuple);
-            ec = wec;
-        }
+        auto [ec, n] = co_await write_out(frame);
+        (void)n;
         if (ec) {
             lost();
             co_return false;
         }
         co_return true;
+    }
+
+    /// The write of one frame, to be awaited at once (it points into `frame`): one send(2)
+    /// when the payload was copied behind the header, a gather sendmsg(2) otherwise. Not a
+    /// coroutine, so it adds no frame.
+    asio::awaitable<std::tuple<error_code, std::size_t>> write_out(const OutgoingFrame& frame) {
+        if (frame.copied) {
+            return asio::async_write(*socket_, frame.contiguous(), use_tuple);
+        }
+        return asio::async_write(*socket_, frame.buffers, use_tuple);
     }
 
     /// Sends our close frame once; from then on no data frame goes out.
