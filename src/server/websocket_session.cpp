@@ -75,7 +75,8 @@ constexpr std::size_t payload_read_chunk = 64 * 1024;
 /// peer's EOF or after `teardown_drain_limit`, whichever comes first.
 constexpr auto teardown_drain_limit = std::chrono::seconds(1);
 
-/// A server frame ready for one gather write: its header, then the payload (not copied).
+/// A server frame ready for one write: its header, then the payload (copied behind the header
+/// when small, else a second buffer).
 struct OutgoingFrame {
     /// Payloads up to this size are copied behind the header and go out with send(2); larger
     /// ones are a gather write (sendmsg(2)) of the header and the caller's bytes.
