@@ -83,15 +83,8 @@ void append_field(std::string& out, std::string_view name, std::string_view valu
     out.append("\r\n");
 }
 
-}  // namespace
-
-void write_head(std::string& out, const Response& response, const HeadOptions& options) {
-    for (const auto& [name, value] : response.headers()) {
-        if (!is_token(name) || !is_safe_value(value)) {
-            throw std::invalid_argument("flamecpp: response header '" + name +
-                                        "' has a name or value that would break HTTP framing");
-        }
-    }
+/// Status line, Server, Date and Content-Type: the part HeadCache keeps.
+void append_block(std::string& out, const Response& response, const HeadOptions& options) {
     if (!is_safe_value(response.content_type())) {
         throw std::invalid_argument("flamecpp: the response content type holds CR, LF or NUL");
     }
@@ -105,6 +98,38 @@ void write_head(std::string& out, const Response& response, const HeadOptions& o
     append_field(out, "Date", options.date);
     if (!response.content_type().empty()) {
         append_field(out, "Content-Type", response.content_type());
+    }
+}
+
+}  // namespace
+
+std::string_view HeadCache::block(const Response& response, const HeadOptions& options) {
+    if (valid_ && status_ == response.status() && date_ == options.date &&
+        content_type_ == response.content_type() && server_ == options.server) {
+        return block_;
+    }
+    valid_ = false;
+    block_.clear();
+    append_block(block_, response, options);  // throws for a bad content type: stays invalid
+    status_ = response.status();
+    server_.assign(options.server);
+    date_.assign(options.date);
+    content_type_.assign(response.content_type());
+    valid_ = true;
+    return block_;
+}
+
+void write_head(std::string& out, const Response& response, const HeadOptions& options) {
+    for (const auto& [name, value] : response.headers()) {
+        if (!is_token(name) || !is_safe_value(value)) {
+            throw std::invalid_argument("flamecpp: response header '" + name +
+                                        "' has a name or value that would break HTTP framing");
+        }
+    }
+    if (options.cache != nullptr) {
+        out.append(options.cache->block(response, options));
+    } else {
+        append_block(out, response, options);
     }
     if (options.chunked) {
         out.append("Transfer-Encoding: chunked\r\n");

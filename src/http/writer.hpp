@@ -25,6 +25,8 @@ private:
 /// Formats `t` as an IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT".
 std::string format_http_date(std::time_t t);
 
+class HeadCache;
+
 /// What the connection adds to a response head.
 struct HeadOptions {
     std::string_view server;
@@ -32,6 +34,25 @@ struct HeadOptions {
     bool close = false;          ///< send "Connection: close"
     bool keep_alive_10 = false;  ///< HTTP/1.0 keep-alive: send "Connection: keep-alive"
     bool chunked = false;        ///< streamed body: "Transfer-Encoding: chunked"
+    HeadCache* cache = nullptr;  ///< the thread's cache of the head's repeating start
+};
+
+/// The start of a response head that repeats from response to response: the status line,
+/// Server, Date and Content-Type. One per thread (no locks). It keeps the block of the last
+/// response and rebuilds it when one of the four changes (the Date once a second), so that
+/// a run of like responses copies one block instead of formatting five lines.
+class HeadCache {
+public:
+    /// The block for `response` under `options`, formatted or reused. Throws as write_head().
+    std::string_view block(const Response& response, const HeadOptions& options);
+
+private:
+    std::string block_;
+    Status status_{};
+    std::string server_;
+    std::string date_;
+    std::string content_type_;
+    bool valid_ = false;
 };
 
 /// Appends the status line and header block of `response` to `out`. Throws

@@ -486,6 +486,7 @@ private:
         options.close = close;
         options.keep_alive_10 = !close && request_.version() == 10;
         options.chunked = response.is_stream();
+        options.cache = &worker_.head_cache;
         auto mark = out_.size();
         try {
             write_head(out_, response, options);

@@ -97,6 +97,7 @@ public:
     App::Impl& app;
     const ServerOptions& options;
     DateCache date;
+    HeadCache head_cache;  ///< the last response head's repeating start
     bool draining = false;
 
     /// Read buffers of connections that went idle, for the next connection that has bytes to

@@ -2,6 +2,7 @@
 
 #include <regex>
 #include <stdexcept>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -59,6 +60,47 @@ TEST(Writer, RejectsHeaderInjection) {
 TEST(Writer, UnknownStatusStillFormats) {
     Response r = Response::text("teapot", Status{418});
     EXPECT_EQ(head(r).substr(0, 21), "HTTP/1.1 418 Unknown\r");
+}
+
+// The cache must give the same bytes as formatting, whichever of status, Server, Date and
+// Content-Type changes between responses.
+TEST(HeadCache, GivesTheBytesOfAFreshHeadAsItsKeyChanges) {
+    HeadCache cache;
+    struct Step {
+        Response response;
+        HeadOptions options;
+    };
+    const std::vector<Step> steps = {
+        {Response::text("Hello"), {"flamecpp", "DATE-1"}},
+        {Response::text("Hello, World!"), {"flamecpp", "DATE-1"}},  // a hit: only the length
+        {Response::text("gone", Status::not_found), {"flamecpp", "DATE-1"}},  // only the status
+        {Response::text("Hello"), {"flamecpp", "DATE-2"}},                    // the next second
+        {Response::html("<p>"), {"flamecpp", "DATE-2"}},  // another content type
+        {Response::text("gone", Status::not_found), {"flamecpp", "DATE-2"}},
+        {Response::text("gone", Status::not_found), {"other", "DATE-2"}},
+        {Response::empty(), {"other", "DATE-2"}},  // no content type
+        {Response::text("x").with_header("X-A", "1"), {"other", "DATE-2"}},
+        {Response::text("x"), {"other", "DATE-2", /*close=*/true}},
+    };
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+        HeadOptions cached = steps[i].options;
+        cached.cache = &cache;
+        EXPECT_EQ(head(steps[i].response, cached), head(steps[i].response, steps[i].options))
+            << "step " << i;
+    }
+}
+
+TEST(HeadCache, ABadContentTypeThrowsEveryTimeAndLeavesTheCacheUsable) {
+    HeadCache cache;
+    HeadOptions o{"flamecpp", "DATE"};
+    o.cache = &cache;
+    auto good = Response::text("x");
+    Response bad(Status::ok, "x", "text/plain\r\nSet-Cookie: a=1");
+    EXPECT_THROW(head(bad, o), std::invalid_argument);
+    EXPECT_THROW(head(bad, o), std::invalid_argument);
+    EXPECT_EQ(head(good, o), head(good, {"flamecpp", "DATE"}));
+    EXPECT_THROW(head(bad, o), std::invalid_argument);
+    EXPECT_EQ(head(good, o), head(good, {"flamecpp", "DATE"}));
 }
 
 TEST(HttpDate, IsImfFixdate) {
