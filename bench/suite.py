@@ -375,7 +375,7 @@ def main():
               file=sys.stderr)
 
     memory = {}
-    for cls in [Flamecpp, BeastRef, Nginx, Uvicorn]:
+    for cls in targets:
         server = cls().start()
         try:
             memory[server.name] = idle_memory(server, args.idle_connections)
