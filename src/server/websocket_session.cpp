@@ -100,6 +100,14 @@ struct OutgoingFrame {
 
     asio::const_buffer contiguous() const noexcept { return asio::buffer(bytes.data(), size); }
 
+    std::size_t total() const noexcept { return copied ? size : size + buffers[1].size(); }
+
+    /// The gather buffers without their first `sent` bytes.
+    std::array<asio::const_buffer, 2> rest(std::size_t sent) const noexcept {
+        const std::size_t in_header = std::min(sent, buffers[0].size());
+        return {buffers[0] + in_header, buffers[1] + (sent - in_header)};
+    }
+
     std::array<char, ws::max_server_header + max_copied> bytes;
     std::size_t size;
     bool copied = false;
@@ -335,8 +343,13 @@ public:
         WriteGuard guard(this);
         // As write_frame(), written out here: one coroutine frame fewer per message.
         const OutgoingFrame frame(binary ? ws::Opcode::binary : ws::Opcode::text, payload);
-        auto [ec, n] = co_await write_out(frame);
-        (void)n;
+        error_code ec;
+        std::size_t sent = 0;
+        if (!write_now(frame, sent)) {
+            auto [rest_ec, n] = co_await write_rest(frame, sent);
+            (void)n;
+            ec = rest_ec;
+        }
         if (ec) {
             lost();
             throw WebSocketDisconnect(close_code_.value_or(Code::abnormal), close_reason_);
@@ -389,6 +402,10 @@ public:
                     break;
                 }
                 if (parsed == ws::HeaderResult::incomplete) {
+                    if (wrote_since_read_) {
+                        wrote_since_read_ = false;
+                        co_await worker_.after_queued_work();  // see there
+                    }
                     make_room();
                     auto [ec, n] = co_await socket_->async_read_some(
                         asio::buffer(read_buffer_.get() + read_end_, read_buffer_size - read_end_),
@@ -559,7 +576,11 @@ private:
     /// (it is then marked closed).
     Task<bool> write_frame(ws::Opcode opcode, std::string_view payload) {
         const OutgoingFrame frame(opcode, payload);
-        auto [ec, n] = co_await write_out(frame);
+        std::size_t sent = 0;
+        if (write_now(frame, sent)) {
+            co_return true;
+        }
+        auto [ec, n] = co_await write_rest(frame, sent);
         (void)n;
         if (ec) {
             lost();
@@ -568,14 +589,26 @@ private:
         co_return true;
     }
 
-    /// The write of one frame, to be awaited at once (it points into `frame`): one send(2)
-    /// when the payload was copied behind the header, a gather sendmsg(2) otherwise. Not a
-    /// coroutine, so it adds no frame.
-    asio::awaitable<std::tuple<error_code, std::size_t>> write_out(const OutgoingFrame& frame) {
+    /// Sends the frame with one non-blocking send(2) (payload copied behind the header) or
+    /// sendmsg(2) (a gather of header and payload), without suspending. True: it all went out.
+    /// False: `sent` bytes went (maybe none) and write_rest(frame, sent) sends the rest, or
+    /// meets the error again and reports it. The caller holds the write lock.
+    bool write_now(const OutgoingFrame& frame, std::size_t& sent) {
+        error_code ec;
+        sent = frame.copied ? socket_->write_some(frame.contiguous(), ec)
+                            : socket_->write_some(frame.buffers, ec);
+        wrote_since_read_ = true;
+        return sent == frame.total();
+    }
+
+    /// The rest of a frame after write_now(), to be awaited at once (it points into `frame`).
+    /// Not a coroutine, so it adds no frame.
+    asio::awaitable<std::tuple<error_code, std::size_t>> write_rest(const OutgoingFrame& frame,
+                                                                    std::size_t sent) {
         if (frame.copied) {
-            return asio::async_write(*socket_, frame.contiguous(), use_tuple);
+            return asio::async_write(*socket_, frame.contiguous() + sent, use_tuple);
         }
-        return asio::async_write(*socket_, frame.buffers, use_tuple);
+        return asio::async_write(*socket_, frame.rest(sent), use_tuple);
     }
 
     /// Sends our close frame once; from then on no data frame goes out.
@@ -806,6 +839,9 @@ private:
     std::string close_reason_;
     bool close_sent_ = false;
     bool writing_ = false;
+    /// A frame went out since the last socket read: the next read waits for the queued work
+    /// first (Worker::after_queued_work).
+    bool wrote_since_read_ = false;
     bool reading_ = false;
     std::deque<asio::steady_timer*> write_waiters_;
     std::deque<asio::steady_timer*> read_waiters_;

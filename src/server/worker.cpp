@@ -3,6 +3,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/socket_base.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -100,6 +101,10 @@ asio::awaitable<void> Worker::accept_loop() {
         }
         boost::system::error_code opt_ec;
         socket.set_option(tcp::no_delay(true), opt_ec);
+        // The sessions try each write at once and only wait for the socket when the kernel
+        // would block (see HttpSession::flush_now). Asio would set O_NONBLOCK at the first
+        // operation anyway; this makes its synchronous calls say would_block, not poll.
+        socket.non_blocking(true, opt_ec);
         ++starting_;  // counted from now on: the session attaches when it starts
         asio::co_spawn(io, run_http_session(*this, std::move(socket)), asio::detached);
     }
@@ -150,6 +155,26 @@ void Worker::close_idle() noexcept {
             c->socket->cancel(ec);
         }
     }
+}
+
+void Worker::park(Resume resume) {
+    parked_.push_back(std::move(resume));
+    if (!resume_posted_) {
+        resume_posted_ = true;
+        asio::post(io, [this] { resume_parked(); });
+    }
+}
+
+void Worker::resume_parked() noexcept {
+    // noexcept: resuming runs a session up to its next suspension, and a session's coroutine
+    // (co_spawned) keeps its exceptions to itself.
+    resume_posted_ = false;
+    // A coroutine resumed here that parks again goes into parked_, for the next drain.
+    resuming_.swap(parked_);
+    for (Resume& resume : resuming_) {
+        resume();  // runs the coroutine until it suspends again
+    }
+    resuming_.clear();
 }
 
 void Worker::begin_shutdown() {

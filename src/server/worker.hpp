@@ -8,9 +8,11 @@
 #include <utility>
 #include <vector>
 
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 
 #include <flamecpp/app.hpp>
@@ -93,6 +95,17 @@ public:
     /// still locks. So the reactor's per-descriptor locks go: callgrind counted three
     /// lock/unlock pairs per request for them.
     boost::asio::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
+
+    /// Suspends the calling coroutine until the work already queued on this thread has run.
+    /// A session that has just written its answer itself waits here before reading again:
+    /// reading at once nearly always finds the socket empty (Asio tries the read first, one
+    /// EAGAIN recv(2) per request), while after the queued work the peer has usually sent its
+    /// next request. Cheaper than co_await asio::post(): no type-erased executor work per
+    /// call, and one posted drain per batch of sessions.
+    auto after_queued_work() {
+        return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void()>(
+            [this](Resume resume) { park(std::move(resume)); }, boost::asio::use_awaitable);
+    }
     boost::asio::ip::tcp::acceptor acceptor{io};
     App::Impl& app;
     const ServerOptions& options;
@@ -130,6 +143,16 @@ public:
     }
 
 private:
+    /// What resumes a coroutine suspended in after_queued_work().
+    using Resume = boost::asio::async_result<boost::asio::use_awaitable_t<>, void()>::handler_type;
+    void park(Resume resume);
+    void resume_parked() noexcept;
+    /// Declared after `io`, so destroyed before it: a parked coroutine that never resumed
+    /// is handed to `io` for destruction, as a pending operation's would be.
+    std::vector<Resume> parked_;
+    std::vector<Resume> resuming_;
+    bool resume_posted_ = false;
+
     boost::asio::awaitable<void> accept_loop();
     boost::asio::awaitable<void> reap_loop();
     void close_idle() noexcept;

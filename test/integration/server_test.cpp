@@ -56,6 +56,19 @@ Task<void> count_to_three(BodyWriter& out) {
 }
 Response streamed() { return Response::stream(count_to_three, "text/plain"); }
 
+// More than loopback's socket buffers hold while the client does not read (tcp_wmem and the
+// initial tcp_rmem are 4 MiB and 128 KiB by default): the first send(2) takes part of it.
+constexpr std::size_t kBigBody = 16 * 1024 * 1024;
+
+std::string big_body() {
+    std::string body(kBigBody, '\0');
+    for (std::size_t i = 0; i < body.size(); ++i) {
+        body[i] = static_cast<char>('a' + (i * 31 + i / 4096) % 26);
+    }
+    return body;
+}
+Response big() { return Response::text(big_body()); }
+
 struct Catchall : HTTPEndpoint {
     std::string get() { return "caught " + std::string(request().raw_path()); }
 };
@@ -70,6 +83,7 @@ App make_app() {
     app.route("/moved", moved);
     app.route("/slow", slow);
     app.route("/stream", streamed);
+    app.route("/big", big);
     app.limits().max_body_bytes = 64;
     return app;
 }
@@ -134,6 +148,19 @@ TEST_F(ServerTest, StreamedBodyIsChunked) {
     EXPECT_EQ(r.header("Transfer-Encoding"), "chunked");
     EXPECT_EQ(r.text(), "1\n2\n3\n");
     EXPECT_EQ(client.get("/query?q=after").text(), "after");  // framing intact afterwards
+}
+
+// The server writes a response with one non-blocking send and waits for the socket only for
+// what the kernel did not take: the rest must follow whole, and the pipelined answer after it.
+TEST_F(ServerTest, ResponseLargerThanTheSocketBuffersArrivesWholeAndInOrder) {
+    RawConnection c(port());
+    c.send("GET /big HTTP/1.1\r\nHost: x\r\n\r\nGET /query?q=after HTTP/1.1\r\nHost: x\r\n\r\n");
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the server's send fills up
+    auto first = c.read_response(std::chrono::seconds(20));
+    EXPECT_EQ(first.status, 200);
+    ASSERT_EQ(first.body.size(), kBigBody);
+    EXPECT_TRUE(first.body == big_body()) << "the body differs from what the handler returned";
+    EXPECT_EQ(c.read_response().body, "after");
 }
 
 TEST_F(ServerTest, ChunkedRequestBodyIsDechunked) {

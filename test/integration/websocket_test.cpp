@@ -256,32 +256,36 @@ Task<void> misuse(WebSocket& ws) {
     journal().add("close-code", ws.close_code() ? code_text(*ws.close_code()) : "none");
 }
 
-// Sends `count` messages tagged `tag` (text for 'A', binary for 'B'), each big enough that
-// a write suspends now and then.
+// Sends `count` messages tagged `tag` (text for 'A', binary for 'B'), by default each big
+// enough that a write suspends now and then.
 constexpr std::size_t kBurstPayload = 48 * 1024;
 
-std::string burst_message(char tag, int i) {
+std::string burst_message(char tag, int i, std::size_t size = kBurstPayload) {
     std::string head = std::string(1, tag) + std::to_string(i) + ":";
-    return head + std::string(kBurstPayload - head.size(), tag);
+    return head + std::string(size - head.size(), tag);
 }
 
-Task<void> send_many(WebSocket ws, char tag, int count) {  // a copy of the handle
+Task<void> send_many(WebSocket ws, char tag, int count, std::size_t size) {  // a copy of the handle
     for (int i = 0; i < count; ++i) {
         if (tag == 'A') {
-            co_await ws.send_text(burst_message(tag, i));
+            co_await ws.send_text(burst_message(tag, i, size));
         } else {
-            co_await ws.send_bytes(burst_message(tag, i));
+            co_await ws.send_bytes(burst_message(tag, i, size));
         }
     }
 }
 
-// Two tasks send at once on one connection; then "done".
+// Two tasks send at once on one connection; then "done". The client says "count" or
+// "count size".
 Task<void> burst(WebSocket& ws) {
     using namespace boost::asio::experimental::awaitable_operators;
     co_await ws.accept();
-    const std::string count_text = co_await ws.receive_text();
-    const int count = std::stoi(count_text);
-    co_await (send_many(ws, 'A', count) && send_many(ws, 'B', count));
+    const std::string request = co_await ws.receive_text();
+    const int count = std::stoi(request);
+    const auto space = request.find(' ');
+    const std::size_t size =
+        space == std::string::npos ? kBurstPayload : std::stoul(request.substr(space + 1));
+    co_await (send_many(ws, 'A', count, size) && send_many(ws, 'B', count, size));
     co_await ws.send_text("done");
     co_await ws.receive();  // until the client closes
 }
@@ -1264,6 +1268,42 @@ TEST_F(WebSocketTest, SendsFromTwoTasksNeverInterleave) {
     EXPECT_EQ(next_a, kCount);
     EXPECT_EQ(next_b, kCount);
     EXPECT_EQ(c.receive(), ws_text("done"));
+}
+
+// The server writes a frame with one non-blocking send and waits for the socket only for
+// what the kernel did not take. With the client not reading, the socket buffers fill: frames
+// are cut anywhere, in the header, in a copied payload or in a gathered one, and two writers
+// queue behind the one that waits. Every message must still arrive whole and in order.
+void ExpectBurstArrivesWhileClientWaits(WsClient& c, int count, std::size_t size) {
+    c.send_text(std::to_string(count) + " " + std::to_string(size));
+    std::this_thread::sleep_for(300ms);
+    int next_a = 0;
+    int next_b = 0;
+    for (int i = 0; i < 2 * count; ++i) {
+        const WsEvent event = c.receive();
+        const auto* message = std::get_if<WsMessage>(&event);
+        ASSERT_NE(message, nullptr) << "message #" << i << ": " << event;
+        ASSERT_FALSE(message->data.empty());
+        const char tag = message->data.front();
+        ASSERT_TRUE(tag == 'A' || tag == 'B') << "message #" << i;
+        int& next = tag == 'A' ? next_a : next_b;
+        ASSERT_EQ(message->binary, tag == 'B') << "message #" << i;
+        ASSERT_EQ(message->data, burst_message(tag, next, size)) << "message #" << i;
+        ++next;
+    }
+    EXPECT_EQ(next_a, count);
+    EXPECT_EQ(next_b, count);
+    EXPECT_EQ(c.receive(), ws_text("done"));
+}
+
+TEST_F(WebSocketTest, GatheredFramesFillingTheSocketBuffersArriveWhole) {
+    WsClient c = Connect("/fn/burst");
+    ExpectBurstArrivesWhileClientWaits(c, 100, kBurstPayload);  // 9.6 MB
+}
+
+TEST_F(WebSocketTest, CopiedFramesFillingTheSocketBuffersArriveWhole) {
+    WsClient c = Connect("/fn/burst");
+    ExpectBurstArrivesWhileClientWaits(c, 40000, 120);  // 9.6 MB in frames of 122 bytes
 }
 
 TEST_F(WebSocketTest, SpawnedTaskSendsWhileHandlerReceives) {
