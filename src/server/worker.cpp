@@ -48,7 +48,12 @@ void Worker::attach(Connection& c) noexcept {
     ++count_;
 }
 
+Worker::~Worker() { torn_down_ = true; }
+
 void Worker::detach(Connection& c) noexcept {
+    if (torn_down_) {
+        return;  // the connection list is gone already (see torn_down_)
+    }
     if (c.prev != nullptr) {
         c.prev->next = c.next;
     } else {

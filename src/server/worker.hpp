@@ -65,6 +65,9 @@ struct Connection {
 class Worker {
 public:
     Worker(App::Impl& app, const ServerOptions& options);
+    Worker(const Worker&) = delete;
+    Worker& operator=(const Worker&) = delete;
+    ~Worker();
 
     /// Binds and listens on `endpoint` (SO_REUSEPORT, so every worker binds the same port).
     void listen(const boost::asio::ip::tcp::endpoint& endpoint);
@@ -94,6 +97,14 @@ public:
     /// post() (shutdown, run_blocking's completions, cross-thread WebSocket sends), which
     /// still locks. So the reactor's per-descriptor locks go: callgrind counted three
     /// lock/unlock pairs per request for them.
+private:
+    /// Set by ~Worker. A session still suspended when the loop stopped (a handler that outlived
+    /// the shutdown grace period) is destroyed with `io`, after the members declared below
+    /// it: from then on give_back() and detach() leave them alone. Declared before `io`, so
+    /// it outlives it.
+    bool torn_down_ = false;
+
+public:
     boost::asio::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
 
     /// Suspends the calling coroutine until the work already queued on this thread has run.
@@ -126,7 +137,7 @@ public:
         return b;
     }
     void give_back(boost::beast::flat_buffer& b) {
-        if (b.capacity() != 0 && spare_buffers.size() < max_spare_buffers) {
+        if (!torn_down_ && b.capacity() != 0 && spare_buffers.size() < max_spare_buffers) {
             b.clear();
             spare_buffers.push_back(std::move(b));
         }

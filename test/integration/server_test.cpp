@@ -208,6 +208,34 @@ TEST_F(ServerTest, UnknownMethodOnKnownPathIs405) {
     EXPECT_EQ(r.header("Allow"), "POST");
 }
 
+Task<Response> stuck() {
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
+    timer.expires_after(std::chrono::minutes(10));
+    co_await timer.async_wait(boost::asio::use_awaitable);
+    co_return Response::text("never");
+}
+
+// A handler still running a second after the grace period: the worker's loop stops and the
+// suspended session is destroyed with the server, its destructor still reaching a live worker.
+TEST(ServerStop, HandlerOutlastingTheGracePeriodIsAbandonedCleanly) {
+    App app = make_app();
+    app.route("/stuck", stuck);
+    app.limits().shutdown_grace = std::chrono::milliseconds(100);
+    {
+        Server server(app, quiet_options());
+        RawConnection busy(server.port());
+        busy.send(make_request("GET", "/stuck"));
+        RawConnection idle(server.port());
+        idle.send(make_request("GET", "/query?q=1"));
+        ASSERT_EQ(idle.read_response().status, 200);
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));  // let /stuck start
+        const auto stop_at = std::chrono::steady_clock::now();
+        server.stop();
+        server.wait();
+        EXPECT_LT(std::chrono::steady_clock::now() - stop_at, std::chrono::seconds(5));
+    }  // the server, its workers and the abandoned session go here
+}
+
 TEST(ServerStop, GracefulStopFinishesInFlightRequest) {
     App app = make_app();
     Server server(app, quiet_options());
