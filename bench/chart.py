@@ -12,7 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 COLORS = {"flamecpp": "#d9480f", "beast": "#495057", "nginx": "#2b8a3e",
-          "starlette": "#1971c2"}
+          "starlette": "#1971c2", "epoll floor": "#adb5bd"}
 
 
 def main(tsv, png):

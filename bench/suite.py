@@ -126,6 +126,17 @@ class BeastWsRef(Server):
         return [str(BUILD / "bench" / "beast_ws_ref"), str(port)]
 
 
+class EpollRef(Server):
+    """bench/ref/epoll_ref: plain epoll and canned answers, the machine's floor. Measured in
+    the /plaintext cells without pipelining only."""
+
+    def __init__(self):
+        super().__init__("epoll floor", None)
+
+    def command(self, port):
+        return [str(BUILD / "bench" / "epoll_ref"), str(port)]
+
+
 class Nginx(Server):
     def __init__(self):
         super().__init__("nginx", None)
@@ -300,6 +311,7 @@ def instruction_counts():
     beast_ws = BeastWsRef().command
     return {("plaintext", "flamecpp"): callgrind(flamecpp, wrk_load("/plaintext")),
             ("plaintext", "beast"): callgrind(beast, wrk_load("/plaintext")),
+            ("plaintext", "epoll floor"): callgrind(EpollRef().command, wrk_load("/plaintext")),
             ("json", "flamecpp"): callgrind(flamecpp, wrk_load("/json")),
             ("json", "beast"): callgrind(beast, wrk_load("/json")),
             ("websocket echo", "flamecpp"): callgrind(flamecpp, ws_echo_load),
@@ -340,6 +352,7 @@ def main():
                   ("json", "/json", 64, None), ("json", "/json", 256, None),
                   ("pipelined 16", "/plaintext", 256, 16)]
     ws_cells = [64, 256]
+    floor_tests = {"plaintext"}  # cells where epoll_ref runs too (it adds ~30 s per test)
     results = {}  # (target, test, connections) -> list of dicts
 
     def add(key, value):
@@ -352,15 +365,18 @@ def main():
     for rnd in range(args.rounds):
         http_servers = [cls() for cls in targets]
         beast_ws = BeastWsRef()  # Beast's echo is its own program
+        floor = EpollRef()
         ws_servers = [beast_ws if isinstance(s, BeastRef) else s
                       for s in http_servers if s.ws_path]
         running = []
         try:
-            for server in http_servers + [beast_ws]:
+            for server in http_servers + [beast_ws, floor]:
                 running.append(server.start())
-            shift = rnd % len(http_servers)
             for test, path, conns, depth in http_cells:
-                for server in http_servers[shift:] + http_servers[:shift]:
+                cell_servers = http_servers + ([floor] if test in floor_tests and not depth
+                                               else [])
+                shift = rnd % len(cell_servers)
+                for server in cell_servers[shift:] + cell_servers[:shift]:
                     add((server.name, test, conns), run_wrk(server, path, conns, args.duration,
                                                             depth))
             shift = rnd % len(ws_servers)
@@ -414,7 +430,7 @@ def main():
         theirs = [r["rps"] for r in results.get((name, test, conns), [])]
         return [a / b for a, b in zip(ours, theirs) if b]
 
-    names = ["flamecpp", "beast", "nginx", "starlette"]
+    names = ["flamecpp", "beast", "nginx", "starlette", "epoll floor"]
     rows = []
     cells = [(t, c) for t, _, c, _ in http_cells] + [("websocket echo", c) for c in ws_cells]
     for test, conns in cells:
@@ -475,7 +491,8 @@ def main():
         for test in ("plaintext", "json", "websocket echo"):
             ours, ref = instructions[(test, "flamecpp")], instructions[(test, "beast")]
             lines.append(f"| {test} | {ours:,.0f} | {ref:,.0f} | {ours / ref:.2f} |")
-        lines.append("")
+        lines += ["", f"The epoll floor (bench/ref/epoll_ref.cpp): "
+                  f"{instructions[('plaintext', 'epoll floor')]:,.0f} per /plaintext request.", ""]
     lines.append(f"Compile time of samples/hello/main.cpp (a one-file app) at -O0: "
                  f"{seconds_to_compile:.2f} s.")
     lines.append(f"Suite wall time: {time.time() - started:.0f} s.")
