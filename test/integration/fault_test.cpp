@@ -86,6 +86,23 @@ int connect_nonblocking(std::uint16_t port) {
     return fd;
 }
 
+// How soon a new client is served beside the stalled ones. Until the stalled clients' socket
+// buffers are full, the server still answers them, and a new request waits for one turn of
+// their pipelined batches. Under ThreadSanitizer that turn took 200-530 ms with the test alone
+// (the same before and after the inline writes) and 1.09 s once in CI beside another test.
+#if defined(__SANITIZE_THREAD__)  // GCC
+#define FLAMECPP_TEST_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)  // clang
+#define FLAMECPP_TEST_TSAN 1
+#endif
+#endif
+#ifdef FLAMECPP_TEST_TSAN
+constexpr auto kServedBesideStalledClients = 3s;
+#else
+constexpr auto kServedBesideStalledClients = 1s;
+#endif
+
 TEST(Faults, ClientsThatNeverReadCannotGrowTheServer) {
     auto server =
         SampleProcess::start(FLAMECPP_SAMPLE_BENCH, {"--threads", "1"}, small_asan_quarantine());
@@ -129,8 +146,8 @@ TEST(Faults, ClientsThatNeverReadCannotGrowTheServer) {
 
     // Others are still served while the stalled clients hold their connections.
     auto start = std::chrono::steady_clock::now();
-    EXPECT_EQ(http_get(server.port(), "/plaintext", 2s).status, 200);
-    EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+    EXPECT_EQ(http_get(server.port(), "/plaintext", kServedBesideStalledClients + 1s).status, 200);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, kServedBesideStalledClients);
     for (int fd : fds) {
         ::close(fd);
     }
