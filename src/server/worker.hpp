@@ -93,10 +93,6 @@ public:
     /// This thread's share of Limits::max_connections (set before start()).
     std::size_t max_connections = static_cast<std::size_t>(-1);
 
-    /// Only this worker's thread touches its sockets and timers; other threads reach it through
-    /// post() (shutdown, run_blocking's completions, cross-thread WebSocket sends), which
-    /// still locks. So the reactor's per-descriptor locks go: callgrind counted three
-    /// lock/unlock pairs per request for them.
 private:
     /// Set by ~Worker. A session still suspended when the loop stopped (a handler that outlived
     /// the shutdown grace period) is destroyed with `io`, after the members declared below
@@ -105,6 +101,10 @@ private:
     bool torn_down_ = false;
 
 public:
+    /// Only this worker's thread touches its sockets and timers; other threads reach it through
+    /// post() (shutdown, run_blocking's completions, cross-thread WebSocket sends), which
+    /// still locks. So the reactor's per-descriptor locks go: callgrind counted three
+    /// lock/unlock pairs per request for them.
     boost::asio::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
 
     /// Suspends the calling coroutine until the work already queued on this thread has run.
@@ -117,6 +117,7 @@ public:
         return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void()>(
             [this](Resume resume) { park(std::move(resume)); }, boost::asio::use_awaitable);
     }
+
     boost::asio::ip::tcp::acceptor acceptor{io};
     App::Impl& app;
     const ServerOptions& options;
