@@ -1247,36 +1247,15 @@ TEST_F(WebSocketTest, HundredConcurrentClientsTenMessagesEach) {
     EXPECT_EQ(echoed.load(), kThreads * kClientsPerThread * kMessages);
 }
 
-TEST_F(WebSocketTest, SendsFromTwoTasksNeverInterleave) {
-    constexpr int kCount = 20;
-    WsClient c = Connect("/fn/burst");
-    c.send_text(std::to_string(kCount));
-    int next_a = 0;
-    int next_b = 0;
-    for (int i = 0; i < 2 * kCount; ++i) {
-        const WsEvent event = c.receive();
-        const auto* message = std::get_if<WsMessage>(&event);
-        ASSERT_NE(message, nullptr) << "message #" << i << ": " << event;
-        ASSERT_FALSE(message->data.empty());
-        const char tag = message->data.front();
-        ASSERT_TRUE(tag == 'A' || tag == 'B') << "message #" << i << ": " << event;
-        int& next = tag == 'A' ? next_a : next_b;
-        EXPECT_EQ(message->binary, tag == 'B') << "message #" << i << " has the wrong frame type";
-        ASSERT_EQ(message->data, burst_message(tag, next)) << "message #" << i << " is mangled";
-        ++next;
-    }
-    EXPECT_EQ(next_a, kCount);
-    EXPECT_EQ(next_b, kCount);
-    EXPECT_EQ(c.receive(), ws_text("done"));
-}
-
-// The server writes a frame with one non-blocking send and waits for the socket only for
-// what the kernel did not take. With the client not reading, the socket buffers fill: frames
-// are cut anywhere, in the header, in a copied payload or in a gathered one, and two writers
-// queue behind the one that waits. Every message must still arrive whole and in order.
-void ExpectBurstArrivesWhileClientWaits(WsClient& c, int count, std::size_t size) {
+// Asks /fn/burst for `count` messages of `size` bytes from each of its two sending tasks,
+// waits `before_reading`, then expects each task's messages whole, in order, of the right
+// frame type, and never interleaved with the other task's.
+void ExpectBurstArrivesWhole(WsClient& c,
+                             int count,
+                             std::size_t size,
+                             std::chrono::milliseconds before_reading) {
     c.send_text(std::to_string(count) + " " + std::to_string(size));
-    std::this_thread::sleep_for(300ms);
+    std::this_thread::sleep_for(before_reading);
     int next_a = 0;
     int next_b = 0;
     for (int i = 0; i < 2 * count; ++i) {
@@ -1285,10 +1264,11 @@ void ExpectBurstArrivesWhileClientWaits(WsClient& c, int count, std::size_t size
         ASSERT_NE(message, nullptr) << "message #" << i << ": " << event;
         ASSERT_FALSE(message->data.empty());
         const char tag = message->data.front();
-        ASSERT_TRUE(tag == 'A' || tag == 'B') << "message #" << i;
+        ASSERT_TRUE(tag == 'A' || tag == 'B') << "message #" << i << ": " << event;
         int& next = tag == 'A' ? next_a : next_b;
-        ASSERT_EQ(message->binary, tag == 'B') << "message #" << i;
-        ASSERT_EQ(message->data, burst_message(tag, next, size)) << "message #" << i;
+        ASSERT_EQ(message->binary, tag == 'B') << "message #" << i << " has the wrong frame type";
+        ASSERT_EQ(message->data, burst_message(tag, next, size))
+            << "message #" << i << " is mangled";
         ++next;
     }
     EXPECT_EQ(next_a, count);
@@ -1296,14 +1276,23 @@ void ExpectBurstArrivesWhileClientWaits(WsClient& c, int count, std::size_t size
     EXPECT_EQ(c.receive(), ws_text("done"));
 }
 
+TEST_F(WebSocketTest, SendsFromTwoTasksNeverInterleave) {
+    WsClient c = Connect("/fn/burst");
+    ExpectBurstArrivesWhole(c, 20, kBurstPayload, 0ms);
+}
+
+// The server writes a frame with one non-blocking send and waits for the socket only for
+// what the kernel did not take. With the client not reading, the socket buffers fill: frames
+// are cut anywhere, in the header, in a copied payload or in a gathered one, and two writers
+// queue behind the one that waits. Every message must still arrive whole and in order.
 TEST_F(WebSocketTest, GatheredFramesFillingTheSocketBuffersArriveWhole) {
     WsClient c = Connect("/fn/burst");
-    ExpectBurstArrivesWhileClientWaits(c, 100, kBurstPayload);  // 9.6 MB
+    ExpectBurstArrivesWhole(c, 100, kBurstPayload, 300ms);  // 9.6 MB
 }
 
 TEST_F(WebSocketTest, CopiedFramesFillingTheSocketBuffersArriveWhole) {
     WsClient c = Connect("/fn/burst");
-    ExpectBurstArrivesWhileClientWaits(c, 40000, 120);  // 9.6 MB in frames of 122 bytes
+    ExpectBurstArrivesWhole(c, 40000, 120, 300ms);  // 9.6 MB in frames of 122 bytes
 }
 
 TEST_F(WebSocketTest, SpawnedTaskSendsWhileHandlerReceives) {
