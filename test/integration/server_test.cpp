@@ -17,6 +17,7 @@
 #include <flamecpp/testing.hpp>
 
 #include "http_client.hpp"
+#include "quiet_options.hpp"
 
 namespace flamecpp {
 namespace {
@@ -24,15 +25,7 @@ namespace {
 using test::make_request;
 using test::RawConnection;
 
-ServerOptions quiet_options() {
-    ServerOptions o;
-    o.port = 0;
-    o.threads = 1;
-    o.handle_signals = false;
-    o.print_listening = false;
-    o.log_level = LogLevel::off;
-    return o;
-}
+ServerOptions quiet_options() { return test::quiet_options(1); }
 
 Response boom() { throw std::runtime_error("boom"); }
 Response teapot() { throw HTTPException(Status{418}, "short and stout"); }

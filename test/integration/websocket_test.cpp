@@ -39,6 +39,8 @@
 
 #include "contract_checks.hpp"
 #include "http_client.hpp"
+#include "journal.hpp"
+#include "quiet_options.hpp"
 #include "run.hpp"
 #include "ws_client.hpp"
 
@@ -65,57 +67,8 @@ constexpr auto kWait = 5s;  // any single wait for the server
 // The journal: what handlers saw, keyed by the connection's ?id= (handlers run on server
 // threads).
 
-class Journal {
-public:
-    void add(const std::string& key, std::string value) {
-        {
-            std::lock_guard lock(mutex_);
-            entries_.emplace_back(key, std::move(value));
-        }
-        changed_.notify_all();
-    }
-
-    // The first value recorded under `key`, waiting at most `timeout` for it.
-    std::optional<std::string> wait(const std::string& key,
-                                    std::chrono::milliseconds timeout = kWait) {
-        std::unique_lock lock(mutex_);
-        std::optional<std::string> found;
-        changed_.wait_for(lock, timeout, [&] {
-            for (const auto& [k, v] : entries_) {
-                if (k == key) {
-                    found = v;
-                    return true;
-                }
-            }
-            return false;
-        });
-        return found;
-    }
-
-    // Every value recorded under `key`, in order.
-    std::vector<std::string> all(const std::string& key) {
-        std::lock_guard lock(mutex_);
-        std::vector<std::string> out;
-        for (const auto& [k, v] : entries_) {
-            if (k == key)
-                out.push_back(v);
-        }
-        return out;
-    }
-
-    void clear() {
-        std::lock_guard lock(mutex_);
-        entries_.clear();
-    }
-
-private:
-    std::mutex mutex_;
-    std::condition_variable changed_;
-    std::vector<std::pair<std::string, std::string>> entries_;
-};
-
-Journal& journal() {
-    static Journal instance;
+test::Journal& journal() {
+    static test::Journal instance;
     return instance;
 }
 
@@ -485,15 +438,7 @@ void add_routes(App& app) {
     app.websocket_route<Room>("/ep/rooms/{room}");
 }
 
-ServerOptions quiet_options(unsigned threads) {
-    ServerOptions o;
-    o.port = 0;
-    o.threads = threads;
-    o.handle_signals = false;
-    o.print_listening = false;
-    o.log_level = LogLevel::off;
-    return o;
-}
+using test::quiet_options;
 
 // ---------------------------------------------------------------------------------------------
 // Fixture: a fresh app and server per test; a test may change the limits and restart.

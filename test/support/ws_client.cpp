@@ -644,4 +644,10 @@ void RawWebSocket::drop() {
     }
 }
 
+void RawWebSocket::shutdown_write() {
+    if (fd_ >= 0) {
+        ::shutdown(fd_, SHUT_WR);
+    }
+}
+
 }  // namespace flamecpp::test

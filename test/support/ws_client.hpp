@@ -217,6 +217,8 @@ public:
 
     // Ends the TCP connection at once.
     void drop();
+    // Sends FIN (shutdown(2) for writing) and keeps the socket, unread bytes and all.
+    void shutdown_write();
 
 private:
     enum class ReadResult { data, closed, timeout };
