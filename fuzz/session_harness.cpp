@@ -105,6 +105,7 @@ SessionHarness::SessionHarness(App& app) {
     detail::set_log_level(options_.log_level);
     detail::validate_components(app.impl().router.routes(), app.impl().components);
     worker_ = std::make_unique<detail::Worker>(app.impl(), options_);
+    worker_->bind_to_this_thread();  // the sessions run their loop on this thread
 }
 
 SessionHarness::~SessionHarness() = default;

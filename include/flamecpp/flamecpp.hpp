@@ -15,3 +15,4 @@
 #include <flamecpp/routing.hpp>
 #include <flamecpp/status.hpp>
 #include <flamecpp/task.hpp>
+#include <flamecpp/tasks.hpp>

@@ -8,6 +8,13 @@
 
 namespace flamecpp {
 
+/// What `WebSocket::queue_text` (and `queue_bytes`, `queue_json`) does with a message when the
+/// connection's send queue already holds `Limits::websocket_send_queue_bytes`.
+enum class QueueFull : unsigned char {
+    close,  ///< drop the queued messages and close the connection with 1008 (policy violation)
+    drop,   ///< drop this message; the connection and what is queued stay
+};
+
 /// The limits an app enforces on every connection. Defaults follow the samples' contract.
 struct Limits {
     /// Request line plus header fields; over it: 431 and close.
@@ -26,6 +33,12 @@ struct Limits {
     std::chrono::milliseconds websocket_idle_timeout{60'000};
     /// How long to wait for the peer's answer to a close frame before dropping the socket.
     std::chrono::milliseconds websocket_close_timeout{5'000};
+    /// Bytes of messages a WebSocket connection holds from `queue_text`/`queue_bytes`/
+    /// `queue_json` that its client has not taken yet. A queue holding this much takes no
+    /// more: see `websocket_queue_full`. (Awaited sends wait instead of queueing.)
+    std::size_t websocket_send_queue_bytes = 1024 * 1024;
+    /// What a full send queue does with the next queued message (default: close with 1008).
+    QueueFull websocket_queue_full = QueueFull::close;
     /// Open connections (HTTP and WebSocket) the server holds at once, shared evenly among its
     /// threads. At the limit a thread stops accepting: new connections wait in the kernel's
     /// listen queue until one closes, and are refused by the kernel when that queue is full.

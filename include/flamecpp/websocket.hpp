@@ -98,9 +98,18 @@ struct WebSocketAccess;
 
 /// A WebSocket connection as a handler sees it. Before `accept()` the request (headers, path
 /// and query parameters) and the offered subprotocols can be read; `close()` before accepting
-/// refuses the handshake with 403. Sends may come from any task, on any thread: they are
-/// queued and never interleave. Misuse (sending before accept or after close, accepting
-/// twice, receiving from another thread) throws std::logic_error.
+/// refuses the handshake with 403. Sends may come from any task, on any thread: frames go out
+/// in the order the sends reach the connection and never interleave. Misuse (sending before
+/// accept, accepting twice, receiving from another thread) throws std::logic_error.
+///
+/// Two ways to send:
+/// - `send_text`/`send_bytes`/`send_json` wait until the kernel has taken the frame. When the
+///   connection ends first (the peer leaves, resets, breaks the protocol or idles out, the
+///   server stops) they throw WebSocketDisconnect, on the sender's own thread.
+/// - `queue_text`/`queue_bytes`/`queue_json` return at once: the message joins the
+///   connection's send queue, bounded by `Limits::websocket_send_queue_bytes`. Use them to
+///   send to many clients: a client that does not read fills its own queue and is closed
+///   with 1008 (`Limits::websocket_queue_full`), and never stalls the sender.
 ///
 /// A `WebSocket` is a handle: copies refer to the same connection and keep it safe to use
 /// (a send on a closed connection throws WebSocketDisconnect), so a chat can keep copies of
@@ -135,10 +144,24 @@ public:
     /// Sends a close frame (or refuses the handshake with 403 before accept).
     Task<void> close(Code code = Code::normal, std::string reason = {});
 
+    /// Sends a text message; returns once the kernel has taken it. Throws WebSocketDisconnect
+    /// if the connection is closed or ends before that.
     Task<void> send_text(std::string text);
+    /// Sends a binary message, as send_text.
     Task<void> send_bytes(std::string bytes);
-    /// Serializes `value` (Boost.JSON) and sends it as a text message.
+    /// Serializes `value` (Boost.JSON) and sends it as a text message, as send_text.
     Task<void> send_json(const boost::json::value& value);
+
+    /// Queues a text message and returns at once. True: it is queued (or already written).
+    /// False: the connection is closing or closed, or its send queue is full (the message is
+    /// dropped, and with QueueFull::close the connection closes with 1008). From a thread other
+    /// than the connection's, true means the connection was open when the message was handed
+    /// over; it may still close before the message goes out.
+    bool queue_text(std::string text);
+    /// Queues a binary message, as queue_text.
+    bool queue_bytes(std::string bytes);
+    /// Serializes `value` (Boost.JSON) and queues it as a text message, as queue_text.
+    bool queue_json(const boost::json::value& value);
 
     /// The next message, text or binary. Throws WebSocketDisconnect once closed.
     Task<Data> receive();

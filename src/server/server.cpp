@@ -28,10 +28,13 @@ struct Server::Impl {
     std::vector<std::unique_ptr<detail::Worker>> workers;
     std::vector<std::thread> threads;
     std::unique_ptr<asio::signal_set> signals;
-    std::thread watchdog;
-    std::mutex watchdog_mutex;  // only the watchdog and wait() take it, never a worker
-    std::condition_variable watchdog_wake;
-    bool watchdog_stop = false;
+    /// The monitor thread: spots loops that a handler blocks, and stops every loop that still
+    /// runs a second after the shutdown grace period.
+    std::thread monitor;
+    std::mutex monitor_mutex;  // only the monitor, stop_all() and wait() take it, no worker
+    std::condition_variable monitor_wake;
+    bool monitor_stop = false;
+    detail::Clock::time_point hard_stop_at = detail::Clock::time_point::max();
     std::uint16_t port = 0;
     bool joined = false;
 
@@ -53,40 +56,79 @@ struct Server::Impl {
         return results.begin()->endpoint();
     }
 
-    /// Warns once per stall when a worker's loop has not ticked for options.stall_warning,
-    /// and once more when it runs again.
     void watch() {
         std::vector<bool> stalled(workers.size(), false);
-        const auto limit = std::chrono::duration_cast<detail::Clock::duration>(
-            options.stall_warning + std::chrono::milliseconds(250));  // the beat's period
-        std::unique_lock lock(watchdog_mutex);
-        while (!watchdog_wake.wait_for(lock, std::chrono::milliseconds(100),
-                                       [this] { return watchdog_stop; })) {
-            const auto now = detail::Clock::now().time_since_epoch();
-            for (std::size_t i = 0; i < workers.size(); ++i) {
-                auto& w = *workers[i];
-                if (w.finished.load(std::memory_order_relaxed)) {
-                    continue;
-                }
-                auto age =
-                    now - detail::Clock::duration(w.heartbeat.load(std::memory_order_relaxed));
-                auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(age).count();
-                if (age > limit && !stalled[i]) {
-                    stalled[i] = true;
-                    detail::logger().warn(
-                        "thread {} has not run its event loop for {} ms: a handler is blocking "
-                        "it, and its other connections wait. Move blocking calls into "
-                        "co_await flamecpp::run_blocking(...)",
-                        i, ms);
-                } else if (age <= limit && stalled[i]) {
+        bool hard_stopped = false;
+        std::unique_lock lock(monitor_mutex);
+        while (!monitor_wake.wait_for(lock, std::chrono::milliseconds(100),
+                                      [this] { return monitor_stop; })) {
+            const auto now = detail::Clock::now();
+            if (!hard_stopped && now >= hard_stop_at) {
+                hard_stopped = true;
+                stop_loops();
+            }
+            if (!hard_stopped && options.stall_warning.count() > 0) {
+                check_stalls(now, stalled);
+            }
+        }
+    }
+
+    /// Each loop gets a probe posted to it; a probe that waits longer than
+    /// options.stall_warning means a handler blocks the loop (warned once per stall, and once
+    /// more when it runs again). A loop with nothing to do runs its probe at once, however long
+    /// it has been idle.
+    void check_stalls(detail::Clock::time_point now, std::vector<bool>& stalled) {
+        const std::int64_t now_ns = now.time_since_epoch().count();
+        for (std::size_t i = 0; i < workers.size(); ++i) {
+            detail::Worker& w = *workers[i];
+            if (w.finished.load(std::memory_order_relaxed)) {
+                continue;
+            }
+            const std::int64_t posted = w.probe_posted.load(std::memory_order_relaxed);
+            if (posted == 0) {
+                if (stalled[i]) {
                     stalled[i] = false;
                     detail::logger().warn("thread {} runs its event loop again", i);
                 }
+                w.probe_posted.store(now_ns, std::memory_order_relaxed);
+                asio::post(w.io, [&w] { w.probe_posted.store(0, std::memory_order_relaxed); });
+                continue;
+            }
+            const auto age = detail::Clock::duration(now_ns - posted);
+            if (age > options.stall_warning && !stalled[i]) {
+                stalled[i] = true;
+                detail::logger().warn(
+                    "thread {} has not run its event loop for {} ms: a handler is blocking "
+                    "it, and its other connections wait. Move blocking calls into "
+                    "co_await flamecpp::run_blocking(...)",
+                    i, std::chrono::duration_cast<std::chrono::milliseconds>(age).count());
+            }
+        }
+    }
+
+    /// A second after the grace period: whatever still waits on a loop (a handler that
+    /// ignores the shutdown, a coroutine of the app waiting for something that never comes)
+    /// must not keep the process alive. The loops stop, and wait() destroys what they held.
+    void stop_loops() noexcept {
+        for (std::size_t i = 0; i < workers.size(); ++i) {
+            if (!workers[i]->finished.load()) {
+                detail::logger().warn(
+                    "thread {} still has work a second after the shutdown grace period: "
+                    "stopping its event loop; the coroutines still waiting there are destroyed",
+                    i);
+                workers[i]->io.stop();
             }
         }
     }
 
     void stop_all() noexcept {
+        {
+            std::lock_guard lock(monitor_mutex);
+            if (hard_stop_at == detail::Clock::time_point::max()) {
+                hard_stop_at =
+                    detail::Clock::now() + app.limits.shutdown_grace + std::chrono::seconds(1);
+            }
+        }
         for (auto& w : workers) {
             detail::Worker* worker = w.get();
             asio::post(worker->io, [worker] { worker->begin_shutdown(); });
@@ -154,6 +196,7 @@ Server::Server(App& app, ServerOptions options)
     for (auto& w : impl_->workers) {
         detail::Worker* worker = w.get();
         impl_->threads.emplace_back([worker] {
+            worker->bind_to_this_thread();
             try {
                 worker->io.run();
             } catch (const std::exception& e) {
@@ -162,9 +205,9 @@ Server::Server(App& app, ServerOptions options)
             worker->finished = true;
         });
     }
-    if (opts.stall_warning.count() > 0) {
+    {
         Impl* impl = impl_.get();
-        impl_->watchdog = std::thread([impl] { impl->watch(); });
+        impl_->monitor = std::thread([impl] { impl->watch(); });
     }
     std::string host = endpoint.address().is_v6() ? "[" + endpoint.address().to_string() + "]"
                                                   : endpoint.address().to_string();
@@ -186,6 +229,9 @@ Server::~Server() {
 std::uint16_t Server::port() const noexcept { return impl_->port; }
 
 void Server::stop() noexcept {
+    if (impl_->joined) {
+        return;
+    }
     if (impl_->signals) {
         auto* signals = impl_->signals.get();
         asio::post(impl_->workers.front()->io, [signals] {
@@ -197,18 +243,31 @@ void Server::stop() noexcept {
 }
 
 void Server::wait() {
+    if (impl_->joined) {
+        return;
+    }
     for (auto& t : impl_->threads) {
         if (t.joinable()) {
             t.join();
         }
     }
-    if (impl_->watchdog.joinable()) {
+    if (impl_->monitor.joinable()) {
         {
-            std::lock_guard lock(impl_->watchdog_mutex);
-            impl_->watchdog_stop = true;
+            std::lock_guard lock(impl_->monitor_mutex);
+            impl_->monitor_stop = true;
         }
-        impl_->watchdog_wake.notify_one();
-        impl_->watchdog.join();
+        impl_->monitor_wake.notify_one();
+        impl_->monitor.join();
+    }
+    // Every loop has stopped. What they still hold (a loop stopped after the grace period)
+    // goes now, in two passes so that nothing of one loop outlives another it refers to:
+    // first the connections let go of their sockets and the mailboxes close, then every
+    // loop's pending operations are destroyed, while all loops still exist.
+    for (auto& w : impl_->workers) {
+        w->abandon();
+    }
+    for (auto& w : impl_->workers) {
+        w->io.shut_down();
     }
     impl_->joined = true;
     detail::logger().info("stopped");

@@ -24,9 +24,12 @@
 #include <type_traits>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -143,6 +146,9 @@ class WebSocketSession : public std::enable_shared_from_this<WebSocketSession> {
 public:
     WebSocketSession(Worker& worker, tcp::socket socket, const Request& request, Connection& conn)
         : worker_(worker),
+          mailbox_(worker.mailbox),
+          queue_limit_(worker.app.limits.websocket_send_queue_bytes),
+          queue_full_(worker.app.limits.websocket_queue_full),
           conn_(&conn),
           read_buffer_(std::make_unique_for_overwrite<char[]>(read_buffer_size)) {
         socket_.emplace(std::move(socket));
@@ -158,20 +164,22 @@ public:
         conn.owner = this;
         conn.on_expire = &on_expire;
         conn.on_shutdown = &on_shutdown;
+        conn.on_abandon = &on_abandon;
         conn.phase = Connection::Phase::busy;
         conn.set_deadline(Clock::time_point::max());
     }
 
-    /// Called on the connection's thread when its handler is done: waits for close tasks
-    /// still under way, then releases the HTTP session's Connection and the socket.
+    /// Called on the connection's thread when its handler is done: waits for the close,
+    /// teardown and send-queue tasks still under way, then releases the HTTP session's
+    /// Connection and the socket.
     Task<void> finish() {
-        asio::steady_timer wait(worker_.io);
-        while (internal_tasks_ > 0) {
-            wait.expires_after(std::chrono::milliseconds(10));
-            auto [ec] = co_await wait.async_wait(use_tuple);
-            (void)ec;
+        // An app's task may still be writing from its own frame (its write ends with an
+        // error once the socket is closed): the socket stays until it has.
+        while (internal_tasks_ > 0 || writing_) {
+            co_await park(idle_waiters_);
         }
         mark_closed(Code::abnormal);
+        fail_queue(false);
         detach();
         finished_ = true;
         socket_.reset();
@@ -190,6 +198,7 @@ public:
         if (conn_ != nullptr) {
             conn_->on_expire = nullptr;
             conn_->on_shutdown = nullptr;
+            conn_->on_abandon = nullptr;
             conn_->owner = nullptr;
             conn_ = nullptr;
         }
@@ -208,9 +217,8 @@ public:
         worker_.handler_failed(std::move(error));
     }
 
-    bool on_owner_thread() const noexcept {
-        return worker_.io.get_executor().running_in_this_thread();
-    }
+    /// Compares addresses only: `worker_` may be gone when a handle outlives the server.
+    bool on_owner_thread() const noexcept { return Worker::current() == &worker_; }
 
     Task<void> accept(std::string subprotocol,
                       std::vector<std::pair<std::string, std::string>> headers) {
@@ -259,7 +267,8 @@ public:
         }
         out += "\r\n";
         state_ = WebSocket::State::connected;  // a concurrent accept() now fails
-        writing_ = true;                       // nothing may write before the 101
+        sendable_ = true;
+        writing_ = true;  // sends queue until the 101 is out
         WriteGuard guard(this);
         auto [ec, n] = co_await asio::async_write(*socket_, asio::buffer(out), use_tuple);
         (void)n;
@@ -294,9 +303,8 @@ public:
             co_return;  // already closed and released
         }
         if (!on_owner_thread()) {
-            auto self = shared_from_this();
-            co_await asio::co_spawn(worker_.io, self->close(code, std::move(reason)),
-                                    asio::use_awaitable);
+            Task<void> job = close(code, std::move(reason));
+            co_await on_owner(job);
             co_return;
         }
         if (state_ == WebSocket::State::connecting) {
@@ -309,51 +317,95 @@ public:
         if (reason.size() > ws::max_control_payload - 2) {
             reason.resize(ws::max_control_payload - 2);
         }
-        close_reason_ = reason;
-        if (conn_ != nullptr) {
-            conn_->set_deadline(Clock::now() + worker_.app.limits.websocket_close_timeout);
-        }
-        co_await send_close(code, close_reason_);
+        close_reason_ = std::move(reason);
+        queue_close(code, close_reason_, /*drop_data=*/false);  // after what is queued already
         // The handshake ends with the peer's close frame, read here unless a receive() is
         // reading already; the reaper drops the connection at the close timeout.
         co_await wait_until_closed();
         SPDLOG_LOGGER_DEBUG(&logger(), "websocket closed with {}", static_cast<int>(code));
     }
 
-    /// `keep` holds the session for the length of the send (the caller's WebSocket handle
-    /// may go away meanwhile); it lives in this frame rather than in a wrapper coroutine.
+    /// Sends one message and returns once the kernel has it. `keep` holds the session for the
+    /// length of the send (the caller's WebSocket handle may go away meanwhile); it lives in
+    /// this frame rather than in a wrapper coroutine.
     Task<void> send(std::shared_ptr<WebSocketSession> keep, std::string payload, bool binary) {
         require_live();
         if (!on_owner_thread()) {
-            // Another thread's task: run the send on the connection's own thread.
-            co_await asio::co_spawn(worker_.io, send(keep, std::move(payload), binary),
-                                    asio::use_awaitable);
+            // Another thread's task: the send runs on the connection's own thread, and the
+            // caller resumes on its own.
+            Task<void> job = send(std::move(keep), std::move(payload), binary);
+            co_await on_owner(job);
             co_return;
         }
         if (state_ == WebSocket::State::connecting) {
             throw std::logic_error("flamecpp: WebSocket send before accept()");
         }
-        if (writing_) {
-            co_await wait_for_writes();  // a coroutine frame only when another write runs
-        }
         if (state_ == WebSocket::State::closed || close_sent_) {
             throw WebSocketDisconnect(close_code_.value_or(Code::abnormal), close_reason_);
         }
+        const ws::Opcode opcode = binary ? ws::Opcode::binary : ws::Opcode::text;
+        if (writing_) {
+            // Behind the frame being written: in the queue, which completes it when it has
+            // gone out or when the connection ends.
+            QueuedFrame frame{std::move(payload), opcode};
+            co_await wait_in_queue(frame);
+            co_return;
+        }
+        // Nothing is being written: write it from this frame, with no queue entry.
         writing_ = true;
         WriteGuard guard(this);
-        // As write_frame(), written out here: one coroutine frame fewer per message.
-        const OutgoingFrame frame(binary ? ws::Opcode::binary : ws::Opcode::text, payload);
-        error_code ec;
+        const OutgoingFrame frame(opcode, payload);
         std::size_t sent = 0;
         if (!write_now(frame, sent)) {
-            auto [rest_ec, n] = co_await write_rest(frame, sent);
+            // Ends with an error when the connection ends: every path that ends it closes or
+            // cancels the socket.
+            auto [ec, n] = co_await write_rest(frame, sent);
             (void)n;
-            ec = rest_ec;
+            if (ec) {
+                lost();
+                throw WebSocketDisconnect(close_code_.value_or(Code::abnormal), close_reason_);
+            }
         }
-        if (ec) {
-            lost();
-            throw WebSocketDisconnect(close_code_.value_or(Code::abnormal), close_reason_);
+    }
+
+    /// Queues one message without waiting (WebSocket::queue_text). See the public header for
+    /// what the result means.
+    bool queue(std::shared_ptr<WebSocketSession> self, std::string payload, bool binary) {
+        QueuedFrame frame{std::move(payload), binary ? ws::Opcode::binary : ws::Opcode::text};
+        frame.counted = true;
+        const std::size_t size = frame.payload.size();
+        if (!on_owner_thread()) {
+            if (!sendable_.load(std::memory_order_acquire)) {
+                return false;
+            }
+            if (queued_bytes_.fetch_add(size, std::memory_order_relaxed) >= queue_limit_) {
+                queued_bytes_.fetch_sub(size, std::memory_order_relaxed);
+                if (queue_full_ == QueueFull::close) {
+                    auto overflow = [self] { self->queue_overflowed(); };
+                    mailbox_->post(overflow);
+                }
+                return false;
+            }
+            Submit submit{std::move(self), std::move(frame)};
+            if (!mailbox_->post(submit)) {
+                queued_bytes_.fetch_sub(size, std::memory_order_relaxed);
+                return false;
+            }
+            return true;
         }
+        if (state_ == WebSocket::State::connecting) {
+            throw std::logic_error("flamecpp: WebSocket queue before accept()");
+        }
+        if (state_ != WebSocket::State::connected || close_sent_) {
+            return false;
+        }
+        if (queued_bytes_.load(std::memory_order_relaxed) >= queue_limit_) {
+            queue_overflowed();
+            return false;
+        }
+        queued_bytes_.fetch_add(size, std::memory_order_relaxed);
+        submit(std::move(frame));
+        return true;
     }
 
     /// Receives the next message, decoded per `encoding` (a message that does not fit it is
@@ -398,7 +450,7 @@ public:
                                                                   read_end_ - read_begin_),
                                             frame);
                 if (parsed == ws::HeaderResult::protocol_error) {
-                    co_await fail(Code::protocol_error);
+                    fail(Code::protocol_error);
                     break;
                 }
                 if (parsed == ws::HeaderResult::incomplete) {
@@ -425,7 +477,7 @@ public:
                     // with another message's frames.
                     const bool continuation = frame.opcode == ws::Opcode::continuation;
                     if (continuation != in_message_) {
-                        co_await fail(Code::protocol_error);
+                        fail(Code::protocol_error);
                         break;
                     }
                     if (!continuation) {
@@ -434,7 +486,7 @@ public:
                         message_.clear();
                     }
                     if (frame.length > limit - std::min(limit, message_.size())) {
-                        co_await fail(Code::message_too_big);
+                        fail(Code::message_too_big);
                         break;
                     }
                 }
@@ -461,7 +513,7 @@ public:
                     }
                     in_message_ = false;
                     if (!message_binary_ && !ws::is_utf8(message_)) {
-                        co_await fail(Code::invalid_payload);
+                        fail(Code::invalid_payload);
                         break;
                     }
                     if (close_sent_) {
@@ -472,17 +524,9 @@ public:
                     break;
                 }
                 if (frame.opcode == ws::Opcode::ping && !close_sent_) {
-                    if (writing_) {
-                        co_await wait_for_writes();
-                    }
-                    if (!close_sent_ && state_ != WebSocket::State::closed) {
-                        writing_ = true;
-                        WriteGuard guard(this);
-                        const bool ok = co_await write_frame(ws::Opcode::pong, control_payload_);
-                        (void)ok;  // if it failed, the next read fails too
-                    }
+                    submit(QueuedFrame{control_payload_, ws::Opcode::pong});
                 } else if (frame.opcode == ws::Opcode::close) {
-                    co_await on_peer_close();
+                    on_peer_close();
                     break;
                 }
                 // A pong, or a ping after our close: nothing to do.
@@ -528,11 +572,46 @@ public:
     }
 
 private:
+    /// What resumes a sender waiting for its frame to go out (or for the connection to end:
+    /// then with WebSocketDisconnect), on the sender's own executor.
+    using SendDone =
+        asio::async_result<asio::use_awaitable_t<>, void(std::exception_ptr)>::handler_type;
+
+    /// A frame in the send queue: its payload (owned), how much of it went out already, and
+    /// the sender waiting for it, if any.
+    struct QueuedFrame {
+        std::string payload;
+        ws::Opcode opcode;
+        std::size_t sent = 0;  ///< bytes of the frame (header included) already written
+        bool counted = false;  ///< from queue(): counts toward the queue's byte limit
+        std::optional<SendDone> done;
+    };
+
+    /// Hands a frame queued on another thread to the connection's thread.
+    struct Submit {
+        std::shared_ptr<WebSocketSession> self;
+        QueuedFrame frame;
+        void operator()() { self->submit(std::move(frame)); }
+    };
+
+    /// Runs a task on the connection's thread for a caller on another thread (see on_owner).
+    struct OwnerJob {
+        std::shared_ptr<WebSocketSession> self;
+        Task<void> task;
+        std::optional<SendDone> done;
+        void operator()() {
+            asio::co_spawn(self->worker_.io, std::move(task),
+                           [done = std::move(*done)](std::exception_ptr error) mutable {
+                               complete(std::move(done), std::move(error));
+                           });
+        }
+    };
+
     struct WriteGuard {
         WebSocketSession* session;
         WriteGuard(const WriteGuard&) = delete;
         explicit WriteGuard(WebSocketSession* s) : session(s) {}
-        ~WriteGuard() { session->unlock_writes(); }
+        ~WriteGuard() { session->release_writer(); }
     };
 
     /// Marks the single reader; when it stops, a close() waiting for the peer's close frame
@@ -543,56 +622,206 @@ private:
         explicit ReadGuard(WebSocketSession* s) : session(s) { session->reading_ = true; }
         ~ReadGuard() {
             session->reading_ = false;
-            for (auto* waiter : session->read_waiters_) {
-                waiter->cancel();
-            }
+            wake_all(session->read_waiters_);
         }
     };
 
-    /// Waits until no other write is in flight: frames must not interleave.
-    Task<void> wait_for_writes() {
-        while (writing_) {
-            co_await park(write_waiters_);
-        }
-    }
+    using Waiters = std::deque<asio::steady_timer*>;
 
-    /// Suspends until `waiters` is woken (a timer that never expires, cancelled to wake).
-    Task<void> park(std::deque<asio::steady_timer*>& waiters) {
+    /// Suspends until `waiters` is woken (a timer that never expires, cancelled to wake). The
+    /// entry goes when the frame does, even if it is destroyed without resuming.
+    Task<void> park(Waiters& waiters) {
         asio::steady_timer waiter(worker_.io, asio::steady_timer::time_point::max());
         waiters.push_back(&waiter);
+        struct Unlist {
+            Waiters& waiters;
+            asio::steady_timer* waiter;
+            ~Unlist() { std::erase(waiters, waiter); }
+        } unlist{waiters, &waiter};
         auto [ec] = co_await waiter.async_wait(use_tuple);
         (void)ec;
-        std::erase(waiters, &waiter);
     }
 
-    void unlock_writes() noexcept {
+    static void wake_all(const Waiters& waiters) noexcept {
+        for (auto* waiter : waiters) {
+            waiter->cancel();
+        }
+    }
+
+    /// Resumes a waiting sender on its own executor (never inline: the caller may be the
+    /// queue's writer, or another thread's coroutine).
+    static void complete(SendDone done, std::exception_ptr error) {
+        auto executor = asio::get_associated_executor(done);
+        // A WebSocketDisconnect travels as its code and reason and is made again on the
+        // sender's thread: exception objects are shared by reference count, and each sender
+        // gets one of its own.
+        std::optional<Code> code;
+        std::string reason;
+        if (error) {
+            try {
+                std::rethrow_exception(error);
+            } catch (const WebSocketDisconnect& e) {
+                code = e.code();
+                reason = e.reason();
+                error = nullptr;
+            } catch (...) {
+            }
+        }
+        asio::post(executor, [done = std::move(done), error = std::move(error), code,
+                              reason = std::move(reason)]() mutable {
+            if (code) {
+                error = std::make_exception_ptr(WebSocketDisconnect(*code, std::move(reason)));
+            }
+            std::move(done)(std::move(error));
+        });
+    }
+
+    std::exception_ptr disconnect_error() const {
+        return std::make_exception_ptr(
+            WebSocketDisconnect(close_code_.value_or(Code::abnormal), close_reason_));
+    }
+
+    /// Runs `task` (moved from) on the connection's thread and resumes the caller on its own
+    /// when it ends, with its exception. Through the worker's mailbox: once the server is
+    /// gone, the caller gets WebSocketDisconnect instead. Not a coroutine: the awaitable is the
+    /// caller's, and `task` a named local of the caller (GCC 12 mishandles temporaries in a
+    /// co_await expression).
+    asio::awaitable<void> on_owner(Task<void>& task) {
+        return asio::async_initiate<const asio::use_awaitable_t<>&, void(std::exception_ptr)>(
+            [](SendDone done, std::shared_ptr<WebSocketSession> self, Task<void> job_task) {
+                OwnerJob job{self, std::move(job_task), std::move(done)};
+                if (!self->mailbox_->post(job)) {
+                    // The server has stopped: its threads are joined, so its state is ours.
+                    complete(std::move(*job.done), self->disconnect_error());
+                }
+            },
+            asio::use_awaitable, shared_from_this(), std::move(task));
+    }
+
+    /// Queues `frame` (moved from) and resumes the caller when it has gone out or the
+    /// connection has ended. Not a coroutine: the awaitable is the caller's (see on_owner).
+    asio::awaitable<void> wait_in_queue(QueuedFrame& frame) {
+        return asio::async_initiate<const asio::use_awaitable_t<>&, void(std::exception_ptr)>(
+            [this](SendDone done, QueuedFrame queued) {
+                queued.done.emplace(std::move(done));
+                submit(std::move(queued));
+            },
+            asio::use_awaitable, std::move(frame));
+    }
+
+    /// Every frame that is not written straight from its sender's frame comes here, on the
+    /// connection's thread. With nothing being written, the frame is tried at once (one
+    /// non-blocking send, no task); what the kernel does not take waits in the queue, which
+    /// a writer task empties in order.
+    void submit(QueuedFrame frame) {
+        const bool data = !ws::is_control(frame.opcode);
+        if (state_ == WebSocket::State::closed || !socket_ || (data && close_sent_)) {
+            // Closed (or closing, for data): a frame handed over from another thread after
+            // that, or a pong for a connection that has just broken.
+            end_frame(frame, disconnect_error());
+            return;
+        }
+        if (writing_) {
+            queue_.push_back(std::move(frame));
+            return;
+        }
+        writing_ = true;
+        const OutgoingFrame out(frame.opcode, frame.payload);
+        if (write_now(out, frame.sent)) {
+            writing_ = false;
+            end_frame(frame, nullptr);
+            return;
+        }
+        queue_.push_front(std::move(frame));  // the writer sends the rest first
+        start_writer();
+    }
+
+    /// A frame is done (error: it will never go out): its bytes leave the queue's count and
+    /// its sender resumes.
+    void end_frame(QueuedFrame& frame, std::exception_ptr error) {
+        if (frame.counted) {
+            queued_bytes_.fetch_sub(frame.payload.size(), std::memory_order_relaxed);
+        }
+        if (frame.done) {
+            complete(std::move(*frame.done), std::move(error));
+            frame.done.reset();
+        }
+    }
+
+    /// Ends every queued frame with WebSocketDisconnect; with `keep_control` the close frame
+    /// (and pongs) stay, for a connection whose socket still works.
+    void fail_queue(bool keep_control) {
+        if (queue_.empty()) {
+            return;
+        }
+        std::deque<QueuedFrame> kept;
+        for (QueuedFrame& frame : queue_) {
+            if (keep_control && ws::is_control(frame.opcode)) {
+                kept.push_back(std::move(frame));
+            } else {
+                end_frame(frame, disconnect_error());
+            }
+        }
+        queue_.swap(kept);
+    }
+
+    /// The writer owns the socket's write side (writing_ stays true) until the queue is empty.
+    void start_writer() {
+        ++internal_tasks_;
+        asio::co_spawn(worker_.io, write_queue(shared_from_this()), asio::detached);
+    }
+
+    static Task<void> write_queue(std::shared_ptr<WebSocketSession> self) {
+        auto& queue = self->queue_;
+        while (!queue.empty()) {
+            QueuedFrame frame = std::move(queue.front());
+            queue.pop_front();
+            const OutgoingFrame out(frame.opcode, frame.payload);
+            error_code ec;
+            if (frame.sent != 0 || !self->write_now(out, frame.sent)) {
+                auto [rest_ec, n] = co_await self->write_rest(out, frame.sent);
+                (void)n;
+                ec = rest_ec;
+            }
+            if (ec) {
+                self->lost();  // fails the rest of the queue
+                self->end_frame(frame, self->disconnect_error());
+                break;
+            }
+            self->end_frame(frame, nullptr);
+        }
+        self->writer_done();
+        self->task_done();
+    }
+
+    /// The sender that wrote from its own frame is done: the queue that formed meanwhile
+    /// gets a writer.
+    void release_writer() noexcept {
+        if (!queue_.empty()) {
+            if (socket_ && socket_->is_open()) {
+                start_writer();
+                return;
+            }
+            fail_queue(false);
+        }
+        writer_done();
+    }
+
+    void writer_done() noexcept {
         writing_ = false;
-        if (!write_waiters_.empty()) {
-            write_waiters_.front()->cancel();  // wakes the next writer
-        }
+        wake_all(idle_waiters_);
     }
 
-    /// Writes one frame; the caller holds the write lock. False when the connection is gone
-    /// (it is then marked closed).
-    Task<bool> write_frame(ws::Opcode opcode, std::string_view payload) {
-        const OutgoingFrame frame(opcode, payload);
-        std::size_t sent = 0;
-        if (write_now(frame, sent)) {
-            co_return true;
+    void task_done() noexcept {
+        if (--internal_tasks_ == 0) {
+            wake_all(idle_waiters_);
         }
-        auto [ec, n] = co_await write_rest(frame, sent);
-        (void)n;
-        if (ec) {
-            lost();
-            co_return false;
-        }
-        co_return true;
     }
 
     /// Sends the frame with one non-blocking send(2) (payload copied behind the header) or
     /// sendmsg(2) (a gather of header and payload), without suspending. True: it all went out.
     /// False: `sent` bytes went (maybe none) and write_rest(frame, sent) sends the rest, or
-    /// meets the error again and reports it. The caller holds the write lock.
+    /// meets the error again and reports it. The caller holds the write side.
     bool write_now(const OutgoingFrame& frame, std::size_t& sent) {
         error_code ec;
         sent = frame.copied ? socket_->write_some(frame.contiguous(), ec)
@@ -611,25 +840,39 @@ private:
         return asio::async_write(*socket_, frame.rest(sent), use_tuple);
     }
 
-    /// Sends our close frame once; from then on no data frame goes out.
-    Task<void> send_close(Code code, std::string_view reason) {
+    /// Queues our close frame once; from then on no data frame goes out. `drop_data`: the
+    /// data frames still queued are dropped (their senders get WebSocketDisconnect) so that
+    /// the close goes next (a failure, a reply to the peer's close, a full send queue);
+    /// otherwise they go out first (close() by the app, idle timeout, shutdown).
+    void queue_close(Code code, std::string_view reason, bool drop_data) {
+        if (state_ == WebSocket::State::closed || close_sent_) {
+            return;
+        }
         close_sent_ = true;
+        sendable_ = false;
         if (!close_code_) {
             close_code_ = code;
         }
         if (conn_ != nullptr) {
             conn_->set_deadline(Clock::now() + worker_.app.limits.websocket_close_timeout);
         }
-        co_await wait_for_writes();
-        writing_ = true;
-        WriteGuard guard(this);
-        if (state_ == WebSocket::State::closed) {
-            co_return;
+        if (drop_data) {
+            fail_queue(true);
         }
-        const std::string payload =
-            ws::make_close_payload(static_cast<std::uint16_t>(code), reason);
-        const bool ok = co_await write_frame(ws::Opcode::close, payload);
-        (void)ok;  // a failed write marks the connection closed
+        submit(QueuedFrame{ws::make_close_payload(static_cast<std::uint16_t>(code), reason),
+                           ws::Opcode::close});
+    }
+
+    /// A queue_*() found the send queue full.
+    void queue_overflowed() {
+        if (queue_full_ != QueueFull::close || state_ != WebSocket::State::connected ||
+            close_sent_) {
+            return;
+        }
+        SPDLOG_LOGGER_DEBUG(&logger(), "websocket send queue full: closing with 1008");
+        close_reason_ = "send queue full";
+        queue_close(Code::policy_violation, close_reason_, /*drop_data=*/true);
+        start_close_wait();
     }
 
     /// Reads (or waits for the reader to read) until the connection is closed.
@@ -686,45 +929,48 @@ private:
 
     /// The peer's close frame: answered with its code (the close handshake's second half)
     /// unless it answers ours; then the connection is done.
-    Task<void> on_peer_close() {
+    void on_peer_close() {
         std::uint16_t code = 0;
         std::string_view reason;
         const auto result = ws::parse_close_payload(control_payload_, code, reason);
         if (result == ws::CloseResult::protocol_error) {
-            co_await fail(Code::protocol_error);
-            co_return;
+            fail(Code::protocol_error);
+            return;
         }
         if (result == ws::CloseResult::invalid_utf8) {
-            co_await fail(Code::invalid_payload);
-            co_return;
+            fail(Code::invalid_payload);
+            return;
         }
         if (!close_sent_) {
             close_code_ = static_cast<Code>(code);
             close_reason_ = std::string(reason);
-            co_await send_close(static_cast<Code>(code), {});
+            queue_close(static_cast<Code>(code), {}, /*drop_data=*/true);
         }
         end_connection();
     }
 
     /// Fails the connection (RFC 6455 7.1.7): our close frame with `code`, unless one went
     /// out already, then the TCP teardown.
-    Task<void> fail(Code code) {
+    void fail(Code code) {
         SPDLOG_LOGGER_DEBUG(&logger(), "websocket failed with {}", static_cast<int>(code));
         if (!close_sent_) {
             close_code_ = code;
-            co_await send_close(code, {});
+            queue_close(code, {}, /*drop_data=*/true);
         }
         end_connection();
     }
 
     /// The close handshake is over (or the connection failed): the connection is closed for
-    /// the handler at once, and the socket is torn down in the background.
+    /// the handler at once, and the socket is torn down in the background once the close
+    /// frame is out.
     void end_connection() {
         if (state_ == WebSocket::State::closed) {
             return;  // a write failed meanwhile and closed the socket
         }
         state_ = WebSocket::State::closed;
+        sendable_ = false;
         in_message_ = false;
+        fail_queue(true);
         if (conn_ != nullptr) {
             conn_->set_deadline(Clock::now() + worker_.app.limits.websocket_close_timeout);
         }
@@ -734,20 +980,28 @@ private:
 
     static Task<void> teardown(std::shared_ptr<WebSocketSession> self) {
         try {
+            // The close frame first; a peer that does not take it is cut at the close
+            // timeout, which ends the write.
+            while (self->writing_) {
+                co_await self->park(self->idle_waiters_);
+            }
             co_await drain_and_close(*self->socket_);
         } catch (const std::exception& e) {
             SPDLOG_LOGGER_DEBUG(&logger(), "websocket teardown failed: {}", e.what());
         }
-        --self->internal_tasks_;
+        self->task_done();
     }
 
     /// The TCP connection broke (or was dropped by the reaper) without a finished close
-    /// handshake: 1006 unless a close frame went out.
+    /// handshake: 1006 unless a close frame went out. Every queued frame fails.
     void lost() noexcept {
         mark_closed(Code::abnormal);
         in_message_ = false;
-        error_code ignored;
-        socket_->close(ignored);
+        if (socket_) {
+            error_code ignored;
+            socket_->close(ignored);
+        }
+        fail_queue(false);
     }
 
     void require_owner_thread(const char* what) const {
@@ -759,6 +1013,7 @@ private:
 
     void mark_closed(Code code) {
         state_ = WebSocket::State::closed;
+        sendable_ = false;
         if (!close_code_) {
             close_code_ = code;
         }
@@ -779,37 +1034,41 @@ private:
         }
     }
 
+    /// Starts the server's close handshake in the background (idle timeout, shutdown).
     void start_close(Code code, const char* reason) {
         if (state_ != WebSocket::State::connected || close_sent_) {
             return;
         }
-        ++internal_tasks_;
-        asio::co_spawn(worker_.io, close_detached(shared_from_this(), code, reason),
-                       asio::detached);
+        close_reason_ = reason;
+        queue_close(code, close_reason_, /*drop_data=*/false);
+        start_close_wait();
     }
 
-    static Task<void> close_detached(std::shared_ptr<WebSocketSession> self,
-                                     Code code,
-                                     std::string reason) {
+    /// Reads until the peer answers our close (unless the handler is reading anyway).
+    void start_close_wait() {
+        ++internal_tasks_;
+        asio::co_spawn(worker_.io, close_wait(shared_from_this()), asio::detached);
+    }
+
+    static Task<void> close_wait(std::shared_ptr<WebSocketSession> self) {
         try {
-            co_await self->close(code, std::move(reason));
+            co_await self->wait_until_closed();
         } catch (const std::exception& e) {
             SPDLOG_LOGGER_DEBUG(&logger(), "websocket close failed: {}", e.what());
         }
-        --self->internal_tasks_;
+        self->task_done();
     }
 
     static void on_expire(Connection& c) {
         auto* self = static_cast<WebSocketSession*>(c.owner);
         if (self->state_ == WebSocket::State::connected && !self->close_sent_) {
             // Idle: start the close handshake, bounded by the close timeout.
-            c.set_deadline(Clock::now() + self->worker_.app.limits.websocket_close_timeout);
             self->start_close(Code::going_away, "idle timeout");
             return;
         }
-        // The peer did not finish the close handshake (or the teardown) in time: drop it.
-        error_code ignored;
-        self->socket_->close(ignored);
+        // The peer did not finish the close handshake (or take the close frame, or the
+        // teardown) in time: drop it. Every pending read and write ends with an error.
+        self->lost();
     }
 
     static void on_shutdown(Connection& c) {
@@ -817,12 +1076,33 @@ private:
         self->start_close(Code::going_away, "server shutdown");
     }
 
+    /// The server is torn down with this connection open (its loop stopped after the grace
+    /// period): queued senders resume with WebSocketDisconnect (or are destroyed with a
+    /// stopped loop), and the socket goes while its io_context still exists.
+    static void on_abandon(Connection& c) {
+        auto* self = static_cast<WebSocketSession*>(c.owner);
+        self->mark_closed(Code::abnormal);
+        self->fail_queue(false);
+        self->detach();
+        self->finished_ = true;
+        self->socket_.reset();
+    }
+
     Worker& worker_;
+    /// How other threads reach the connection's loop; refuses once the server is gone.
+    std::shared_ptr<Mailbox> mailbox_;
+    /// The app's send-queue limits, copied: queue() reads them from any thread.
+    const std::size_t queue_limit_;
+    const QueueFull queue_full_;
     /// Destroyed by finish() on the connection's thread while its io_context runs; handles
     /// that outlive the connection (or the server) must not touch it, or the worker, after.
     std::optional<tcp::socket> socket_;
     std::atomic<bool> finished_{false};
-    int internal_tasks_ = 0;  ///< close and teardown tasks under way
+    /// Accepted, no close frame queued, not closed: queue() from other threads reads it.
+    std::atomic<bool> sendable_{false};
+    /// Bytes of queue() messages not yet written (any thread adds, the connection's removes).
+    std::atomic<std::size_t> queued_bytes_{0};
+    int internal_tasks_ = 0;  ///< close, teardown and queue-writer tasks under way
     std::string request_storage_;
     Request request_;
     Connection* conn_;
@@ -837,14 +1117,19 @@ private:
     WebSocket::State state_ = WebSocket::State::connecting;
     std::optional<Code> close_code_;
     std::string close_reason_;
-    bool close_sent_ = false;
+    bool close_sent_ = false;  ///< our close frame is queued or out
+    /// A frame is being written (by a sender from its own frame, or by the queue's writer);
+    /// while it is, new frames queue.
     bool writing_ = false;
     /// A frame went out since the last socket read: the next read waits for the queued work
     /// first (Worker::after_queued_work).
     bool wrote_since_read_ = false;
     bool reading_ = false;
-    std::deque<asio::steady_timer*> write_waiters_;
-    std::deque<asio::steady_timer*> read_waiters_;
+    std::deque<QueuedFrame> queue_;  ///< frames waiting for the write side, in order
+    Waiters read_waiters_;
+    /// Waiting for the write side to be free, or for the internal tasks to end (each
+    /// waiter checks its own condition again when woken).
+    Waiters idle_waiters_;
 };
 
 struct WebSocketAccess {
@@ -961,6 +1246,18 @@ Task<void> WebSocket::send_bytes(std::string bytes) {
 
 Task<void> WebSocket::send_json(const boost::json::value& value) {
     return session_->send(session_, detail::serialize_json(value), false);
+}
+
+bool WebSocket::queue_text(std::string text) {
+    return session_->queue(session_, std::move(text), false);
+}
+
+bool WebSocket::queue_bytes(std::string bytes) {
+    return session_->queue(session_, std::move(bytes), true);
+}
+
+bool WebSocket::queue_json(const boost::json::value& value) {
+    return session_->queue(session_, detail::serialize_json(value), false);
 }
 
 // Each returns the session's receive loop itself: one coroutine frame per message.

@@ -1,6 +1,7 @@
 #include "server/worker.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
@@ -17,7 +18,31 @@ using asio::ip::tcp;
 namespace {
 constexpr auto reap_interval = std::chrono::milliseconds(250);
 using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+thread_local Worker* this_thread_worker = nullptr;
+
+/// Logs a task's exception. A cancellation during shutdown is the normal end of a task that
+/// was waiting (false: not a failure); anything else is an error (true).
+bool log_task_failure(const std::exception_ptr& error, bool draining) noexcept {
+    try {
+        std::rethrow_exception(error);
+    } catch (const boost::system::system_error& e) {
+        if (draining && e.code() == asio::error::operation_aborted) {
+            SPDLOG_LOGGER_DEBUG(&logger(), "task cancelled by the shutdown");
+            return false;
+        }
+        logger().error("task failed: {}", e.what());
+    } catch (const std::exception& e) {
+        logger().error("task failed: {}", e.what());
+    } catch (...) {
+        logger().error("task failed with a non-standard exception");
+    }
+    return true;
+}
 }  // namespace
+
+Worker* Worker::current() noexcept { return this_thread_worker; }
+
+void Worker::bind_to_this_thread() noexcept { this_thread_worker = this; }
 
 Worker::Worker(App::Impl& app_impl, const ServerOptions& opts) : app(app_impl), options(opts) {}
 
@@ -30,7 +55,6 @@ void Worker::listen(const tcp::endpoint& endpoint) {
 }
 
 void Worker::start() {
-    beat();
     asio::co_spawn(io, accept_loop(), asio::detached);
     asio::co_spawn(io, reap_loop(), asio::detached);
 }
@@ -67,9 +91,54 @@ void Worker::detach(Connection& c) noexcept {
     if (count_ + starting_ < max_connections) {
         accept_gate_.cancel();  // the accept loop may be waiting for a free slot
     }
-    if (draining && count_ == 0) {
-        reaper_.cancel();  // the last connection is gone: let the reaper end now, not at its tick
+    maybe_drained();
+}
+
+void Worker::maybe_drained() noexcept {
+    if (draining && count_ == 0 && tasks_.empty()) {
+        reaper_.cancel();  // nothing is left: let the reaper end now, not at its tick
     }
+}
+
+void Worker::spawn(asio::awaitable<void> task) {
+    auto it = tasks_.emplace(tasks_.end());
+    auto done = [this, it](std::exception_ptr error) {
+        if (error && log_task_failure(error, draining)) {
+            handler_failed(error);
+        }
+        // The spawn machinery still holds the cancellation slot while this runs: the entry
+        // goes once it has unwound.
+        asio::post(io, [this, it] {
+            it->cancel.slot().clear();
+            tasks_.erase(it);
+            maybe_drained();
+        });
+    };
+    asio::co_spawn(io, std::move(task),
+                   asio::bind_cancellation_slot(it->cancel.slot(), std::move(done)));
+    if (draining) {
+        // Started while the shutdown runs: cancelled at once, like the others were. Its first
+        // wait ends with operation_aborted.
+        it->cancel.emit(asio::cancellation_type::terminal);
+    }
+}
+
+void Worker::cancel_tasks() noexcept {
+    for (OwnedTask& task : tasks_) {
+        task.cancel.emit(asio::cancellation_type::terminal);
+    }
+}
+
+void Worker::abandon() noexcept {
+    mailbox->close();
+    for (Connection* c = head_; c != nullptr;) {
+        Connection* next = c->next;
+        if (c->on_abandon != nullptr) {
+            c->on_abandon(*c);
+        }
+        c = next;
+    }
+    torn_down_ = true;
 }
 
 asio::awaitable<void> Worker::accept_loop() {
@@ -120,7 +189,6 @@ asio::awaitable<void> Worker::reap_loop() {
         reaper_.expires_after(reap_interval);
         auto [ec] = co_await reaper_.async_wait(asio::as_tuple(asio::use_awaitable));
         (void)ec;
-        beat();
         auto now = Clock::now();
         bool grace_over = now >= grace_end_;
         for (Connection* c = head_; c != nullptr; c = c->next) {
@@ -138,16 +206,11 @@ asio::awaitable<void> Worker::reap_loop() {
                 }
             }
         }
-        if (draining && count_ == 0) {
+        if (draining && count_ == 0 && tasks_.empty()) {
             co_return;
         }
-        if (grace_over && now >= grace_end_ + std::chrono::seconds(1)) {
-            // A handler still runs after the grace period and one more second: stop the loop
-            // so the process can exit; its coroutine frame is destroyed with the io_context.
-            logger().warn("{} connection(s) still busy after the shutdown grace period", count_);
-            io.stop();
-            co_return;
-        }
+        // Past the grace period the server's monitor thread stops this loop (Server::Impl),
+        // whatever still waits on it, coroutines of the app included.
     }
 }
 
@@ -192,9 +255,8 @@ void Worker::begin_shutdown() {
     acceptor.close(ec);
     accept_gate_.cancel();
     close_idle();
-    if (count_ == 0) {
-        reaper_.cancel();
-    }
+    cancel_tasks();
+    maybe_drained();
 }
 
 }  // namespace flamecpp::detail

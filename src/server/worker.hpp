@@ -5,12 +5,17 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <list>
+#include <memory>
+#include <mutex>
 #include <utility>
 #include <vector>
 
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -55,9 +60,51 @@ struct Connection {
     /// socket's operations are cancelled (HTTP).
     void (*on_expire)(Connection&) = nullptr;
     void (*on_shutdown)(Connection&) = nullptr;
+    /// Set while the connection is a WebSocket: the server is being torn down with the
+    /// connection still open (its loop stopped after the grace period). The session lets go of
+    /// the socket and the worker; handles kept by the app see a closed connection.
+    void (*on_abandon)(Connection&) = nullptr;
     void* owner = nullptr;
     Connection* prev = nullptr;
     Connection* next = nullptr;
+};
+
+/// The io_context of a worker. Its pending operations can be destroyed (shut_down()) before
+/// the object goes: the server does that for every worker first, so that a handler of one
+/// worker's loop that belongs to another (a coroutine awaiting a cross-thread send) is
+/// destroyed while every loop still exists.
+class EventLoop : public boost::asio::io_context {
+public:
+    using boost::asio::io_context::io_context;
+    void shut_down() { shutdown(); }
+};
+
+/// How other threads hand a worker work. Closed when the server is torn down: from then on
+/// posts are refused instead of reaching a destroyed io_context (a WebSocket handle kept by
+/// the app past the server's life). Only cross-thread paths take its lock.
+class Mailbox {
+public:
+    explicit Mailbox(boost::asio::io_context& io) noexcept : io_(&io) {}
+
+    /// Posts `f` (moved from only when posted); false when the worker is gone.
+    template <class F>
+    bool post(F& f) {
+        std::lock_guard lock(mutex_);
+        if (io_ == nullptr) {
+            return false;
+        }
+        boost::asio::post(*io_, std::move(f));
+        return true;
+    }
+
+    void close() noexcept {
+        std::lock_guard lock(mutex_);
+        io_ = nullptr;
+    }
+
+private:
+    std::mutex mutex_;
+    boost::asio::io_context* io_;
 };
 
 /// One thread's server: its io_context, its SO_REUSEPORT acceptor, its connections.
@@ -74,8 +121,20 @@ public:
     /// Starts the accept loop and the deadline reaper; call before `io.run()`.
     void start();
     /// Stops accepting, closes idle connections, lets busy ones finish within the grace
-    /// period. Runs on this worker's thread.
+    /// period, cancels the tasks it owns. Runs on this worker's thread.
     void begin_shutdown();
+    /// After the loop has stopped for good: lets go of the connections still open (a handler
+    /// outlived the grace period) and refuses further posts. Then shut_down() on every worker.
+    void abandon() noexcept;
+
+    /// Runs `task` on this worker's loop as a task the server owns (flamecpp::spawn): tracked,
+    /// cancelled when shutdown begins, awaited by it, its exception logged. This thread only.
+    void spawn(boost::asio::awaitable<void> task);
+
+    /// The worker whose loop runs on the calling thread, or null.
+    static Worker* current() noexcept;
+    /// Marks the calling thread as this worker's (the server's thread function).
+    void bind_to_this_thread() noexcept;
 
     /// Hands an exception a handler let escape to ServerOptions::on_handler_error, if set.
     void handler_failed(std::exception_ptr error) const noexcept {
@@ -94,18 +153,27 @@ public:
     std::size_t max_connections = static_cast<std::size_t>(-1);
 
 private:
-    /// Set by ~Worker. A session still suspended when the loop stopped (a handler that outlived
-    /// the shutdown grace period) is destroyed with `io`, after the members declared below
-    /// it: from then on give_back() and detach() leave them alone. Declared before `io`, so
-    /// it outlives it.
+    /// Set by abandon() and ~Worker. A session still suspended when the loop stopped (a handler
+    /// that outlived the shutdown grace period) is destroyed with `io`, after the members
+    /// declared below it: from then on give_back() and detach() leave them alone. Declared
+    /// before `io`, so it outlives it.
     bool torn_down_ = false;
+
+    /// The tasks spawn() started and that have not finished. Declared before `io`: a task's
+    /// pending operation holds its cancellation slot until `io` destroys it.
+    struct OwnedTask {
+        boost::asio::cancellation_signal cancel;
+    };
+    std::list<OwnedTask> tasks_;
 
 public:
     /// Only this worker's thread touches its sockets and timers; other threads reach it through
     /// post() (shutdown, run_blocking's completions, cross-thread WebSocket sends), which
     /// still locks. So the reactor's per-descriptor locks go: callgrind counted three
     /// lock/unlock pairs per request for them.
-    boost::asio::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
+    EventLoop io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
+    /// How other threads post to `io` (see Mailbox).
+    std::shared_ptr<Mailbox> mailbox = std::make_shared<Mailbox>(io);
 
     /// Suspends the calling coroutine until the work already queued on this thread has run.
     /// A session that has just written its answer itself waits here before reading again:
@@ -144,15 +212,12 @@ public:
         }
         b = boost::beast::flat_buffer();
     }
-    /// When the event loop last ran the reaper (steady clock, ns), read by the server's
-    /// watchdog thread to spot a thread that a handler blocks. Written every 250 ms, not per
-    /// request.
-    std::atomic<std::int64_t> heartbeat{0};
+    /// The server's monitor thread posts a probe to the loop and measures how long it waits
+    /// to run: a loop that a handler blocks leaves it waiting, an idle one runs it at once.
+    /// The steady clock (ns) when the pending probe was posted; 0 when none is pending.
+    std::atomic<std::int64_t> probe_posted{0};
     /// Set by the thread once io.run() has returned.
     std::atomic<bool> finished{false};
-    void beat() noexcept {
-        heartbeat.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
-    }
 
 private:
     /// What resumes a coroutine suspended in after_queued_work().
@@ -168,6 +233,9 @@ private:
     boost::asio::awaitable<void> accept_loop();
     boost::asio::awaitable<void> reap_loop();
     void close_idle() noexcept;
+    void cancel_tasks() noexcept;
+    /// Shutdown may end once no connection and no owned task is left: wakes the reaper.
+    void maybe_drained() noexcept;
 
     boost::asio::steady_timer reaper_{io};
     boost::asio::steady_timer accept_gate_{io};  ///< the accept loop waits here at the limit
