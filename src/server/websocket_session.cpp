@@ -146,11 +146,11 @@ class WebSocketSession : public std::enable_shared_from_this<WebSocketSession> {
 public:
     WebSocketSession(Worker& worker, tcp::socket socket, const Request& request, Connection& conn)
         : worker_(worker),
+          conn_(&conn),
+          read_buffer_(std::make_unique_for_overwrite<char[]>(read_buffer_size)),
           mailbox_(worker.mailbox),
           queue_limit_(worker.app.limits.websocket_send_queue_bytes),
-          queue_full_(worker.app.limits.websocket_queue_full),
-          conn_(&conn),
-          read_buffer_(std::make_unique_for_overwrite<char[]>(read_buffer_size)) {
+          queue_full_(worker.app.limits.websocket_queue_full) {
         socket_.emplace(std::move(socket));
         // Handles may outlive the HTTP session that parsed the request: keep a copy.
         RequestBuilder(request_).copy_from(request, request_storage_);
@@ -626,7 +626,8 @@ private:
         }
     };
 
-    using Waiters = std::deque<asio::steady_timer*>;
+    /// Coroutines parked until woken (few at a time; a vector allocates only when used).
+    using Waiters = std::vector<asio::steady_timer*>;
 
     /// Suspends until `waiters` is woken (a timer that never expires, cancelled to wake). The
     /// entry goes when the frame does, even if it is destroyed without resuming.
@@ -1089,19 +1090,10 @@ private:
     }
 
     Worker& worker_;
-    /// How other threads reach the connection's loop; refuses once the server is gone.
-    std::shared_ptr<Mailbox> mailbox_;
-    /// The app's send-queue limits, copied: queue() reads them from any thread.
-    const std::size_t queue_limit_;
-    const QueueFull queue_full_;
     /// Destroyed by finish() on the connection's thread while its io_context runs; handles
     /// that outlive the connection (or the server) must not touch it, or the worker, after.
     std::optional<tcp::socket> socket_;
     std::atomic<bool> finished_{false};
-    /// Accepted, no close frame queued, not closed: queue() from other threads reads it.
-    std::atomic<bool> sendable_{false};
-    /// Bytes of queue() messages not yet written (any thread adds, the connection's removes).
-    std::atomic<std::size_t> queued_bytes_{0};
     int internal_tasks_ = 0;  ///< close, teardown and queue-writer tasks under way
     std::string request_storage_;
     Request request_;
@@ -1125,7 +1117,17 @@ private:
     /// first (Worker::after_queued_work).
     bool wrote_since_read_ = false;
     bool reading_ = false;
+    // What the echo path does not touch comes last.
     std::deque<QueuedFrame> queue_;  ///< frames waiting for the write side, in order
+    /// Accepted, no close frame queued, not closed: queue() from other threads reads it.
+    std::atomic<bool> sendable_{false};
+    /// Bytes of queue() messages not yet written (any thread adds, the connection's removes).
+    std::atomic<std::size_t> queued_bytes_{0};
+    /// How other threads reach the connection's loop; refuses once the server is gone.
+    std::shared_ptr<Mailbox> mailbox_;
+    /// The app's send-queue limits, copied: queue() reads them from any thread.
+    const std::size_t queue_limit_;
+    const QueueFull queue_full_;
     Waiters read_waiters_;
     /// Waiting for the write side to be free, or for the internal tasks to end (each
     /// waiter checks its own condition again when woken).

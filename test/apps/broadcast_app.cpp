@@ -5,7 +5,8 @@
 //   detached  boost::asio::co_spawn(executor, ..., detached) per client, answers at once
 //   spawn     flamecpp::spawn(...) per client, answers at once
 //   queue     ws.queue_text(...) per client, answers at once
-// GET /stats tells how the sends ended: {"started", "ok", "gone"}. Used by
+// GET /stats tells how the sends ended: {"started", "ok", "gone"}. POST /forever starts a
+// detached coroutine that waits an hour and that nothing cancels. Used by
 // test/integration/broadcast_process_test.cpp, which stops it with SIGINT.
 #include <atomic>
 #include <chrono>
@@ -15,7 +16,9 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json/object.hpp>
 
 #include <flamecpp/flamecpp.hpp>
@@ -96,6 +99,18 @@ Task<boost::json::value> broadcast(Query<"mode"> mode, Query<"size", int, 1024> 
     co_return answer;
 }
 
+Task<void> wait_an_hour() {
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor,
+                                    std::chrono::hours(1));
+    co_await timer.async_wait(boost::asio::use_awaitable);
+}
+
+Task<flamecpp::Response> forever() {
+    boost::asio::co_spawn(co_await boost::asio::this_coro::executor, wait_an_hour(),
+                          boost::asio::detached);
+    co_return flamecpp::Response::text("waiting");
+}
+
 boost::json::value stats() {
     return boost::json::object{
         {"started", started.load()}, {"ok", ok.load()}, {"gone", gone.load()}};
@@ -108,6 +123,7 @@ int main(int argc, char** argv) {
     app.websocket_route("/live", live);
     app.route("/broadcast", broadcast, {flamecpp::Method::post});
     app.route("/stats", stats);
+    app.route("/forever", forever, {flamecpp::Method::post});
     // Short enough for a test: a client that does not answer our close is cut after 1 s, and
     // the shutdown waits at most 3 s.
     app.limits().websocket_close_timeout = std::chrono::seconds(1);

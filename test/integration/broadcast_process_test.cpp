@@ -140,6 +140,23 @@ TEST_P(BroadcastProcess, SigintWithTheStalledClientStillThereExitsZeroWithinTheG
     }
 }
 
+// A coroutine of the app that waits for something that never comes, started detached so that
+// nothing cancels it: the loops stop a second after the grace period, and the process exits 0.
+TEST(BroadcastProcessShutdown, SigintEndsTheProcessDespiteACoroutineNothingCancels) {
+    SampleProcess app =
+        SampleProcess::start(FLAMECPP_BROADCAST_APP, {"--threads", "2", "--log-level", "error"});
+    for (int i = 0; i < 4; ++i) {
+        RawConnection c(app.port());
+        c.send(make_request("POST", "/forever"));
+        EXPECT_EQ(c.read_response().body, "waiting");
+    }
+    const auto stopping = Clock::now();
+    EXPECT_EQ(app.stop(SIGINT, std::chrono::seconds(15)), 0);
+    // The grace period (3 s) and the second after it.
+    EXPECT_GE(Clock::now() - stopping, 3s);
+    EXPECT_LE(Clock::now() - stopping, 3s + kExitBound);
+}
+
 INSTANTIATE_TEST_SUITE_P(Modes,
                          BroadcastProcess,
                          ::testing::Values(Param{"await", "1"},
