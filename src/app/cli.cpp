@@ -2,7 +2,9 @@
 
 #include <array>
 #include <sstream>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include <boost/program_options.hpp>
 
@@ -28,20 +30,34 @@ CommandLine parse_command_line(int argc, char** argv, const ServerOptions& defau
         "address to listen on")("port", po::value<unsigned>(&port)->default_value(port),
                                 "port to listen on (0 picks a free port)")(
         "threads", po::value<unsigned>(&threads)->default_value(threads),
-        "worker threads, one event loop each")("log-level",
-                                               po::value<std::string>(&level)->default_value(level),
-                                               "trace|debug|info|warn|error|off");
+        "worker threads, one event loop each (0: one per CPU this process may use)")(
+        "log-level", po::value<std::string>(&level)->default_value(level),
+        "trace|debug|info|warn|error|off");
     std::ostringstream usage;
     usage << "usage: " << (argc > 0 ? argv[0] : "app") << " [options]\n" << desc;
     result.usage = usage.str();
 
+    // Words that are not flags are collected here, to be refused by name: every option of
+    // an app is a --flag, and a stray word is a typo that must not pass silently.
+    std::vector<std::string> stray;
+    po::options_description hidden;
+    hidden.add_options()("stray", po::value<std::vector<std::string>>(&stray));
+    po::options_description all;
+    all.add(desc).add(hidden);
+    po::positional_options_description positional;
+    positional.add("stray", -1);
     try {
         po::variables_map vm;
-        po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);
+        po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(),
+                  vm);
         po::notify(vm);
         result.help = vm.count("help") != 0;
     } catch (const po::error& e) {
         result.error = e.what();
+        return result;
+    }
+    if (!stray.empty()) {
+        result.error = "unexpected argument '" + stray.front() + "': options are --flags";
         return result;
     }
     if (port > 65535) {
@@ -49,8 +65,11 @@ CommandLine parse_command_line(int argc, char** argv, const ServerOptions& defau
             "the argument ('" + std::to_string(port) + "') for option '--port' is invalid";
         return result;
     }
-    if (threads == 0 || threads > 1024) {
-        result.error = "the argument for option '--threads' must be between 1 and 1024";
+    if (threads == 0) {
+        threads = usable_cpus();  // as ServerOptions::threads = 0
+    }
+    if (threads > 1024) {
+        result.error = "the argument for option '--threads' must be between 0 and 1024";
         return result;
     }
     bool known = false;

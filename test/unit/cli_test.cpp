@@ -60,10 +60,26 @@ TEST(CommandLine, AppDefaultsApply) {
 TEST(CommandLine, BadValuesAreErrors) {
     EXPECT_FALSE(parse({"--port", "abc"}).error.empty());
     EXPECT_FALSE(parse({"--port", "70000"}).error.empty());
-    EXPECT_FALSE(parse({"--threads", "0"}).error.empty());
+    EXPECT_FALSE(parse({"--threads", "1025"}).error.empty());
     EXPECT_FALSE(parse({"--log-level", "loud"}).error.empty());
     EXPECT_FALSE(parse({"--bogus"}).error.empty());
     EXPECT_FALSE(parse({"--port"}).error.empty());
+}
+
+TEST(CommandLine, ThreadsZeroMeansOnePerUsableCpu) {
+    const auto zero = parse({"--threads", "0"});
+    EXPECT_TRUE(zero.error.empty()) << zero.error;
+    EXPECT_EQ(zero.options.threads, parse({}).options.threads);
+}
+
+TEST(CommandLine, AStrayWordIsAnErrorNamingIt) {
+    for (const auto& args : std::vector<std::vector<std::string>>{
+             {"stray"}, {"--port", "0", "stray"}, {"stray", "--port", "0"}, {"--port", "0", "1"}}) {
+        const auto cl = parse(args);
+        EXPECT_NE(cl.error.find("unexpected argument"), std::string::npos) << cl.error;
+        EXPECT_EQ(cl.error.find('\n'), std::string::npos);
+    }
+    EXPECT_NE(parse({"--port", "0", "stray"}).error.find("'stray'"), std::string::npos);
 }
 
 TEST(CommandLine, ErrorIsOneLine) {
