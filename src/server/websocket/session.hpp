@@ -180,6 +180,8 @@ private:
     /// A frame in the send queue: its payload (owned), how much of it went out already, and
     /// the sender waiting for it, if any.
     struct QueuedFrame {
+        QueuedFrame(std::string bytes, ws::Opcode op) : payload(std::move(bytes)), opcode(op) {}
+
         std::string payload;
         ws::Opcode opcode;
         std::size_t sent = 0;  ///< bytes of the frame (header included) already written
