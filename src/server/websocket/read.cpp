@@ -10,6 +10,7 @@
 #include "server/websocket/session.hpp"
 
 namespace flamecpp::detail {
+
 template <class Result>
 Task<Result> WebSocketSession::receive_as(std::shared_ptr<WebSocketSession> keep,
                                           Encoding encoding) {

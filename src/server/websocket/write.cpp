@@ -12,6 +12,7 @@
 #include "server/websocket/session.hpp"
 
 namespace flamecpp::detail {
+
 Task<void> WebSocketSession::send(std::shared_ptr<WebSocketSession> keep,
                                   std::string payload,
                                   bool binary) {
