@@ -5,7 +5,7 @@ to CPU 1. Prints each pair's rate and server CPU per message, then the medians o
 ratios.
 
   bench/ab.py OLD_BENCH NEW_BENCH --ws-load build/release/bench/ws_load [--pairs 6]
-              [--connections 64] [--seconds 3] [--http /plaintext]
+              [--connections 64] [--seconds 3] [--http /plaintext] [--pipeline 16]
 """
 import argparse
 import re
@@ -32,10 +32,12 @@ def start(binary):
 
 def measure(args, proc, port):
     before = cpu_seconds(proc.pid)
-    if args.http:
+    if args.http or args.pipeline:
+        url = f"http://127.0.0.1:{port}{args.http or ''}"
+        script = ([ "-s", str(Path(__file__).parent / "pipeline.lua"), url, "--",
+                    str(args.pipeline)] if args.pipeline else [url])
         out = subprocess.run(["taskset", "-c", CLIENT_CPU, "wrk", "-t1",
-                              f"-c{args.connections}", f"-d{args.seconds}s",
-                              f"http://127.0.0.1:{port}{args.http}"],
+                              f"-c{args.connections}", f"-d{args.seconds}s"] + script,
                              capture_output=True, text=True, check=True).stdout
         count = int(re.search(r"(\d+) requests in", out).group(1))
         rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
@@ -56,6 +58,7 @@ def main():
     p.add_argument("b")
     p.add_argument("--ws-load", default="build/release/bench/ws_load")
     p.add_argument("--http")
+    p.add_argument("--pipeline", type=int, help="pipelined /plaintext, this many deep")
     p.add_argument("--pairs", type=int, default=6)
     p.add_argument("--connections", type=int, default=64)
     p.add_argument("--seconds", type=int, default=3)

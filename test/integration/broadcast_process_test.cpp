@@ -6,6 +6,7 @@
 #include <chrono>
 #include <future>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -66,6 +67,9 @@ std::future<int> Broadcast(std::uint16_t port, const std::string& mode) {
 struct Param {
     std::string mode;
     std::string threads;
+    friend void PrintTo(const Param& p, std::ostream* os) {
+        *os << p.mode << " on " << p.threads << " thread(s)";
+    }
 };
 
 class BroadcastProcess : public ::testing::TestWithParam<Param> {
