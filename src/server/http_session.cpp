@@ -15,7 +15,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>
 
 #include <flamecpp/http_exception.hpp>
@@ -25,6 +24,7 @@
 #include "http/ascii.hpp"
 #include "http/detail_response.hpp"
 #include "http/request_builder.hpp"
+#include "http/request_parser.hpp"
 #include "log.hpp"
 #include "server/websocket_session.hpp"
 #include "server/worker.hpp"
@@ -38,179 +38,6 @@ using boost::system::error_code;
 namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-
-/// Framing errors of our own, for what the contract rejects and Beast 1.81 accepts.
-enum class Framing { ok, conflicting, unsupported_coding };
-
-/// Method names map onto the framework's enum; unknown tokens are `Method::other`.
-Method to_method(http::verb v) noexcept {
-    switch (v) {
-        case http::verb::get:
-            return Method::get;
-        case http::verb::head:
-            return Method::head;
-        case http::verb::post:
-            return Method::post;
-        case http::verb::put:
-            return Method::put;
-        case http::verb::patch:
-            return Method::patch;
-        case http::verb::delete_:
-            return Method::delete_;
-        case http::verb::options:
-            return Method::options;
-        default:
-            return Method::other;
-    }
-}
-
-/// Where a copied string sits in the header store: views are made only once the header is
-/// complete, since the store may grow (and move) while fields arrive.
-struct Span {
-    std::uint32_t offset;
-    std::uint32_t size;
-};
-
-/// Storage reused by every request of a connection, so a warmed-up one does not allocate.
-struct RequestStorage {
-    std::string store;  ///< method, target, field names and values, back to back
-    std::vector<std::pair<Span, Span>> fields;
-    std::string body;
-};
-
-/// Parses one request into a Request, copying header bytes into `storage.store` and the
-/// body into `storage.body`.
-class RequestParser final : public http::basic_parser<true> {
-public:
-    RequestParser(Request& request, RequestStorage& storage, const Limits& limits)
-        : builder_(request), store_(storage.store), fields_(storage.fields), body_(storage.body) {
-        header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
-        body_limit(limits.max_body_bytes);
-        builder_.reset();
-        store_.clear();
-        fields_.clear();
-        body_.clear();
-    }
-
-    Framing framing() const noexcept { return framing_; }
-
-private:
-    void on_request_impl(http::verb method,
-                         boost::beast::string_view method_str,
-                         boost::beast::string_view target,
-                         int version,
-                         error_code&) override {
-        method_ = to_method(method);
-        version_ = static_cast<unsigned>(version);
-        method_name_ = append(method_str);
-        target_ = append(target);
-    }
-
-    void on_response_impl(int, boost::beast::string_view, int, error_code&) override {}
-
-    void on_field_impl(http::field field,
-                       boost::beast::string_view name,
-                       boost::beast::string_view value,
-                       error_code&) override {
-        if (is_header_done()) {
-            // A trailer section after a chunked body. Discarded (RFC 9112 7.1.2 allows it):
-            // trailers must not pass for headers, and appending to `store_` now would move
-            // the bytes the request's views already point into.
-            return;
-        }
-        if (field == http::field::content_length) {
-            has_length_ = true;
-        } else if (field == http::field::transfer_encoding) {
-            // Only "chunked" alone is supported; a list of codings or a repeated field is a
-            // coding we do not implement (RFC 9112 6.1: 501).
-            if (has_coding_ ||
-                !iequals(trim_ows(std::string_view(value.data(), value.size())), "chunked")) {
-                unsupported_coding_ = true;
-            }
-            has_coding_ = true;
-        }
-        fields_.emplace_back(append(name), append(value));
-    }
-
-    void on_header_impl(error_code& ec) override {
-        // RFC 9112 6.1: a message with both Content-Length and Transfer-Encoding may be a
-        // smuggling attempt; 6.3: Transfer-Encoding in HTTP/1.0 means faulty framing.
-        if (has_coding_ && (has_length_ || version_ < 11)) {
-            framing_ = Framing::conflicting;
-            ec = http::error::bad_transfer_encoding;
-            return;
-        }
-        if (unsupported_coding_) {
-            framing_ = Framing::unsupported_coding;
-            ec = http::error::bad_transfer_encoding;
-            return;
-        }
-        builder_.set_start(method_, view(method_name_), view(target_), version_);
-        for (const auto& [name, value] : fields_) {
-            builder_.add_header(view(name), view(value));
-        }
-        builder_.set_keep_alive(keep_alive());
-    }
-
-    void on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code&) override {
-        if (length) {
-            body_.reserve(static_cast<std::size_t>(*length));  // <= body_limit, checked by Beast
-        }
-    }
-
-    std::size_t on_body_impl(boost::beast::string_view data, error_code&) override {
-        body_.append(data.data(), data.size());
-        return data.size();
-    }
-
-    void on_chunk_header_impl(std::uint64_t, boost::beast::string_view, error_code&) override {}
-
-    std::size_t on_chunk_body_impl(std::uint64_t,
-                                   boost::beast::string_view data,
-                                   error_code&) override {
-        body_.append(data.data(), data.size());
-        return data.size();
-    }
-
-    void on_finish_impl(error_code&) override { builder_.set_body(body_); }
-
-    Span append(boost::beast::string_view s) {
-        auto start = store_.size();
-        store_.append(s.data(), s.size());
-        return Span{static_cast<std::uint32_t>(start), static_cast<std::uint32_t>(s.size())};
-    }
-
-    std::string_view view(Span s) const noexcept {
-        return std::string_view(store_).substr(s.offset, s.size);
-    }
-
-    RequestBuilder builder_;
-    std::string& store_;
-    std::vector<std::pair<Span, Span>>& fields_;
-    std::string& body_;
-    Method method_ = Method::get;
-    unsigned version_ = 11;
-    Span method_name_{};
-    Span target_{};
-    bool has_length_ = false;
-    bool has_coding_ = false;
-    bool unsupported_coding_ = false;
-    Framing framing_ = Framing::ok;
-};
-
-/// The one place parser errors become statuses.
-Status status_for(const error_code& ec, Framing framing) noexcept {
-    if (framing == Framing::unsupported_coding) {
-        return Status::not_implemented;
-    }
-    if (ec == http::error::header_limit) {
-        return Status::request_header_fields_too_large;
-    }
-    if (ec == http::error::body_limit) {
-        return Status::payload_too_large;
-    }
-    return Status::bad_request;
-}
 
 /// Writes each chunk of a streamed body straight to the socket (RFC 9112 7.1).
 class ChunkWriter final : public BodyWriter {
@@ -315,38 +142,20 @@ private:
         }
         if (!parser_) {
             parser_.emplace(request_, storage_, limits_);
-            header_bytes_ = 0;
-            header_scan_ = HeaderScan{};
+            continue_sent_ = false;
         }
         for (;;) {
-            const bool in_header = !parser_->is_header_done();
             error_code ec;
-            auto used = parser_->put(in_.data(), ec);
-            if (in_header && header_scan_.folded(std::string_view(
-                                 static_cast<const char*>(in_.data().data()), used))) {
-                // Beast unfolds obs-fold silently; RFC 9112 5.2 lets a server do that, but a
-                // proxy in front may read the field differently: refuse (400), as 2.2 also
-                // asks for whitespace before the first field.
-                ec = http::error::bad_field;
-            }
+            const auto used = parser_->feed(
+                std::string_view(static_cast<const char*>(in_.data().data()), in_.size()), ec);
             in_.consume(used);
-            if (in_header) {
-                // Beast applies header_limit to what one put() leaves unconsumed, and fields
-                // completed by earlier calls are consumed: a header arriving over several
-                // reads could grow without bound. Count across calls.
-                header_bytes_ += used;
-                if (header_bytes_ > limits_.max_header_bytes ||
-                    (ec == http::error::need_more &&
-                     header_bytes_ + in_.size() > limits_.max_header_bytes)) {
-                    ec = http::error::header_limit;
-                }
-            }
             if (ec == http::error::need_more) {
+                expect_body();
                 return Step::need_more;
             }
             if (ec) {
                 SPDLOG_LOGGER_DEBUG(&logger(), "{}: bad request: {}", client_, ec.message());
-                queue_error(status_for(ec, parser_->framing()));
+                queue_error(parser_->status(ec));
                 parser_.reset();
                 return Step::error;
             }
@@ -354,8 +163,19 @@ private:
                 return Step::request;
             }
             if (used == 0 || in_.size() == 0) {
+                expect_body();
                 return Step::need_more;
             }
+        }
+    }
+
+    /// RFC 9110 10.1.1: a client that sent `Expect: 100-continue` waits for a 100 (or the
+    /// final answer) before its body. Queued behind the answers to earlier requests, and
+    /// sent with them before the next read.
+    void expect_body() {
+        if (!continue_sent_ && parser_->is_header_done() && parser_->expects_continue()) {
+            out_ += "HTTP/1.1 100 Continue\r\n\r\n";
+            continue_sent_ = true;
         }
     }
 
@@ -697,37 +517,7 @@ private:
     std::optional<RequestParser> parser_;
     bool body_deadline_set_ = false;
     bool upgraded_ = false;
-    std::size_t header_bytes_ = 0;
-
-    /// Finds header lines that start with whitespace (obs-fold, RFC 9112 5.2; whitespace
-    /// before the first field, 2.2) in the header bytes as they are consumed, across calls.
-    struct HeaderScan {
-        bool after_lf = false;
-        bool done = false;  // the empty line ending the header was seen
-
-        bool folded(std::string_view bytes) noexcept {
-            std::size_t i = 0;
-            while (!done && i < bytes.size()) {
-                if (after_lf) {
-                    const char c = bytes[i];
-                    if (c == ' ' || c == '\t') {
-                        return true;
-                    }
-                    done = c == '\r' || c == '\n';
-                    after_lf = false;
-                    continue;
-                }
-                const auto lf = bytes.find('\n', i);  // memchr
-                if (lf == std::string_view::npos) {
-                    break;
-                }
-                after_lf = true;
-                i = lf + 1;
-            }
-            return false;
-        }
-    };
-    HeaderScan header_scan_;
+    bool continue_sent_ = false;  ///< the 100 Continue of the request being parsed went out
 };
 
 }  // namespace

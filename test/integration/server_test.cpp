@@ -22,6 +22,7 @@
 namespace flamecpp {
 namespace {
 
+using namespace std::chrono_literals;
 using test::make_request;
 using test::RawConnection;
 
@@ -180,6 +181,47 @@ TEST_F(ServerTest, TrailerFieldsAreDiscardedAndLeaveTheRequestIntact) {
     EXPECT_EQ(first.body, "abcde");
     c.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok");
     EXPECT_EQ(c.read_response().body, "ok") << "the connection's framing survived the trailer";
+}
+
+// RFC 9110 10.1.1: the client waits for 100 Continue before its body; without it, a client
+// like curl stalls for a second and older ones until they give up.
+TEST_F(ServerTest, ExpectContinueGets100BeforeTheBodyIsSent) {
+    RawConnection c(port());
+    c.send("POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
+    const auto interim = c.read_response(1000ms);
+    EXPECT_EQ(interim.status, 100);
+    c.send("hello");
+    const auto final_answer = c.read_response();
+    EXPECT_EQ(final_answer.status, 200);
+    EXPECT_EQ(final_answer.body, "hello");
+    // The next request on the connection has no Expect: no 100 for it.
+    c.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok");
+    EXPECT_EQ(c.read_response().body, "ok");
+}
+
+// RFC 9112 3.2.2: a server MUST accept the absolute form.
+TEST_F(ServerTest, AbsoluteFormTargetIsRoutedByItsPath) {
+    RawConnection c(port());
+    c.send("GET http://127.0.0.1:" + std::to_string(port()) +
+           "/query?q=caf%C3%A9 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    const auto r = c.read_response();
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, "café");
+}
+
+// RFC 9112 3.2.
+TEST_F(ServerTest, Http11WithoutHostOrWithTwoIs400AndClosed) {
+    for (const char* head :
+         {"GET /query HTTP/1.1\r\n\r\n", "GET /query HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"}) {
+        RawConnection c(port());
+        c.send(head);
+        const auto r = c.read_response();
+        EXPECT_EQ(r.status, 400) << head;
+        EXPECT_TRUE(c.wait_closed(3000ms)) << head;
+    }
+    RawConnection old(port());
+    old.send("GET /query HTTP/1.0\r\n\r\n");
+    EXPECT_EQ(old.read_response().status, 200) << "HTTP/1.0 needs no Host";
 }
 
 TEST_F(ServerTest, PerAppBodyLimitApplies) {

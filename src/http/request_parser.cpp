@@ -1,0 +1,237 @@
+#include "http/request_parser.hpp"
+
+#include <boost/asio/buffer.hpp>
+#include <boost/url/parse.hpp>
+
+#include "http/ascii.hpp"
+
+namespace flamecpp::detail {
+namespace http = boost::beast::http;
+
+namespace {
+
+/// Method names map onto the framework's enum; unknown tokens are `Method::other`.
+Method to_method(http::verb v) noexcept {
+    switch (v) {
+        case http::verb::get:
+            return Method::get;
+        case http::verb::head:
+            return Method::head;
+        case http::verb::post:
+            return Method::post;
+        case http::verb::put:
+            return Method::put;
+        case http::verb::delete_:
+            return Method::delete_;
+        case http::verb::patch:
+            return Method::patch;
+        case http::verb::options:
+            return Method::options;
+        default:
+            return Method::other;
+    }
+}
+
+std::string_view sv(boost::beast::string_view s) noexcept { return {s.data(), s.size()}; }
+
+}  // namespace
+
+RequestParser::RequestParser(Request& request, RequestStorage& storage, const Limits& limits)
+    : builder_(request),
+      store_(storage.store),
+      fields_(storage.fields),
+      body_(storage.body),
+      max_header_bytes_(limits.max_header_bytes) {
+    header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
+    body_limit(limits.max_body_bytes);
+    builder_.reset();
+    store_.clear();
+    fields_.clear();
+    body_.clear();
+}
+
+std::size_t RequestParser::feed(std::string_view bytes, error_code& ec) {
+    const bool in_header = !is_header_done();
+    const std::size_t used = put(boost::asio::buffer(bytes.data(), bytes.size()), ec);
+    if (in_header && folded(bytes.substr(0, used))) {
+        // Beast unfolds obs-fold silently; RFC 9112 5.2 lets a server do that, but a proxy in
+        // front may read the field differently: refuse (400), as 2.2 also asks for
+        // whitespace before the first field.
+        refusal_ = Refusal::folded_header;
+        ec = http::error::bad_field;
+    }
+    if (in_header) {
+        // Beast applies header_limit to what one put() leaves unconsumed, and fields completed
+        // by earlier calls are consumed: a header arriving over several reads could grow
+        // without bound. Count across calls.
+        header_bytes_ += used;
+        if (header_bytes_ > max_header_bytes_ ||
+            (ec == http::error::need_more &&
+             header_bytes_ + (bytes.size() - used) > max_header_bytes_)) {
+            ec = http::error::header_limit;
+        }
+    }
+    return used;
+}
+
+Status RequestParser::status(const error_code& ec) const noexcept {
+    // A coding we do not implement is a 501 whoever stopped the parse: our header check, or
+    // Beast on a list of codings it cannot frame ("gzip, chunked").
+    if (refusal_ == Refusal::unsupported_coding ||
+        (unsupported_coding_ && refusal_ == Refusal::none)) {
+        return Status::not_implemented;
+    }
+    if (ec == http::error::header_limit) {
+        return Status::request_header_fields_too_large;
+    }
+    if (ec == http::error::body_limit) {
+        return Status::payload_too_large;
+    }
+    return Status::bad_request;
+}
+
+void RequestParser::on_request_impl(http::verb method,
+                                    boost::beast::string_view method_str,
+                                    boost::beast::string_view target,
+                                    int version,
+                                    error_code& ec) {
+    method_ = to_method(method);
+    version_ = static_cast<unsigned>(version);
+    method_name_ = append(sv(method_str));
+    const std::string_view raw = sv(target);
+    if (raw.starts_with('/') || (method_ == Method::options && raw == "*")) {
+        target_ = append(raw);  // origin-form, or OPTIONS's asterisk-form (RFC 9112 3.2.4)
+        return;
+    }
+    // RFC 9112 3.2.2: a server MUST accept the absolute-form, and routes by its path and
+    // query (the Host field is then ignored for the target's authority).
+    auto uri = boost::urls::parse_absolute_uri(raw);
+    if (!uri || (!iequals(uri->scheme(), "http") && !iequals(uri->scheme(), "https")) ||
+        !uri->has_authority()) {
+        refusal_ = Refusal::bad_target;
+        ec = http::error::bad_target;
+        return;
+    }
+    const std::size_t start = store_.size();
+    const std::string_view path = uri->encoded_path();
+    store_.append(path.empty() ? std::string_view("/") : path);
+    if (uri->has_query()) {
+        store_ += '?';
+        store_.append(uri->encoded_query());
+    }
+    target_ =
+        Span{static_cast<std::uint32_t>(start), static_cast<std::uint32_t>(store_.size() - start)};
+}
+
+void RequestParser::on_field_impl(http::field field,
+                                  boost::beast::string_view name,
+                                  boost::beast::string_view value,
+                                  error_code&) {
+    if (is_header_done()) {
+        // A trailer section after a chunked body. Discarded (RFC 9112 7.1.2 allows it):
+        // trailers must not pass for headers, and appending to `store_` now would move the
+        // bytes the request's views already point into.
+        return;
+    }
+    switch (field) {
+        case http::field::content_length:
+            has_length_ = true;
+            break;
+        case http::field::transfer_encoding:
+            // Only "chunked" alone is supported; a list of codings or a repeated field is a
+            // coding we do not implement (RFC 9112 6.1: 501).
+            if (has_coding_ || !iequals(trim_ows(sv(value)), "chunked")) {
+                unsupported_coding_ = true;
+            }
+            has_coding_ = true;
+            break;
+        case http::field::host:
+            ++hosts_;
+            break;
+        case http::field::expect:
+            expects_continue_ = iequals(trim_ows(sv(value)), "100-continue");
+            break;
+        default:
+            break;
+    }
+    fields_.emplace_back(append(sv(name)), append(sv(value)));
+}
+
+void RequestParser::on_header_impl(error_code& ec) {
+    // RFC 9112 6.1: a message with both Content-Length and Transfer-Encoding may be a
+    // smuggling attempt; 6.3: Transfer-Encoding in HTTP/1.0 means faulty framing.
+    if (has_coding_ && (has_length_ || version_ < 11)) {
+        refusal_ = Refusal::conflicting_framing;
+        ec = http::error::bad_transfer_encoding;
+        return;
+    }
+    if (unsupported_coding_) {
+        refusal_ = Refusal::unsupported_coding;
+        ec = http::error::bad_transfer_encoding;
+        return;
+    }
+    // RFC 9112 3.2: an HTTP/1.1 request without Host, or any request with more than one
+    // Host line, is a 400.
+    if (hosts_ > 1 || (hosts_ == 0 && version_ >= 11)) {
+        refusal_ = Refusal::bad_host;
+        ec = http::error::bad_field;
+        return;
+    }
+    // RFC 9110 10.1.1: a server ignores 100-continue from an HTTP/1.0 client.
+    expects_continue_ = expects_continue_ && version_ >= 11;
+    builder_.set_start(method_, view(method_name_), view(target_), version_);
+    for (const auto& [name, value] : fields_) {
+        builder_.add_header(view(name), view(value));
+    }
+    builder_.set_keep_alive(keep_alive());
+}
+
+void RequestParser::on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code&) {
+    if (length) {
+        body_.reserve(static_cast<std::size_t>(*length));  // <= body_limit, checked by Beast
+    }
+}
+
+std::size_t RequestParser::on_body_impl(boost::beast::string_view data, error_code&) {
+    body_.append(data.data(), data.size());
+    return data.size();
+}
+
+std::size_t RequestParser::on_chunk_body_impl(std::uint64_t,
+                                              boost::beast::string_view data,
+                                              error_code&) {
+    body_.append(data.data(), data.size());
+    return data.size();
+}
+
+void RequestParser::on_finish_impl(error_code&) { builder_.set_body(body_); }
+
+RequestStorage::Span RequestParser::append(std::string_view s) {
+    const auto start = store_.size();
+    store_.append(s);
+    return Span{static_cast<std::uint32_t>(start), static_cast<std::uint32_t>(s.size())};
+}
+
+bool RequestParser::folded(std::string_view bytes) noexcept {
+    std::size_t i = 0;
+    while (!header_seen_ && i < bytes.size()) {
+        if (after_lf_) {
+            const char c = bytes[i];
+            if (c == ' ' || c == '\t') {
+                return true;
+            }
+            header_seen_ = c == '\r' || c == '\n';
+            after_lf_ = false;
+            continue;
+        }
+        const auto lf = bytes.find('\n', i);  // memchr
+        if (lf == std::string_view::npos) {
+            break;
+        }
+        after_lf_ = true;
+        i = lf + 1;
+    }
+    return false;
+}
+
+}  // namespace flamecpp::detail

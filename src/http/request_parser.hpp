@@ -1,0 +1,121 @@
+#pragma once
+
+// Parsing one HTTP/1.1 request from bytes into a Request, without sockets: Beast's
+// basic_parser underneath, with the rules of RFC 9112/9110 the contract needs and Beast 1.81
+// lacks (framing, obs-fold, Host, absolute-form targets), the header size counted across
+// reads, and the one mapping from a parse failure to a status. The HTTP session feeds it
+// what it reads (src/server/http_session.cpp); test/unit/request_parser_test.cpp feeds it
+// strings.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <boost/beast/http/basic_parser.hpp>
+#include <boost/beast/http/error.hpp>
+
+#include <flamecpp/limits.hpp>
+#include <flamecpp/request.hpp>
+#include <flamecpp/status.hpp>
+
+#include "http/request_builder.hpp"
+
+namespace flamecpp::detail {
+
+/// Why a request was refused by our own checks, beyond what Beast reports.
+enum class Refusal : std::uint8_t {
+    none,
+    conflicting_framing,  ///< Content-Length with Transfer-Encoding, or TE in HTTP/1.0: 400
+    unsupported_coding,   ///< a Transfer-Encoding other than `chunked` alone: 501
+    folded_header,        ///< obs-fold, or whitespace before the first field: 400
+    bad_host,             ///< HTTP/1.1 without Host, or more than one Host line: 400
+    bad_target,           ///< a request target in no form we accept: 400
+};
+
+/// Storage reused by every request of a connection, so a warmed-up one does not allocate.
+struct RequestStorage {
+    /// Where a copied string sits in `store`: views are made only once the header is
+    /// complete, since the store may grow (and move) while fields arrive.
+    struct Span {
+        std::uint32_t offset;
+        std::uint32_t size;
+    };
+    std::string store;  ///< method, target, field names and values, back to back
+    std::vector<std::pair<Span, Span>> fields;
+    std::string body;
+};
+
+/// Parses one request into a Request, copying header bytes into `storage.store` and the body
+/// into `storage.body`. Make one per request.
+class RequestParser final : public boost::beast::http::basic_parser<true> {
+public:
+    RequestParser(Request& request, RequestStorage& storage, const Limits& limits);
+
+    /// Feeds `bytes` (what the connection holds, the start of this request first) and returns
+    /// how many were used; the caller drops those. `ec`: `http::error::need_more` for more
+    /// bytes, another error once the request is refused (see status()), or none when the
+    /// request is complete (is_done()) or the rest of `bytes` belongs to a later one.
+    std::size_t feed(std::string_view bytes, boost::system::error_code& ec);
+
+    /// The answer to a refused request: 431, 413, 501 or 400.
+    Status status(const boost::system::error_code& ec) const noexcept;
+
+    Refusal refusal() const noexcept { return refusal_; }
+    /// An HTTP/1.1 request asked `Expect: 100-continue` (RFC 9110 10.1.1).
+    bool expects_continue() const noexcept { return expects_continue_; }
+
+private:
+    using error_code = boost::system::error_code;
+    using Span = RequestStorage::Span;
+
+    void on_request_impl(boost::beast::http::verb method,
+                         boost::beast::string_view method_str,
+                         boost::beast::string_view target,
+                         int version,
+                         error_code& ec) override;
+    void on_response_impl(int, boost::beast::string_view, int, error_code&) override {}
+    void on_field_impl(boost::beast::http::field field,
+                       boost::beast::string_view name,
+                       boost::beast::string_view value,
+                       error_code& ec) override;
+    void on_header_impl(error_code& ec) override;
+    void on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code& ec) override;
+    std::size_t on_body_impl(boost::beast::string_view data, error_code& ec) override;
+    void on_chunk_header_impl(std::uint64_t, boost::beast::string_view, error_code&) override {}
+    std::size_t on_chunk_body_impl(std::uint64_t,
+                                   boost::beast::string_view data,
+                                   error_code& ec) override;
+    void on_finish_impl(error_code& ec) override;
+
+    Span append(std::string_view s);
+    std::string_view view(Span s) const noexcept {
+        return std::string_view(store_).substr(s.offset, s.size);
+    }
+    /// Finds header lines that start with whitespace (obs-fold, RFC 9112 5.2; whitespace
+    /// before the first field, 2.2) in the header bytes as they are used, across calls.
+    bool folded(std::string_view bytes) noexcept;
+
+    RequestBuilder builder_;
+    std::string& store_;
+    std::vector<std::pair<Span, Span>>& fields_;
+    std::string& body_;
+    std::size_t max_header_bytes_;
+    std::size_t header_bytes_ = 0;  ///< header bytes used so far, over every feed()
+    Method method_ = Method::get;
+    unsigned version_ = 11;
+    Span method_name_{};
+    Span target_{};
+    unsigned hosts_ = 0;
+    bool has_length_ = false;
+    bool has_coding_ = false;
+    bool unsupported_coding_ = false;
+    bool expects_continue_ = false;
+    bool after_lf_ = false;     ///< folded(): the last byte scanned ended a line
+    bool header_seen_ = false;  ///< folded(): the empty line ending the header was seen
+    Refusal refusal_ = Refusal::none;
+};
+
+}  // namespace flamecpp::detail
