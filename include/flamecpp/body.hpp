@@ -27,6 +27,7 @@
 #include <type_traits>
 #include <vector>
 
+#include <boost/describe/class.hpp>  // BOOST_DESCRIBE_STRUCT, which every body type needs
 #include <boost/describe/members.hpp>
 #include <boost/json/value_from.hpp>
 #include <boost/mp11/algorithm.hpp>
