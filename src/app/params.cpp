@@ -13,6 +13,11 @@ void throw_bad_param(const char* kind, std::string_view name, const char* wanted
                         std::string(kind) + " '" + std::string(name) + "' must be " + wanted);
 }
 
+void throw_param_out_of_range(const char* kind, std::string_view name) {
+    throw HTTPException(Status::bad_request,
+                        std::string(kind) + " '" + std::string(name) + "' is out of range");
+}
+
 void throw_missing_param(const char* kind, std::string_view name) {
     throw HTTPException(Status::bad_request,
                         std::string(kind) + " '" + std::string(name) + "' is required");

@@ -96,8 +96,17 @@ TEST(Query, BadIntegerIs400NamingIt) {
     std::string error;
     call_text(search, FakeRequest("/s?q=x&limit=abc"), &error);
     EXPECT_EQ(error, "400 query parameter 'limit' must be an integer");
+}
+
+// An integer that does not fit is one: say so.
+TEST(Query, IntegerTooLargeIs400OutOfRange) {
+    std::string error;
     call_text(search, FakeRequest("/s?q=x&limit=99999999999999999999"), &error);
-    EXPECT_EQ(error, "400 query parameter 'limit' must be an integer");
+    EXPECT_EQ(error, "400 query parameter 'limit' is out of range");
+    call_text(search, FakeRequest("/s?q=x&limit=99999999999"), &error);
+    EXPECT_EQ(error, "400 query parameter 'limit' is out of range");
+    call_text(search, FakeRequest("/s?q=x&limit=-99999999999"), &error);
+    EXPECT_EQ(error, "400 query parameter 'limit' is out of range");
 }
 
 std::string optional_and_lists(Query<"page", std::optional<int>> page,

@@ -230,6 +230,21 @@ constexpr const char* describe_type() {
 }
 
 [[noreturn]] void throw_bad_param(const char* kind, std::string_view name, const char* wanted);
+[[noreturn]] void throw_param_out_of_range(const char* kind, std::string_view name);
+
+/// True when `text` is a well-formed number that does not fit T (400 "is out of range",
+/// not "must be an integer": it is one).
+template <class T>
+bool out_of_range(std::string_view text) noexcept {
+    if constexpr ((std::integral<T> && !std::same_as<T, bool>) || std::floating_point<T>) {
+        T value{};
+        const auto* end = text.data() + text.size();
+        auto [ptr, ec] = std::from_chars(text.data(), end, value);
+        return ec == std::errc::result_out_of_range && ptr == end;
+    } else {
+        return false;
+    }
+}
 [[noreturn]] void throw_missing_param(const char* kind, std::string_view name);
 
 /// A query or header value: absent, defaulted, optional, or parsed (400 when it does not).
@@ -256,6 +271,9 @@ T convert_param(const std::optional<std::string_view>& raw,
         }
         auto value = parse_param<T>(*raw);
         if (!value) {
+            if (out_of_range<T>(*raw)) {
+                throw_param_out_of_range(kind, name);
+            }
             throw_bad_param(kind, name, describe_type<T>());
         }
         return std::move(*value);
