@@ -1,4 +1,4 @@
-// bench: what load tests hit (see ../shared/samples-contract.md, `bench`).
+// bench: what load tests hit (see docs/samples.md, `bench`).
 #include <boost/json/value.hpp>
 
 #include <flamecpp/flamecpp.hpp>

@@ -1,4 +1,4 @@
-// hello: class-based HTTP endpoints (see ../shared/samples-contract.md, `hello`).
+// hello: class-based HTTP endpoints (see docs/samples.md, `hello`).
 #include <string>
 
 #include <flamecpp/flamecpp.hpp>

@@ -1,5 +1,5 @@
 // Integration tests of the `chat` sample against the samples' contract
-// (docs: shared/samples-contract.md): the rules every sample shares (sample_contract_tests.hpp)
+// (docs/samples.md): the rules every sample shares (sample_contract_tests.hpp)
 // and the `chat` table, checked over real loopback sockets against the real binary.
 #include <chrono>
 #include <csignal>

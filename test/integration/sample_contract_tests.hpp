@@ -1,4 +1,4 @@
-// The contract tests every sample binary shares (docs: shared/samples-contract.md): the "Every
+// The contract tests every sample binary shares (docs/samples.md): the "Every
 // sample binary" rules and the limits table, written once and run against the sample given as
 // the test parameter. Each <sample>_contract_test.cpp includes this header once and instantiates
 // every suite below with its SampleTraits, e.g.

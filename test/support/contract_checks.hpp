@@ -1,4 +1,4 @@
-// Checks shared by the samples' contract tests (docs: shared/samples-contract.md): what every
+// Checks shared by the samples' contract tests (docs/samples.md): what every
 // answer carries, how a sample answers bad input and bad command lines, and a fixture that runs
 // one sample per test suite. A sample binary describes itself to the shared tests with a
 // SampleTraits (see test/integration/sample_contract_tests.hpp).
