@@ -179,11 +179,20 @@ private:
         }
     }
 
+    /// The one way the server answers on its own before closing (a refused request, a header
+    /// that did not arrive in time): the status and its reason phrase, then close.
     void queue_error(Status status) {
         Response r = Response::text(std::string(reason_phrase(status)), status);
-        write_response_head(r, /*close=*/true, /*head_only=*/false);
+        write_response_head(r, /*close=*/true);
         out_.append(r.body());
         log_access_line(status, r.body().size(), /*parsed=*/false);
+    }
+
+    /// The handler's answer cannot be written (headers that would break framing, logged by
+    /// write_response_head): a 500 takes its place.
+    void replace_with_500(Response& response, bool close) {
+        response = Response::text("Internal Server Error", Status::internal_server_error);
+        write_response_head(response, close);
     }
 
     asio::awaitable<void> handle(bool& close_after) {
@@ -240,10 +249,8 @@ private:
         if (response.is_stream()) {
             co_await send_stream(response, close_after, head_only);
         } else {
-            bool wrote = write_response_head(response, close_after, head_only);
-            if (!wrote) {
-                response = Response::text("Internal Server Error", Status::internal_server_error);
-                write_response_head(response, close_after, head_only);
+            if (!write_response_head(response, close_after)) {
+                replace_with_500(response, close_after);
             }
             if (!head_only && !status_forbids_body(response.status())) {
                 out_.append(response.body());
@@ -306,7 +313,7 @@ private:
 
     /// Appends the response head; false (and nothing appended) when the handler produced
     /// headers that would break framing, which is logged as a handler error.
-    bool write_response_head(const Response& response, bool close, bool) {
+    bool write_response_head(const Response& response, bool close) {
         HeadOptions options;
         options.server = worker_.app.server_header;
         options.date = worker_.date.now();
@@ -328,10 +335,11 @@ private:
     }
 
     asio::awaitable<void> send_stream(Response& response, bool& close_after, bool head_only) {
-        if (!write_response_head(response, close_after, head_only)) {
-            response = Response::text("Internal Server Error", Status::internal_server_error);
-            write_response_head(response, close_after, head_only);
-            out_.append(response.body());
+        if (!write_response_head(response, close_after)) {
+            replace_with_500(response, close_after);
+            if (!head_only) {
+                out_.append(response.body());
+            }
             co_return;
         }
         log_access_line(response.status(), 0, true);
@@ -464,7 +472,7 @@ private:
             !(parser_ && parser_->is_header_done())) {
             // RFC 9110 15.5.9: the header did not arrive in time.
             SPDLOG_LOGGER_DEBUG(&logger(), "{}: header timeout", client_);
-            request_timeout();
+            queue_error(Status::request_timeout);
             co_await flush();
         } else {
             SPDLOG_LOGGER_DEBUG(&logger(), "{}: closing: {}", client_, ec.message());
@@ -472,13 +480,6 @@ private:
         error_code ignored;
         socket_.close(ignored);
         co_return false;
-    }
-
-    void request_timeout() {
-        Response r = Response::text("Request Timeout", Status::request_timeout);
-        HeadOptions options{worker_.app.server_header, worker_.date.now(), true};
-        write_head(out_, r, options);
-        out_.append(r.body());
     }
 
     /// After an error answer: stop sending, then read and drop what the client still sends
