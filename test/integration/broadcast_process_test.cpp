@@ -1,5 +1,5 @@
 // The scenario end to end, on a real process (test/apps/broadcast_app.cpp): a /live
-// client that stops reading, 8 broadcasts blocked on it, the client leaving, then SIGINT.
+// client that stops reading, 8 broadcasts of 4 MiB blocked on it, the client leaving, then SIGINT.
 // Every send resumes within 1 s of the disconnect, and the process exits 0 within its grace
 // period (3 s), whether the sends were awaited by the request, spawned detached, spawned with
 // flamecpp::spawn, or queued.
@@ -26,8 +26,9 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 constexpr int kBroadcasts = 8;
-// 8 x 1 MiB: more than loopback's socket buffers take, so most sends wait.
-constexpr int kSize = 1024 * 1024;
+// 8 x 4 MiB: far more than loopback's socket buffers take (up to about 10 MiB once the
+// kernel has grown them), so most sends wait. (8 x 1 MiB let 5 of 8 through once in CI.)
+constexpr int kSize = 4 * 1024 * 1024;
 // The app's grace period (3 s) and one second of margin for sanitizer builds.
 constexpr auto kExitBound = 4s;
 
