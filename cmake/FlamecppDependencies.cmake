@@ -4,3 +4,4 @@ find_package(Threads REQUIRED)
 find_package(Boost 1.81 REQUIRED COMPONENTS json url program_options)
 find_package(spdlog REQUIRED)
 find_package(simdjson REQUIRED)
+find_package(OpenSSL 3 REQUIRED COMPONENTS Crypto)  # SHA-1 for the WebSocket handshake

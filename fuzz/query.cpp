@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "http/percent.hpp"
+#include "text/percent.hpp"
 
 namespace {
 

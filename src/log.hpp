@@ -2,7 +2,7 @@
 
 #include <spdlog/spdlog.h>  // SPDLOG_LOGGER_DEBUG: compiled out of release builds
 
-#include <flamecpp/app.hpp>
+#include <flamecpp/server.hpp>
 
 namespace flamecpp::detail {
 

@@ -1,7 +1,7 @@
 #include <flamecpp/request.hpp>
 
-#include "http/ascii.hpp"
-#include "http/percent.hpp"
+#include "text/ascii.hpp"
+#include "text/percent.hpp"
 
 namespace flamecpp {
 

@@ -8,13 +8,13 @@
 
 #include <flamecpp/response.hpp>
 
-#include "http/ascii.hpp"
-#include "http/detail_response.hpp"
 #include "json/writer.hpp"
+#include "json_detail_response.hpp"
+#include "text/ascii.hpp"
 
 namespace flamecpp {
 
-Response detail_response(Status status, std::string_view detail) {
+Response json_detail_response(Status status, std::string_view detail) {
     boost::json::object body;
     body["detail"] = detail;
     return Response::json(body, status);

@@ -13,6 +13,7 @@
 #include <flamecpp/request.hpp>
 #include <flamecpp/response.hpp>
 #include <flamecpp/routing.hpp>
+#include <flamecpp/server.hpp>
 #include <flamecpp/status.hpp>
 #include <flamecpp/task.hpp>
 #include <flamecpp/tasks.hpp>

@@ -3,8 +3,8 @@
 
 #include <flamecpp/body.hpp>
 
-#include "http/ascii.hpp"
 #include "json/reader.hpp"
+#include "text/ascii.hpp"
 
 namespace flamecpp::detail {
 

@@ -3,7 +3,7 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/url/parse.hpp>
 
-#include "http/ascii.hpp"
+#include "text/ascii.hpp"
 
 namespace flamecpp::detail {
 namespace http = boost::beast::http;

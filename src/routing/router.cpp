@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "http/percent.hpp"
+#include "text/percent.hpp"
 
 namespace flamecpp::detail {
 namespace {

@@ -21,13 +21,13 @@
 
 #include "app/app_impl.hpp"
 #include "app/components.hpp"
-#include "http/ascii.hpp"
-#include "http/detail_response.hpp"
 #include "http/request_builder.hpp"
 #include "http/request_parser.hpp"
+#include "json_detail_response.hpp"
 #include "log.hpp"
 #include "server/websocket_session.hpp"
 #include "server/worker.hpp"
+#include "text/ascii.hpp"
 
 namespace flamecpp::detail {
 namespace asio = boost::asio;
@@ -296,7 +296,7 @@ private:
                 co_await route.handler->call_async(ctx, response);
             }
         } catch (const HTTPException& e) {
-            response = detail_response(e.status(), e.detail());
+            response = json_detail_response(e.status(), e.detail());
         } catch (const std::exception& e) {
             logger().error("handler of route '{}' ({} {}) threw: {}", route.pattern,
                            request_.method_name(), request_.target(), e.what());

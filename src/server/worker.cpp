@@ -17,7 +17,33 @@ using asio::ip::tcp;
 
 namespace {
 constexpr auto reap_interval = std::chrono::milliseconds(250);
-using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+
+/// SO_REUSEPORT, which Asio has no type for, written to Asio's public SettableSocketOption
+/// requirements (level, name, data, size) rather than with its private helper types.
+class ReusePort {
+public:
+    explicit ReusePort(bool on) noexcept : value_(on ? 1 : 0) {}
+    template <class Protocol>
+    int level(const Protocol&) const noexcept {
+        return SOL_SOCKET;
+    }
+    template <class Protocol>
+    int name(const Protocol&) const noexcept {
+        return SO_REUSEPORT;
+    }
+    template <class Protocol>
+    const int* data(const Protocol&) const noexcept {
+        return &value_;
+    }
+    template <class Protocol>
+    std::size_t size(const Protocol&) const noexcept {
+        return sizeof(value_);
+    }
+
+private:
+    int value_;
+};
+
 thread_local Worker* this_thread_worker = nullptr;
 
 /// Logs a task's exception. A cancellation during shutdown is the normal end of a task that
@@ -49,7 +75,7 @@ Worker::Worker(App::Impl& app_impl, const ServerOptions& opts) : app(app_impl), 
 void Worker::listen(const tcp::endpoint& endpoint) {
     acceptor.open(endpoint.protocol());
     acceptor.set_option(asio::socket_base::reuse_address(true));
-    acceptor.set_option(reuse_port(true));
+    acceptor.set_option(ReusePort(true));
     acceptor.bind(endpoint);
     acceptor.listen(asio::socket_base::max_listen_connections);
 }

@@ -6,7 +6,7 @@
 
 #include <flamecpp/testing.hpp>
 
-#include "http/ascii.hpp"
+#include "text/ascii.hpp"
 
 namespace flamecpp::testing {
 namespace {

@@ -24,7 +24,7 @@
 
 #include <flamecpp/testing.hpp>
 
-#include "http/ascii.hpp"
+#include "text/ascii.hpp"
 
 namespace flamecpp::testing {
 namespace {

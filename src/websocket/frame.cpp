@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include <boost/beast/websocket/detail/hybi13.hpp>
+#include <openssl/evp.h>
 #include <simdjson.h>
 
 namespace flamecpp::detail::ws {
@@ -143,10 +143,23 @@ std::string make_close_payload(std::uint16_t code, std::string_view reason) {
 bool is_utf8(std::string_view text) noexcept { return simdjson::validate_utf8(text); }
 
 std::string accept_key(std::string_view key) {
-    // Beast's SHA-1 and base64 of key + the RFC's GUID.
-    boost::beast::websocket::detail::sec_ws_accept_type accept;
-    boost::beast::websocket::detail::make_sec_ws_accept(accept, key);
-    return std::string(accept.data(), accept.size());
+    // RFC 6455 4.2.2: base64(SHA-1(key + GUID)), with OpenSSL's one-shot digest and encoder.
+    constexpr std::string_view guid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+    char input[64];  // is_valid_key admitted 24 characters; the GUID is 36
+    if (key.size() + guid.size() > sizeof(input)) {
+        return {};
+    }
+    std::memcpy(input, key.data(), key.size());
+    std::memcpy(input + key.size(), guid.data(), guid.size());
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int digest_size = 0;
+    if (EVP_Digest(input, key.size() + guid.size(), digest, &digest_size, EVP_sha1(), nullptr) !=
+        1) {
+        return {};
+    }
+    unsigned char encoded[4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1];
+    const int length = EVP_EncodeBlock(encoded, digest, static_cast<int>(digest_size));
+    return std::string(reinterpret_cast<const char*>(encoded), static_cast<std::size_t>(length));
 }
 
 bool is_valid_key(std::string_view key) noexcept {

@@ -74,7 +74,8 @@ std::string make_close_payload(std::uint16_t code, std::string_view reason);
 /// Whether `text` is UTF-8 (simdjson's validator).
 bool is_utf8(std::string_view text) noexcept;
 
-/// The Sec-WebSocket-Accept value for a client's Sec-WebSocket-Key (RFC 6455 4.2.2).
+/// The Sec-WebSocket-Accept value for a client's Sec-WebSocket-Key (RFC 6455 4.2.2); empty
+/// for a key of more than 28 characters (`is_valid_key` admits only 24).
 std::string accept_key(std::string_view key);
 
 /// Whether `key` can be a Sec-WebSocket-Key: 16 bytes in base64, so 22 base64 characters

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "http/percent.hpp"
+#include "text/percent.hpp"
 
 namespace flamecpp::detail {
 namespace {

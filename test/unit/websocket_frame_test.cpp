@@ -196,6 +196,9 @@ TEST(WebSocketFrame, ClosePayloads) {
 TEST(WebSocketFrame, AcceptKeyIsTheRfcExample) {
     // RFC 6455 1.3.
     EXPECT_EQ(accept_key("dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+    // Another pair, computed with `printf '%s' KEY+GUID | openssl sha1 -binary | base64`.
+    EXPECT_EQ(accept_key("AQIDBAUGBwgJCgsMDQ4PEA=="), "C/0nmHhBztSRGR1CwL6Tf4ZjwpY=");
+    EXPECT_EQ(accept_key(std::string(29, 'A')), "") << "longer than any key it is given";
 }
 
 TEST(WebSocketFrame, KeysMustBeSixteenBytesOfBase64) {

@@ -7,12 +7,12 @@
 
 #include "app/app_impl.hpp"
 #include "app/components.hpp"
-#include "http/ascii.hpp"
 #include "http/request_builder.hpp"
 #include "http/writer.hpp"
 #include "log.hpp"
 #include "server/websocket/session.hpp"
 #include "server/websocket_session.hpp"
+#include "text/ascii.hpp"
 
 namespace flamecpp::detail {
 namespace {

@@ -1,4 +1,4 @@
-#include "http/percent.hpp"
+#include "text/percent.hpp"
 
 #include <boost/url/encoding_opts.hpp>
 #include <boost/url/pct_string_view.hpp>
