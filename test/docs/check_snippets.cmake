@@ -19,7 +19,8 @@
 # No mode word: the block is at namespace scope (declarations).
 #
 # Every block is compiled, one at a time: none is skipped, a mark not followed by a ```cpp
-# fence is an error, and so is an unknown word. Each block becomes WORK/<doc>_<N>.cpp (N counts
+# fence is an error, and so is an unknown word. Other fenced blocks (```sh, ```cmake) are not
+# C++; what they hold is not read. Each block becomes WORK/<doc>_<N>.cpp (N counts
 # the page's blocks from 1), with #line directives, so the compiler's errors name the
 # Markdown file and line. A failure names the block by the line of its fence.
 
@@ -66,7 +67,9 @@ function(check_block fence_line words head head_line tail tail_line)
         elseif(EXISTS "${preludes}/${word}.hpp")
             string(APPEND prelude_includes "#include \"${preludes}/${word}.hpp\"\n")
         else()
-            set(failures "${failures}${where}: unknown snippet word '${word}' (no ${preludes}/${word}.hpp)\n" PARENT_SCOPE)
+            string(APPEND failures "${where}: unknown snippet word '${word}': no prelude "
+                                   "test/docs/preludes/${word}.hpp\n")
+            set(failures "${failures}" PARENT_SCOPE)
             return()
         endif()
     endforeach()
@@ -79,7 +82,9 @@ function(check_block fence_line words head head_line tail tail_line)
                              "${head}${tail}}\n")
     else()
         if(head STREQUAL "")
-            set(failures "${failures}${where}: 'decls+body' needs a blank line before the statements\n" PARENT_SCOPE)
+            string(APPEND failures "${where}: 'decls+body' needs a blank line before the "
+                                   "statements\n")
+            set(failures "${failures}" PARENT_SCOPE)
             return()
         endif()
         string(APPEND source "#line ${head_line} \"${doc_name}\"\n${head}"
@@ -92,6 +97,7 @@ function(check_block fence_line words head head_line tail tail_line)
     execute_process(
         COMMAND ${CXX} -std=c++20 -fsyntax-only -DBOOST_ASIO_SEPARATE_COMPILATION ${include_flags}
                 "${file}"
+        WORKING_DIRECTORY "${ROOT}"  # where the #line names resolve, for GCC's source excerpts
         OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
     if(expect_failure)
         if(rc EQUAL 0)
@@ -109,12 +115,13 @@ function(check_block fence_line words head head_line tail tail_line)
 endfunction()
 
 # Walk the lines without CMake lists: `rest` is the text not read yet.
+set(cpp_fence "^([ ]*)```[ ]*(cpp|c\\+\\+)([ ].*)?$")
 file(READ "${DOC}" rest)
 set(line_no 0)
-set(in_block OFF)
-set(pending_words "")
-set(pending_line 0)
-set(mark_line 0)
+set(in_block OFF)  # inside a ```cpp block
+set(in_other OFF)  # inside another fenced block (```sh, ```cmake, ...): not C++
+set(mark_line 0)   # the line of a mark waiting for its fence
+set(mark_words "")
 while(NOT rest STREQUAL "")
     string(FIND "${rest}" "\n" nl)
     if(nl EQUAL -1)
@@ -140,7 +147,7 @@ while(NOT rest STREQUAL "")
                 string(SUBSTRING "${line}" ${indent_length} -1 line)
             endif()
         endif()
-        if(line MATCHES "^[ \t]*$")
+        if(line MATCHES "^[ \t]*$")  # a blank line: what follows may be the body (decls+body)
             string(APPEND head "${tail}${line}\n")
             set(tail "")
             math(EXPR tail_line "${line_no} + 1")
@@ -149,14 +156,22 @@ while(NOT rest STREQUAL "")
         endif()
         continue()
     endif()
-
-    if(mark_line GREATER 0)
-        set(marked_line ${mark_line})
-        set(mark_line 0)
-        if(NOT line MATCHES "^[ ]*```[ ]*(cpp|c\\+\\+)")
-            string(APPEND failures
-                   "${doc_name}:${marked_line}: a snippet mark must be followed by a ```cpp fence\n")
+    if(in_other)
+        if(line MATCHES "^[ ]*```[ ]*$")
+            set(in_other OFF)
         endif()
+        continue()
+    endif()
+
+    set(block_words "")
+    if(mark_line GREATER 0)
+        if(line MATCHES "${cpp_fence}")
+            set(block_words "${mark_words}")
+        else()
+            string(APPEND failures
+                   "${doc_name}:${mark_line}: a snippet mark must be followed by a ```cpp fence\n")
+        endif()
+        set(mark_line 0)
     endif()
     if(line MATCHES "^[ ]*<!-- *snippet:(.*)-->[ ]*$")
         string(STRIP "${CMAKE_MATCH_1}" words)
@@ -164,24 +179,18 @@ while(NOT rest STREQUAL "")
             string(APPEND failures "${doc_name}:${line_no}: a snippet mark holds words only\n")
             set(words "")
         endif()
-        string(REGEX REPLACE "[ ]+" ";" pending_words "${words}")
-        set(pending_line ${line_no})
+        string(REGEX REPLACE "[ ]+" ";" mark_words "${words}")
         set(mark_line ${line_no})
-        continue()
-    endif()
-    if(line MATCHES "^([ ]*)```[ ]*(cpp|c\\+\\+)([ ].*)?$")
+    elseif(line MATCHES "${cpp_fence}")
         set(indent "${CMAKE_MATCH_1}")
         set(in_block ON)
         set(fence_line ${line_no})
-        set(block_words "")
-        math(EXPR previous "${line_no} - 1")
-        if(pending_line EQUAL previous)
-            set(block_words "${pending_words}")
-        endif()
         set(head "")
         set(tail "")
         math(EXPR head_line "${line_no} + 1")
         set(tail_line ${head_line})
+    elseif(line MATCHES "^[ ]*```")
+        set(in_other ON)
     endif()
 endwhile()
 if(in_block)
@@ -193,6 +202,8 @@ if(mark_line GREATER 0)
 endif()
 
 if(NOT failures STREQUAL "")
-    message(FATAL_ERROR "${doc_name}: C++ blocks that do not check:\n${failures}")
+    string(STRIP "${failures}" failures)
+    string(REPLACE "\n" "\n  " failures "${failures}")  # indented: CMake does not rewrap it
+    message(FATAL_ERROR "${doc_name}: C++ blocks that do not check:\n  ${failures}")
 endif()
 message(STATUS "${doc_name}: ${block_count} C++ blocks checked")
