@@ -133,9 +133,17 @@ struct TestResponse {
     /// The body as bytes.
     std::span<const std::byte> bytes() const noexcept { return std::as_bytes(std::span(body)); }
     /// The body parsed as JSON; throws std::runtime_error quoting the body when it is not JSON.
-    boost::json::value json() const;
+    /// Parsed once and kept with the response (parsed again if `body` changes), so the value
+    /// lives as long as the response: `for (auto& item : r.json().as_array())` is safe.
+    const boost::json::value& json() const&;
+    /// On a response about to be destroyed (`client.get("/x").json()`), the value itself.
+    boost::json::value json() &&;
     /// 2xx.
     bool ok() const noexcept { return status >= 200 && status < 300; }
+
+    /// Internal: the last parse of `body` by json(), shared by copies.
+    struct ParsedJson;
+    mutable std::shared_ptr<const ParsedJson> parsed_json_;
 };
 
 /// The client's cookies, kept like a browser keeps them for one site: Set-Cookie answers

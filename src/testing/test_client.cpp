@@ -227,8 +227,23 @@ std::vector<std::string> TestResponse::header_values(std::string_view name) cons
     return out;
 }
 
-boost::json::value TestResponse::json() const {
-    return parse_json(body, "the body of the " + std::to_string(status) + " response to " + url);
+struct TestResponse::ParsedJson {
+    std::string text;  ///< the body it was parsed from
+    boost::json::value value;
+};
+
+const boost::json::value& TestResponse::json() const& {
+    if (!parsed_json_ || parsed_json_->text != body) {
+        parsed_json_ = std::make_shared<const ParsedJson>(ParsedJson{
+            body,
+            parse_json(body, "the body of the " + std::to_string(status) + " response to " + url)});
+    }
+    return parsed_json_->value;
+}
+
+boost::json::value TestResponse::json() && {
+    const boost::json::value& value = json();  // `*this` is an lvalue here
+    return value;
 }
 
 // ---------------------------------------------------------------------------------------------

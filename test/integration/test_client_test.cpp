@@ -175,6 +175,32 @@ TEST(TestClient, RawBodiesAndHeaderOverrides) {
     EXPECT_THROW(client.post("/echo", {.body = "a", .json = {{"b", 1}}}), std::invalid_argument);
 }
 
+TEST(TestClient, JsonIsParsedOnceAndLivesAsLongAsTheResponse) {
+    TestClient client(make_app(), quiet());
+    auto r = client.post("/echo", {.json = {{"items", boost::json::array{1, 2, 3}}}});
+    // The value json() returns belongs to the response, so a range-for over a part of it is
+    // safe (a value returned per call would be destroyed before the loop's body).
+    EXPECT_EQ(&r.json(), &r.json());
+    EXPECT_EQ(r.json().at("body"), R"({"items":[1,2,3]})");
+    std::int64_t sum = 0;
+    flamecpp::testing::TestResponse list = client.post("/echo", {.body = "[1,2,3]"});
+    list.body = list.json().at("body").as_string();    // the echoed body itself
+    for (const auto& item : list.json().as_array()) {  // ASan reports it if this dangles
+        sum += item.as_int64();
+    }
+    EXPECT_EQ(sum, 6);
+    // Changing the body parses it again; a copy keeps the value it had.
+    flamecpp::testing::TestResponse copy = r;
+    r.body = R"({"changed": true})";
+    EXPECT_TRUE(r.json().at("changed").as_bool());
+    EXPECT_TRUE(copy.json().as_object().contains("body"));
+    // On a temporary response, the value itself.
+    boost::json::value moved = client.get("/echo").json();
+    EXPECT_EQ(moved.at("method"), "GET");
+    r.body = "not json";
+    EXPECT_THROW(r.json(), std::runtime_error);
+}
+
 TEST(TestClient, PathsAreEncodedWhenTheyNeedIt) {
     TestClient client(make_app(), quiet());
     EXPECT_EQ(client.get("/echo?x=a b").json().at("target"), "/echo?x=a%20b");
