@@ -64,6 +64,11 @@ public:
     Status status(const boost::system::error_code& ec) const noexcept;
 
     Refusal refusal() const noexcept { return refusal_; }
+    /// The method, target and version of the request line once it has been read, else empty
+    /// and 0: the access log names a request refused after its first line (a 413, a 431).
+    std::string_view line_method() const noexcept { return view(method_name_); }
+    std::string_view line_target() const noexcept { return view(target_); }
+    unsigned line_version() const noexcept { return target_.size != 0 ? version_ : 0; }
     /// An HTTP/1.1 request asked `Expect: 100-continue` (RFC 9110 10.1.1).
     bool expects_continue() const noexcept { return expects_continue_; }
 

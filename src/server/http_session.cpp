@@ -181,11 +181,12 @@ private:
 
     /// The one way the server answers on its own before closing (a refused request, a header
     /// that did not arrive in time): the status and its reason phrase, then close.
-    void queue_error(Status status) {
+    /// `parsed`: request_ holds the request being refused.
+    void queue_error(Status status, bool parsed = false) {
         Response r = Response::text(std::string(reason_phrase(status)), status);
         write_response_head(r, /*close=*/true);
         out_.append(r.body());
-        log_access_line(status, r.body().size(), /*parsed=*/false);
+        log_access_line(status, r.body().size(), parsed);
     }
 
     /// The handler's answer cannot be written (headers that would break framing, logged by
@@ -265,7 +266,7 @@ private:
     /// RFC 6455 4.1) make it a bad request.
     asio::awaitable<void> upgrade_to_websocket(const Route& route) {
         if (in_.size() != 0) {
-            queue_error(Status::bad_request);
+            queue_error(Status::bad_request, /*parsed=*/true);
             co_await flush();
             co_await lingering_close();
             upgraded_ = true;
@@ -377,6 +378,11 @@ private:
             log.info("{} \"{} {} HTTP/{}.{}\" {} {}", client_, request_.method_name(),
                      request_.target(), request_.version() / 10, request_.version() % 10,
                      static_cast<unsigned>(status), bytes);
+        } else if (parser_ && parser_->line_version() != 0) {
+            // Refused after its request line (a body or header too large, a bad field).
+            const unsigned v = parser_->line_version();
+            log.info("{} \"{} {} HTTP/{}.{}\" {} {}", client_, parser_->line_method(),
+                     parser_->line_target(), v / 10, v % 10, static_cast<unsigned>(status), bytes);
         } else {
             log.info("{} \"-\" {} {}", client_, static_cast<unsigned>(status), bytes);
         }

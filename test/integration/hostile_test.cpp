@@ -283,6 +283,36 @@ TEST(Blocking, RunBlockingRethrowsInTheHandler) {
     EXPECT_EQ(client.get("/caught").status, 200);
 }
 
+TEST(AccessLog, ARequestRefusedAfterItsRequestLineIsNamedInTheLog) {
+    App app = make_app();
+    app.limits().max_body_bytes = 16;
+    ServerOptions options;
+    options.port = 0;
+    options.threads = 1;
+    options.handle_signals = false;
+    options.print_listening = false;
+    options.log_level = LogLevel::info;
+    ::testing::internal::CaptureStderr();
+    {
+        Server server(app, options);
+        {
+            RawConnection c(server.port());
+            c.send("POST /echo?x=1 HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n");
+            EXPECT_EQ(c.read_response().status, 413);
+        }
+        {
+            RawConnection c(server.port());
+            c.send("NOT A REQUEST\r\n\r\n");
+            EXPECT_EQ(c.read_response().status, 400);
+        }
+        server.stop();
+        server.wait();
+    }
+    const std::string log = ::testing::internal::GetCapturedStderr();
+    EXPECT_NE(log.find("\"POST /echo?x=1 HTTP/1.1\" 413 "), std::string::npos) << log;
+    EXPECT_NE(log.find("\"-\" 400 "), std::string::npos) << "no request line to name:\n" << log;
+}
+
 TEST(Blocking, AThreadBlockedByAHandlerIsReported) {
     App app;
     app.route("/stall", [] {
