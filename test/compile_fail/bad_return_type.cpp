@@ -1,5 +1,6 @@
 // A handler returning something that cannot become a response.
 // expect: flamecpp: a handler returns a type that cannot become a response
+// expect: a struct described with BOOST_DESCRIBE_STRUCT \(include <flamecpp/body.hpp>\)
 // expect: (R = int|check_result<int,)
 #include <flamecpp/body.hpp>
 #include <flamecpp/flamecpp.hpp>
