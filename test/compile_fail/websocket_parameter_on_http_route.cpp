@@ -1,5 +1,6 @@
 // WebSocket& asked for by an HTTP route.
 // expect: flamecpp: WebSocket&, Data and Code exist only on WebSocket routes
+// expect: register this handler with websocket_route\(\), returning void or Task<void>
 // expect: (P = flamecpp::WebSocket&|check_parameter<flamecpp::WebSocket &,)
 #include <flamecpp/flamecpp.hpp>
 
