@@ -25,6 +25,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <boost/describe/class.hpp>  // BOOST_DESCRIBE_STRUCT, which every body type needs
@@ -60,10 +61,20 @@ struct IsJsonValue : std::bool_constant<std::same_as<T, boost::json::value> ||
                                         std::same_as<T, boost::json::object> ||
                                         std::same_as<T, boost::json::array>> {};
 
-template <class T>
+/// True when bind_json<T> compiles. A described struct's own fields are checked one level
+/// deep (not further: a struct may contain itself, through std::vector or std::optional).
+template <class T, bool Fields = true>
 constexpr bool bindable() {
     if constexpr (IsOptional<T>::value || IsVector<T>::value) {
-        return bindable<typename T::value_type>();
+        return bindable<typename T::value_type, Fields>();
+    } else if constexpr (Fields && Described<T>) {
+        bool ok = true;
+        boost::mp11::mp_for_each<boost::describe::describe_members<T, boost::describe::mod_public>>(
+            [&](auto member) {
+                using Field = std::remove_cvref_t<decltype(std::declval<T&>().*member.pointer)>;
+                ok = ok && bindable<Field, false>();
+            });
+        return ok;
     } else {
         return std::is_arithmetic_v<T> || std::same_as<T, std::string> || IsJsonValue<T>::value ||
                Described<T>;
@@ -123,8 +134,14 @@ T bind_json(const boost::json::value& v, const std::string& path) {
                 bind_json<typename T::value_type>(item, path + "[" + std::to_string(i++) + "]"));
         }
         return out;
+    } else if constexpr (!Described<T>) {
+        static_assert(Described<T>,
+                      "flamecpp: a Body<T> type, or a field of it, cannot be read from JSON (see "
+                      "'T = ...' above). Use bool, a number, std::string, boost::json::value, "
+                      "object or array (for a map: boost::json::object), a struct described with "
+                      "BOOST_DESCRIBE_STRUCT, or std::vector<U> / std::optional<U> of those.");
+        throw_body_error(path, "cannot be read");  // unreachable; no -Wreturn-type after the error
     } else {
-        static_assert(Described<T>);
         if (!v.is_object())
             throw_body_error(path, "must be an object");
         const auto& object = v.get_object();
@@ -148,9 +165,13 @@ T bind_json(const boost::json::value& v, const std::string& path) {
 
 template <class T>
 struct Injector<Body<T>> : NoRequirements {
-    static_assert(bindable<T>(),
-                  "flamecpp: Body<T> takes a struct described with BOOST_DESCRIBE_STRUCT, a "
-                  "boost::json value, or bool/numbers/std::string/std::vector/std::optional.");
+    static_assert(
+        bindable<T>(),
+        "flamecpp: Body<T> takes bool, a number, std::string, boost::json::value, "
+        "object or array, a struct described with BOOST_DESCRIBE_STRUCT whose fields are "
+        "of these types, or std::vector<U> / std::optional<U> of those. Describe a struct "
+        "with BOOST_DESCRIBE_STRUCT(T, (), (field, ...)); read a map as "
+        "boost::json::object.");
     static constexpr bool available = true;
     static Body<T> get(CallContext& ctx) {
         auto document = parse_json_body(ctx.request);

@@ -48,7 +48,9 @@ template <detail::FixedString Name,
           detail::DefaultArg Default = detail::DefaultArg{}>
 struct Header : detail::Injected<T> {
     static_assert(detail::default_fits<T>(Default),
-                  "flamecpp: the default of a Header<Name, T, Default> must fit T.");
+                  "flamecpp: the default of a Header<Name, T, Default> must fit T (an integer "
+                  "for integers, a number for floating-point, true/false for bool, a string "
+                  "literal for std::string or std::string_view).");
     static constexpr std::string_view name = Name.view();
 };
 
@@ -63,7 +65,9 @@ template <detail::FixedString Name,
           detail::DefaultArg Default = detail::DefaultArg{}>
 struct Cookie : detail::Injected<T> {
     static_assert(detail::default_fits<T>(Default),
-                  "flamecpp: the default of a Cookie<Name, T, Default> must fit T.");
+                  "flamecpp: the default of a Cookie<Name, T, Default> must fit T (an integer "
+                  "for integers, a number for floating-point, true/false for bool, a string "
+                  "literal for std::string or std::string_view).");
     static constexpr std::string_view name = Name.view();
 };
 

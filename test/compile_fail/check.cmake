@@ -1,20 +1,37 @@
-# Compiles one file that must fail, and checks that every `// expect: REGEX` line in it
-# matches the compiler's output: the error must name the problem, not merely happen.
+# Compiles one file twice.
+# - As it is, it must fail, and every `// expect: REGEX` line in it must match the compiler's
+#   output: the error must name the problem, not merely happen.
+# - With -DFLAMECPP_FIXED, its fixed twin (the code under `#ifdef FLAMECPP_FIXED`, which applies
+#   the fix the message suggests) must compile without a diagnostic: the advice must work.
 # Called as: cmake -DCXX=... -DINCLUDE=... -DSOURCE=... -P check.cmake
+set(flags -std=c++20 -fsyntax-only -DBOOST_ASIO_SEPARATE_COMPILATION -I${INCLUDE})
 file(STRINGS ${SOURCE} expectations REGEX "^// expect: ")
+file(STRINGS ${SOURCE} twin REGEX "^#ifn?def FLAMECPP_FIXED")
+if(NOT expectations)
+    message(FATAL_ERROR "${SOURCE} has no // expect: lines")
+endif()
+if(NOT twin)
+    message(FATAL_ERROR "${SOURCE} has no fixed twin (#ifdef FLAMECPP_FIXED)")
+endif()
+
 execute_process(
-    COMMAND ${CXX} -std=c++20 -fsyntax-only -DBOOST_ASIO_SEPARATE_COMPILATION -I${INCLUDE} ${SOURCE}
+    COMMAND ${CXX} ${flags} ${SOURCE}
     OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
 if(rc EQUAL 0)
     message(FATAL_ERROR "${SOURCE} compiled, but it must not")
 endif()
-if(NOT expectations)
-    message(FATAL_ERROR "${SOURCE} has no // expect: lines")
-endif()
 foreach(line ${expectations})
     string(REPLACE "// expect: " "" regex "${line}")
     if(NOT "${out}${err}" MATCHES "${regex}")
-        message(FATAL_ERROR "the error output does not match '${regex}':\n${err}")
+        message(FATAL_ERROR "${SOURCE}: the error output does not match '${regex}':\n${out}${err}")
     endif()
 endforeach()
-message(STATUS "failed as expected")
+
+execute_process(
+    COMMAND ${CXX} ${flags} -Wall -Wextra -DFLAMECPP_FIXED ${SOURCE}
+    OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0 OR NOT "${out}${err}" STREQUAL "")
+    message(FATAL_ERROR "${SOURCE} with -DFLAMECPP_FIXED (the fixed twin) must compile "
+                        "cleanly, but:\n${out}${err}")
+endif()
+message(STATUS "failed as expected; the fixed twin compiles")

@@ -3,7 +3,11 @@
 #include <flamecpp/flamecpp.hpp>
 
 struct Empty : flamecpp::HTTPEndpoint {
+#ifdef FLAMECPP_FIXED
+    flamecpp::Response get() { return {}; }
+#else
     flamecpp::Response fetch() { return {}; }
+#endif
 };
 
 int main() {

@@ -4,5 +4,9 @@
 
 int main() {
     flamecpp::App app;
+#ifdef FLAMECPP_FIXED
+    app.route("/", [](flamecpp::Request&) { return flamecpp::Response{}; });
+#else
     app.route("/", [](auto&) { return flamecpp::Response{}; });
+#endif
 }

@@ -4,6 +4,11 @@
 
 struct Silent : flamecpp::WebSocketEndpoint {
     void on_connect(flamecpp::WebSocket&) {}
+#ifdef FLAMECPP_FIXED
+    flamecpp::Task<void> on_receive(flamecpp::WebSocket& ws, flamecpp::Data data) {
+        co_await ws.send_text(data.str());
+    }
+#endif
 };
 
 int main() {

@@ -393,6 +393,7 @@ TEST(RouteLiteral, ConvertorLookup) {
     static_assert(detail::literal_convertor("/users/{user_id:int}", "id") == -1);
     static_assert(detail::literal_convertor("/a/{x}/{rest:path}", "rest") ==
                   static_cast<int>(Convertor::path));
+    static_assert(detail::literal_convertor("/a/{x:integer}", "x") == detail::unknown_convertor);
     App app;
     app.route<"/users/{user_id:int}">(user);
     EXPECT_EQ(app.impl().router.routes().size(), 1u);

@@ -34,8 +34,11 @@ struct DefaultArg {
     constexpr DefaultArg(bool v) : kind(Kind::boolean), boolean(v) {}
     template <std::size_t N>
     constexpr DefaultArg(const char (&s)[N]) : kind(Kind::text), size(N - 1) {
-        static_assert(N <= 64, "flamecpp: a string default is at most 63 characters");
-        std::copy_n(s, N, text);
+        static_assert(N <= 64,
+                      "flamecpp: a string default is at most 63 characters. For a longer one, "
+                      "take std::optional<std::string> with no default and use "
+                      "value_or(\"...\") in the handler.");
+        std::copy_n(s, N <= 64 ? N : 64, text);  // past 64 the assert has failed: one error
     }
 };
 

@@ -51,8 +51,10 @@ template <class R, class Handler>
 constexpr bool check_result() {
     static_assert(Convertible<R>,
                   "flamecpp: a handler returns a type that cannot become a response (see "
-                  "'R = ...' above). Return Response, std::string, a JSON value (include "
-                  "<flamecpp/json.hpp>), or Task<> of one of those.");
+                  "'R = ...' above). Return Response, std::string, std::string_view, const "
+                  "char*, boost::json::value, object or array (include <flamecpp/json.hpp>), a "
+                  "struct described with BOOST_DESCRIBE_STRUCT (include <flamecpp/body.hpp>), or "
+                  "Task<> of one of those.");
     return Convertible<R>;
 }
 

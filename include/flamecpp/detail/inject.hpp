@@ -410,7 +410,7 @@ decltype(auto) resolve(CallContext& ctx) {
     } else {
         static_assert(dependent_false<P, Handler>,
                       "flamecpp: a handler parameter has a type the injector cannot provide "
-                      "(see 'P = ...' above).");
+                      "(see 'P = ...' above); the first error lists the types it can.");
     }
 }
 
@@ -442,7 +442,8 @@ constexpr bool check_parameter() {
                   "(derive from flamecpp::Component) and register it with app.component(...).");
     static_assert(Kind == RouteKind::websocket || !WebSocketOnly<P>,
                   "flamecpp: WebSocket&, Data and Code exist only on WebSocket routes; register "
-                  "this handler with websocket_route() (see 'P = ...' above).");
+                  "this handler with websocket_route(), returning void or Task<void> (see "
+                  "'P = ...' above).");
     return Injectable<P> && (Kind == RouteKind::websocket || !WebSocketOnly<P>);
 }
 

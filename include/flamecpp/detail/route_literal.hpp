@@ -27,7 +27,10 @@ constexpr bool literal_equal(std::string_view a, std::string_view b) {
     return true;
 }
 
-/// The convertor of parameter `name` in `pattern` (-1: no such parameter).
+inline constexpr int no_such_parameter = -1;
+inline constexpr int unknown_convertor = -2;
+
+/// The convertor of parameter `name` in `pattern`, or one of the two codes above.
 constexpr int literal_convertor(std::string_view pattern, std::string_view name) {
     for (std::size_t open = 0; open < pattern.size(); ++open) {
         if (pattern[open] != '{')
@@ -35,7 +38,7 @@ constexpr int literal_convertor(std::string_view pattern, std::string_view name)
         std::size_t close = open + 1;
         while (close < pattern.size() && pattern[close] != '}') ++close;
         if (close == pattern.size())
-            return -1;
+            return no_such_parameter;
         std::size_t colon = open + 1;
         while (colon < close && pattern[colon] != ':') ++colon;
         if (literal_equal(pattern.substr(open + 1, colon - open - 1), name)) {
@@ -50,11 +53,13 @@ constexpr int literal_convertor(std::string_view pattern, std::string_view name)
                 return static_cast<int>(Convertor::uuid);
             if (literal_equal(conv, "path"))
                 return static_cast<int>(Convertor::path);
-            return static_cast<int>(Convertor::str);
+            if (literal_equal(conv, "str"))
+                return static_cast<int>(Convertor::str);
+            return unknown_convertor;
         }
         open = close;
     }
-    return -1;
+    return no_such_parameter;
 }
 
 template <class P>
@@ -86,9 +91,13 @@ constexpr bool check_literal_parameter() {
     using Param = PathParameter<std::remove_cvref_t<P>>;
     if constexpr (Param::is_path) {
         constexpr int convertor = literal_convertor(Pattern.view(), Param::name);
-        static_assert(convertor >= 0,
+        static_assert(convertor != no_such_parameter,
                       "flamecpp: a Path<\"name\"> parameter names no parameter of the route "
                       "template (see 'Pattern = ...' and 'P = ...' above).");
+        static_assert(convertor != unknown_convertor,
+                      "flamecpp: the route template gives a Path<\"name\"> parameter an unknown "
+                      "convertor: write {name}, {name:str}, {name:int}, {name:float}, "
+                      "{name:uuid} or {name:path} (see 'Pattern = ...' and 'P = ...' above).");
         if constexpr (convertor >= 0) {
             static_assert(fits_convertor<typename Param::type>(convertor),
                           "flamecpp: a Path<\"name\", T> parameter's type does not fit the "

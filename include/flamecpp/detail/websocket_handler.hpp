@@ -154,11 +154,11 @@ constexpr bool check_websocket_endpoint() {
                   "flamecpp::WebSocketEndpoint.");
     static_assert(std::is_default_constructible_v<E>,
                   "flamecpp: a WebSocketEndpoint class is created per connection and must be "
-                  "default-constructible.");
+                  "default-constructible; hold shared state in a component instead.");
     static_assert(HasOnReceive<E>,
                   "flamecpp: the WebSocketEndpoint class has no on_receive member. Add one, e.g. "
                   "Task<void> on_receive(WebSocket& ws, Data data).");
-    static_assert(std::same_as<std::remove_cv_t<decltype(E::encoding)>, Encoding>,
+    static_assert(std::same_as<decltype(&E::encoding), const Encoding*>,  // static and an Encoding
                   "flamecpp: a WebSocketEndpoint's encoding is declared as "
                   "'static constexpr flamecpp::Encoding encoding = flamecpp::Encoding::text;'.");
     bool ok = true;
