@@ -7,6 +7,7 @@ option(FLAMECPP_BUILD_BENCH "Build the benchmark reference servers" ${PROJECT_IS
 option(FLAMECPP_INSTALL "Add install rules and the exported package" ${PROJECT_IS_TOP_LEVEL})
 option(FLAMECPP_WERROR "Treat warnings as errors" OFF)
 set(FLAMECPP_SANITIZE "" CACHE STRING "Sanitizers for every target, e.g. address,undefined")
+option(FLAMECPP_TIDY "Run clang-tidy (.clang-tidy) on the library's sources as they compile" OFF)
 option(FLAMECPP_FUZZ "Build the libFuzzer targets under fuzz/ (clang only)" OFF)
 
 set(CMAKE_CXX_EXTENSIONS OFF)

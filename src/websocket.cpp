@@ -177,7 +177,7 @@ void report_websocket_error(WebSocket& ws,
 
 void log_websocket_error(std::string_view route, std::exception_ptr error) noexcept {
     try {
-        std::rethrow_exception(error);
+        std::rethrow_exception(std::move(error));
     } catch (const std::exception& e) {
         logger().error("websocket handler of route '{}' threw: {}", route, e.what());
     } catch (...) {

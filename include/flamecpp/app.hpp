@@ -161,7 +161,7 @@ public:
     /// Parses the contract's command line (--host, --port, --threads, --log-level, --help),
     /// serves until SIGINT/SIGTERM, and returns the process exit code: 0 after a graceful
     /// stop, 2 for a bad command line, 1 when the server cannot start.
-    int run(int argc, char** argv, ServerOptions defaults = {});
+    int run(int argc, char** argv, const ServerOptions& defaults = {});
 
     struct Impl;
     /// Internal: the state the server reads.
@@ -171,11 +171,11 @@ private:
     void add_route(std::string_view path,
                    MethodSet methods,
                    std::unique_ptr<detail::RouteHandler> handler,
-                   detail::Requirements requirements);
+                   const detail::Requirements& requirements);
 
     void add_websocket_route(std::string_view path,
                              std::unique_ptr<detail::WebSocketHandler> handler,
-                             detail::Requirements requirements);
+                             const detail::Requirements& requirements);
     void add_component(std::size_t id, detail::ComponentSlot slot);
 
     std::unique_ptr<Impl> impl_;

@@ -18,9 +18,9 @@ enum class QueueFull : unsigned char {
 /// The limits an app enforces on every connection. Defaults follow the samples' contract.
 struct Limits {
     /// Request line plus header fields; over it: 431 and close.
-    std::size_t max_header_bytes = 16 * 1024;
+    std::size_t max_header_bytes = std::size_t{16} * 1024;
     /// Request body, declared or streamed; over it: 413 and close.
-    std::size_t max_body_bytes = 1024 * 1024;
+    std::size_t max_body_bytes = std::size_t{1024} * 1024;
     /// From the first byte of a request until its header is complete; then 408 and close.
     std::chrono::milliseconds header_timeout{10'000};
     /// Time allowed to receive a body once its header is complete (slow uploads); then close.
@@ -28,7 +28,7 @@ struct Limits {
     /// A keep-alive connection waiting for its next request is closed after this.
     std::chrono::milliseconds idle_timeout{5'000};
     /// A WebSocket message (all its frames); over it: close 1009.
-    std::size_t max_websocket_message_bytes = 1024 * 1024;
+    std::size_t max_websocket_message_bytes = std::size_t{1024} * 1024;
     /// A WebSocket connection that receives nothing for this long is closed with 1001.
     std::chrono::milliseconds websocket_idle_timeout{60'000};
     /// How long to wait for the peer's answer to a close frame before dropping the socket.
@@ -36,7 +36,7 @@ struct Limits {
     /// Bytes of messages a WebSocket connection holds from `queue_text`/`queue_bytes`/
     /// `queue_json` that its client has not taken yet. A queue holding this much takes no
     /// more: see `websocket_queue_full`. (Awaited sends wait instead of queueing.)
-    std::size_t websocket_send_queue_bytes = 1024 * 1024;
+    std::size_t websocket_send_queue_bytes = std::size_t{1024} * 1024;
     /// What a full send queue does with the next queued message (default: close with 1008).
     QueueFull websocket_queue_full = QueueFull::close;
     /// Open connections (HTTP and WebSocket) the server holds at once, shared evenly among its

@@ -44,7 +44,7 @@ public:
     /// address is in use).
     Server(App& app, ServerOptions options);
     /// Stops and joins, if still running.
-    ~Server();
+    ~Server();  // NOLINT(bugprone-exception-escape): see server.cpp
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
 
@@ -52,7 +52,7 @@ public:
     std::uint16_t port() const noexcept;
     /// Starts a graceful stop: no new connections, in-flight requests finish within the grace
     /// period. Safe to call from any thread, more than once.
-    void stop() noexcept;
+    void stop() noexcept;  // NOLINT(bugprone-exception-escape): see server.cpp
     /// Blocks until every server thread has finished.
     void wait();
 

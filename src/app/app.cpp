@@ -48,17 +48,17 @@ App& App::server_header(std::string value) {
 void App::add_route(std::string_view path,
                     MethodSet methods,
                     std::unique_ptr<detail::RouteHandler> handler,
-                    detail::Requirements requirements) {
+                    const detail::Requirements& requirements) {
     impl_->router.add(path, methods, std::move(handler), requirements);
 }
 
 void App::add_websocket_route(std::string_view path,
                               std::unique_ptr<detail::WebSocketHandler> handler,
-                              detail::Requirements requirements) {
+                              const detail::Requirements& requirements) {
     impl_->router.add_websocket(path, std::move(handler), requirements);
 }
 
-int App::run(int argc, char** argv, ServerOptions defaults) {
+int App::run(int argc, char** argv, const ServerOptions& defaults) {
     auto cli = detail::parse_command_line(argc, argv, defaults);
     if (!cli.error.empty()) {
         std::cerr << "error: " << cli.error << "\n" << cli.usage;

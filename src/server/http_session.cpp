@@ -416,7 +416,7 @@ private:
     }
 
     void reset_out() {
-        if (out_.capacity() > 64 * 1024) {
+        if (out_.capacity() > std::size_t{64} * 1024) {
             std::string().swap(out_);  // do not keep a large response's buffer forever
         } else {
             out_.clear();
@@ -505,7 +505,7 @@ private:
         socket_.close(ec);
     }
 
-    static constexpr std::size_t read_size = 16 * 1024;
+    static constexpr std::size_t read_size = std::size_t{16} * 1024;
 
     Worker& worker_;
     tcp::socket socket_;

@@ -128,7 +128,7 @@ void Worker::maybe_drained() noexcept {
 
 void Worker::spawn(asio::awaitable<void> task) {
     auto it = tasks_.emplace(tasks_.end());
-    auto done = [this, it](std::exception_ptr error) {
+    auto done = [this, it](const std::exception_ptr& error) {
         if (error && log_task_failure(error, draining)) {
             handler_failed(error);
         }

@@ -285,9 +285,7 @@ concept QueryValue = ScalarParam<T> && !std::same_as<T, std::string_view>;
 
 template <class T>
 constexpr bool query_type_ok() {
-    if constexpr (IsOptional<T>::value) {
-        return QueryValue<typename T::value_type>;
-    } else if constexpr (IsVector<T>::value) {
+    if constexpr (IsOptional<T>::value || IsVector<T>::value) {
         return QueryValue<typename T::value_type>;
     } else {
         return QueryValue<T>;

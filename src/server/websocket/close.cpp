@@ -22,7 +22,7 @@ Task<void> drain_and_close(tcp::socket& socket) {
     });
     std::array<char, 4096> scratch;
     std::size_t drained = 0;
-    while (drained < 4 * 1024 * 1024) {
+    while (drained < std::size_t{4} * 1024 * 1024) {
         auto [read_ec, n] = co_await socket.async_read_some(asio::buffer(scratch), use_tuple);
         if (read_ec) {
             break;

@@ -92,7 +92,7 @@ Task<Result> WebSocketSession::receive_as(std::shared_ptr<WebSocketSession> keep
             if (control) {
                 control_payload_.clear();
             }
-            const std::size_t length = static_cast<std::size_t>(frame.length);
+            const auto length = static_cast<std::size_t>(frame.length);
             if (read_end_ - read_begin_ >= length) {
                 // The whole payload is buffered (small messages): no reads, no coroutine.
                 const std::size_t start = payload.size();
@@ -154,7 +154,7 @@ Task<Result> WebSocketSession::receive_as(std::shared_ptr<WebSocketSession> keep
 
 Task<bool> WebSocketSession::read_payload(std::string& payload, const ws::FrameHeader& frame) {
     const std::size_t start = payload.size();
-    const std::size_t length = static_cast<std::size_t>(frame.length);
+    const auto length = static_cast<std::size_t>(frame.length);
     const std::size_t buffered = std::min(length, read_end_ - read_begin_);
     payload.append(read_buffer_.get() + read_begin_, buffered);
     read_begin_ += buffered;

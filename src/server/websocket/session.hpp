@@ -59,7 +59,7 @@ inline constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 inline constexpr std::size_t read_buffer_size = 2048;
 /// A payload still to come is read in pieces of at most this size, so the memory a message
 /// takes follows the bytes that really arrived, not the length its header claims.
-inline constexpr std::size_t payload_read_chunk = 64 * 1024;
+inline constexpr std::size_t payload_read_chunk = std::size_t{64} * 1024;
 
 /// After the close handshake (or a failure) the server closes TCP first (RFC 6455 7.1.1):
 /// it sends FIN, reads and drops what the peer still sends (so closing does not turn into a
@@ -213,7 +213,7 @@ private:
         WebSocketSession* session;
         WriteGuard(const WriteGuard&) = delete;
         explicit WriteGuard(WebSocketSession* s) : session(s) {}
-        ~WriteGuard() { session->release_writer(); }
+        ~WriteGuard() { session->release_writer(); }  // NOLINT(bugprone-exception-escape)
     };
 
     /// Marks the single reader; when it stops, a close() waiting for the peer's close frame
@@ -279,7 +279,7 @@ private:
 
     /// The sender that wrote from its own frame is done: the queue that formed meanwhile
     /// gets a writer.
-    void release_writer() noexcept;
+    void release_writer() noexcept;  // NOLINT(bugprone-exception-escape): see write.cpp
 
     void writer_done() noexcept {
         writing_ = false;

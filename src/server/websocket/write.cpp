@@ -140,7 +140,7 @@ std::exception_ptr WebSocketSession::disconnect_error() const {
 
 asio::awaitable<void> WebSocketSession::on_owner(Task<void>& task) {
     return asio::async_initiate<const asio::use_awaitable_t<>&, void(std::exception_ptr)>(
-        [](SendDone done, std::shared_ptr<WebSocketSession> self, Task<void> job_task) {
+        [](SendDone done, const std::shared_ptr<WebSocketSession>& self, Task<void> job_task) {
             OwnerJob job{self, std::move(job_task), std::move(done)};
             if (!self->mailbox_->post(job)) {
                 // The server has stopped: its threads are joined, so its state is ours.
@@ -235,7 +235,9 @@ Task<void> WebSocketSession::write_queue(std::shared_ptr<WebSocketSession> self)
     self->task_done();
 }
 
-void WebSocketSession::release_writer() noexcept {
+// noexcept: restarting the writer allocates its coroutine frame; when memory runs out, ending
+// the process is the answer (a queue nobody writes would hang its senders).
+void WebSocketSession::release_writer() noexcept {  // NOLINT(bugprone-exception-escape)
     if (!queue_.empty()) {
         if (socket_ && socket_->is_open()) {
             start_writer();
