@@ -1,5 +1,3 @@
-#include <array>
-
 #include <flamecpp/method.hpp>
 
 namespace flamecpp {
@@ -27,10 +25,8 @@ std::string_view to_string(Method m) noexcept {
 }
 
 std::string MethodSet::allow_header() const {
-    constexpr std::array order{Method::get,   Method::head,    Method::post,   Method::put,
-                               Method::patch, Method::delete_, Method::options};
     std::string out;
-    for (Method m : order) {
+    for (Method m : detail::http_verbs) {
         if (contains(m)) {
             if (!out.empty()) {
                 out += ", ";

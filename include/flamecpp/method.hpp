@@ -3,6 +3,7 @@
 /// @file
 /// HTTP request methods and sets of them.
 
+#include <array>
 #include <cstdint>
 #include <initializer_list>
 #include <string>
@@ -12,6 +13,13 @@ namespace flamecpp {
 
 /// The request methods a route can serve. `other` stands for any method not named here.
 enum class Method : std::uint8_t { get, head, post, put, patch, delete_, options, other };
+
+namespace detail {
+/// The HTTP verbs a route or an endpoint class can serve, in the order of `MethodSet`.
+inline constexpr std::array<Method, 7> http_verbs{Method::get,    Method::head,  Method::post,
+                                                  Method::put,    Method::patch, Method::delete_,
+                                                  Method::options};
+}  // namespace detail
 
 /// The method's token as sent on the wire ("DELETE"); "OTHER" for `Method::other`.
 std::string_view to_string(Method m) noexcept;

@@ -18,34 +18,89 @@ bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
 Convertor parse_convertor(std::string_view pattern, std::string_view text) {
-    if (text == "str")
-        return Convertor::str;
-    if (text == "int")
-        return Convertor::int_;
-    if (text == "float")
-        return Convertor::float_;
-    if (text == "uuid")
-        return Convertor::uuid;
-    if (text == "path")
-        return Convertor::path;
-    fail(pattern,
-         "unknown convertor '" + std::string(text) + "' (accepted: str, int, float, uuid, path)");
+    if (const std::optional<Convertor> found = find_convertor(text)) {
+        return *found;
+    }
+    std::string accepted;
+    for (const ConvertorEntry& entry : convertors) {
+        accepted += accepted.empty() ? "" : ", ";
+        accepted += entry.name;
+    }
+    fail(pattern, "unknown convertor '" + std::string(text) + "' (accepted: " + accepted + ")");
 }
 
-std::string_view convertor_name(Convertor c) {
-    switch (c) {
-        case Convertor::str:
-            return "str";
-        case Convertor::int_:
-            return "int";
-        case Convertor::float_:
-            return "float";
-        case Convertor::uuid:
-            return "uuid";
-        case Convertor::path:
-            return "path";
+bool spans_slashes(const Segment& s) {
+    return s.is_param && convertor_entry(s.convertor).spans_slashes;
+}
+
+/// True when `text` is accepted by `matcher` (for every matcher but `anything`: one segment).
+bool matches(Matcher matcher, std::string_view text) noexcept {
+    switch (matcher) {
+        case Matcher::nonempty:
+            return !text.empty();
+        case Matcher::anything:
+            return true;
+        case Matcher::digits:
+            return !text.empty() && std::all_of(text.begin(), text.end(), is_digit);
+        case Matcher::decimal: {
+            auto dot = text.find('.');
+            auto whole = text.substr(0, dot);
+            if (whole.empty() || !std::all_of(whole.begin(), whole.end(), is_digit)) {
+                return false;
+            }
+            if (dot == std::string_view::npos) {
+                return true;
+            }
+            auto frac = text.substr(dot + 1);
+            return !frac.empty() && std::all_of(frac.begin(), frac.end(), is_digit);
+        }
+        case Matcher::uuid: {
+            // 8-4-4-4-12 hex digits (RFC 9562 4); either case.
+            if (text.size() != 36) {
+                return false;
+            }
+            for (std::size_t i = 0; i < text.size(); ++i) {
+                bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+                if (dash ? text[i] != '-' : !is_hex(text[i])) {
+                    return false;
+                }
+            }
+            return true;
+        }
     }
-    return "str";
+    return false;
+}
+
+/// True when every text `narrow` accepts, `wide` accepts too.
+bool includes(Matcher wide, Matcher narrow) {
+    if (wide == narrow) {
+        return true;
+    }
+    switch (wide) {
+        case Matcher::anything:
+            return true;
+        case Matcher::nonempty:
+            return narrow != Matcher::anything;
+        case Matcher::decimal:
+            return narrow == Matcher::digits;
+        case Matcher::digits:
+        case Matcher::uuid:
+            return false;
+    }
+    return false;
+}
+
+/// True when a parameter of the handler that needs `need` fits a convertor of `values`.
+bool fits(const PathRequirement& need, PathValues values) {
+    switch (values) {
+        case PathValues::integers:
+            return need.accepts_int;
+        case PathValues::floating:
+            return need.accepts_float;
+        case PathValues::text:
+            return need.accepts_text;
+    }
+    return false;
 }
 
 /// Splits "/a/b/" into {"a", "b", ""}; "/" gives {""}.
@@ -67,31 +122,19 @@ bool covers(const Segment& a, const Segment& b) {
     if (!a.is_param) {
         return !b.is_param && a.text == b.text;
     }
-    if (b.is_param && b.convertor == Convertor::path) {
+    if (spans_slashes(b)) {
         return false;
     }
     if (!b.is_param) {
         return convertor_accepts(a.convertor, b.text);
     }
-    switch (a.convertor) {
-        case Convertor::str:
-            return true;
-        case Convertor::int_:
-            return b.convertor == Convertor::int_;
-        case Convertor::float_:
-            return b.convertor == Convertor::float_ || b.convertor == Convertor::int_;
-        case Convertor::uuid:
-            return b.convertor == Convertor::uuid;
-        case Convertor::path:
-            return true;
-    }
-    return false;
+    return includes(convertor_entry(a.convertor).matcher, convertor_entry(b.convertor).matcher);
 }
 
 /// True when route `a` matches every path that route `b` matches.
 bool shadows(const std::vector<Segment>& a, const std::vector<Segment>& b) {
     for (std::size_t i = 0; i < a.size(); ++i) {
-        if (a[i].is_param && a[i].convertor == Convertor::path) {
+        if (spans_slashes(a[i])) {
             return b.size() > i;
         }
         if (i >= b.size() || !covers(a[i], b[i])) {
@@ -104,40 +147,7 @@ bool shadows(const std::vector<Segment>& a, const std::vector<Segment>& b) {
 }  // namespace
 
 bool convertor_accepts(Convertor convertor, std::string_view text) noexcept {
-    switch (convertor) {
-        case Convertor::str:
-            return !text.empty();
-        case Convertor::path:
-            return true;
-        case Convertor::int_:
-            return !text.empty() && std::all_of(text.begin(), text.end(), is_digit);
-        case Convertor::float_: {
-            auto dot = text.find('.');
-            auto whole = text.substr(0, dot);
-            if (whole.empty() || !std::all_of(whole.begin(), whole.end(), is_digit)) {
-                return false;
-            }
-            if (dot == std::string_view::npos) {
-                return true;
-            }
-            auto frac = text.substr(dot + 1);
-            return !frac.empty() && std::all_of(frac.begin(), frac.end(), is_digit);
-        }
-        case Convertor::uuid: {
-            // 8-4-4-4-12 hex digits (RFC 9562 4); either case.
-            if (text.size() != 36) {
-                return false;
-            }
-            for (std::size_t i = 0; i < text.size(); ++i) {
-                bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-                if (dash ? text[i] != '-' : !is_hex(text[i])) {
-                    return false;
-                }
-            }
-            return true;
-        }
-    }
-    return false;
+    return matches(convertor_entry(convertor).matcher, text);
 }
 
 std::vector<Segment> compile_template(std::string_view pattern) {
@@ -155,7 +165,7 @@ std::vector<Segment> compile_template(std::string_view pattern) {
         auto open = text.find('{');
         auto close = text.find('}');
         if (open == std::string_view::npos && close == std::string_view::npos) {
-            segments.push_back(Segment{false, std::string(text), Convertor::str});
+            segments.push_back(Segment{false, std::string(text), default_convertor});
             continue;
         }
         if (open != 0 || close != text.size() - 1 ||
@@ -168,7 +178,7 @@ std::vector<Segment> compile_template(std::string_view pattern) {
         auto colon = inner.find(':');
         std::string_view name = inner.substr(0, colon);
         Convertor convertor = colon == std::string_view::npos
-                                  ? Convertor::str
+                                  ? default_convertor
                                   : parse_convertor(pattern, inner.substr(colon + 1));
         if (name.empty() || !is_name_start(name.front()) ||
             !std::all_of(name.begin(), name.end(), is_name_char)) {
@@ -180,11 +190,12 @@ std::vector<Segment> compile_template(std::string_view pattern) {
                 fail(pattern, "parameter '" + std::string(name) + "' appears twice");
             }
         }
-        if (convertor == Convertor::path && i + 1 != raw.size()) {
-            fail(pattern, "'{" + std::string(name) +
-                              ":path}' takes the rest of the path, so it must be last");
+        Segment segment{true, std::string(name), convertor};
+        if (spans_slashes(segment) && i + 1 != raw.size()) {
+            fail(pattern, "'{" + segment.text + ":" + std::string(convertor_entry(convertor).name) +
+                              "}' takes the rest of the path, so it must be last");
         }
-        segments.push_back(Segment{true, std::string(name), convertor});
+        segments.push_back(std::move(segment));
     }
     return segments;
 }
@@ -236,13 +247,11 @@ void Router::add_route(std::unique_ptr<Route> route, const Requirements& require
                               "\"> but the template has no such parameter (it has: " +
                               (names.empty() ? std::string("none") : names) + ")");
         }
-        bool ok = it->convertor == Convertor::int_     ? need.accepts_int
-                  : it->convertor == Convertor::float_ ? need.accepts_float
-                                                       : need.accepts_text;
-        if (!ok) {
+        const ConvertorEntry& convertor = convertor_entry(it->convertor);
+        if (!fits(need, convertor.values)) {
             fail(pattern, "the handler wants Path<\"" + std::string(need.name) + "\"> as " +
                               std::string(need.type_hint) + " but the template declares '{" +
-                              it->text + ":" + std::string(convertor_name(it->convertor)) + "}'");
+                              it->text + ":" + std::string(convertor.name) + "}'");
         }
     }
     for (const auto& earlier : routes_) {
@@ -293,7 +302,7 @@ MatchResult Router::match(Method method,
         std::size_t i = 0;
         for (; i < route->segments.size(); ++i) {
             const Segment& seg = route->segments[i];
-            if (seg.is_param && seg.convertor == Convertor::path) {
+            if (spans_slashes(seg)) {
                 if (i >= segs.size()) {
                     matched = false;
                     break;

@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include <flamecpp/detail/convertors.hpp>
 #include <flamecpp/detail/handler.hpp>
 #include <flamecpp/detail/websocket_handler.hpp>
 #include <flamecpp/method.hpp>
@@ -17,7 +18,7 @@ namespace flamecpp::detail {
 struct Segment {
     bool is_param = false;
     std::string text;  ///< the decoded literal, or the parameter's name
-    Convertor convertor = Convertor::str;
+    Convertor convertor = default_convertor;
 };
 
 /// A route: its template compiled into segments, the methods it serves, its handler.

@@ -1,11 +1,14 @@
 # Compiles one file twice.
 # - As it is, it must fail, and every `// expect: REGEX` line in it must match the compiler's
-#   output: the error must name the problem, not merely happen.
+#   output: the error must name the problem, not merely happen. Every
+#   `// expect-first-error: REGEX` line must match the first line that says `error:`: the
+#   message must not come after some other error.
 # - With -DFLAMECPP_FIXED, its fixed twin (the code under `#ifdef FLAMECPP_FIXED`, which applies
 #   the fix the message suggests) must compile without a diagnostic: the advice must work.
 # Called as: cmake -DCXX=... -DINCLUDE=... -DSOURCE=... -P check.cmake
 set(flags -std=c++20 -fsyntax-only -DBOOST_ASIO_SEPARATE_COMPILATION -I${INCLUDE})
 file(STRINGS ${SOURCE} expectations REGEX "^// expect: ")
+file(STRINGS ${SOURCE} first_error_expectations REGEX "^// expect-first-error: ")
 file(STRINGS ${SOURCE} twin REGEX "^#ifn?def FLAMECPP_FIXED")
 if(NOT expectations)
     message(FATAL_ERROR "${SOURCE} has no // expect: lines")
@@ -24,6 +27,14 @@ foreach(line ${expectations})
     string(REPLACE "// expect: " "" regex "${line}")
     if(NOT "${out}${err}" MATCHES "${regex}")
         message(FATAL_ERROR "${SOURCE}: the error output does not match '${regex}':\n${out}${err}")
+    endif()
+endforeach()
+string(REGEX MATCH "[^\n]*error:[^\n]*" first_error "${out}${err}")
+foreach(line ${first_error_expectations})
+    string(REPLACE "// expect-first-error: " "" regex "${line}")
+    if(NOT "${first_error}" MATCHES "${regex}")
+        message(FATAL_ERROR "${SOURCE}: the first error does not match '${regex}':\n"
+                            "${first_error}")
     endif()
 endforeach()
 

@@ -1,5 +1,6 @@
 // A component factory whose signature cannot be read.
 // expect: flamecpp: a component factory's signature cannot be read
+// expect-first-error: flamecpp: a component factory's signature cannot be read
 #include <string>
 
 #include <flamecpp/flamecpp.hpp>

@@ -1,5 +1,6 @@
 // A handler whose signature cannot be read.
 // expect: flamecpp: the handler's signature cannot be read
+// expect-first-error: flamecpp: the handler's signature cannot be read
 #include <flamecpp/flamecpp.hpp>
 
 int main() {

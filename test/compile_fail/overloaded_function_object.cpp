@@ -1,5 +1,6 @@
 // A function object with two operator(): which one is the handler?
 // expect: flamecpp: the handler's signature cannot be read
+// expect-first-error: flamecpp: the handler's signature cannot be read
 // expect: no overloads
 #include <flamecpp/flamecpp.hpp>
 

@@ -1,5 +1,6 @@
 // A WebSocket handler whose signature cannot be read.
 // expect: flamecpp: the handler's signature cannot be read
+// expect-first-error: flamecpp: the handler's signature cannot be read
 // expect: (F = main\(\)::<lambda|check_websocket_handler<\(lambda)
 #include <flamecpp/flamecpp.hpp>
 

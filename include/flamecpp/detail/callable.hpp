@@ -10,8 +10,15 @@
 
 namespace flamecpp::detail {
 
+/// `result` and `args` of a callable whose signature can be read. For any other type (a
+/// generic lambda, a function object with several operator(), something not callable) it has
+/// no members, so HasKnownSignature is false and the caller's flamecpp: message comes first.
 template <class F>
-struct CallableTraits : CallableTraits<decltype(&F::operator())> {};
+struct CallableTraits {};
+
+template <class F>
+    requires requires { &F::operator(); }
+struct CallableTraits<F> : CallableTraits<decltype(&F::operator())> {};
 
 template <class R, class... A>
 struct CallableTraits<R(A...)> {

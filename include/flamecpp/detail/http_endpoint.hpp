@@ -4,7 +4,9 @@
 /// The route thunk of a class-based HTTPEndpoint.
 
 #include <concepts>
+#include <cstddef>
 #include <type_traits>
+#include <utility>
 
 #include <flamecpp/detail/handler.hpp>
 #include <flamecpp/detail/route_literal.hpp>
@@ -12,42 +14,89 @@
 
 namespace flamecpp::detail {
 
+/// One verb of an HTTPEndpoint class: `of<E>()` is E's handler member for it, and exists
+/// only when E has one such member (not overloaded, not a template). These specializations
+/// are the only place a verb's member name is written; everything else walks `http_verbs`.
+template <Method M>
+struct Verb {};
+
 // clang-format off
-template <class E> concept HasGet = requires { &E::get; };
-template <class E> concept HasHead = requires { &E::head; };
-template <class E> concept HasPost = requires { &E::post; };
-template <class E> concept HasPut = requires { &E::put; };
-template <class E> concept HasPatch = requires { &E::patch; };
-template <class E> concept HasDelete = requires { &E::delete_; };
-template <class E> concept HasOptions = requires { &E::options; };
+template <> struct Verb<Method::get> {
+    template <class E> static constexpr auto of() -> decltype(&E::get) { return &E::get; }
+};
+template <> struct Verb<Method::head> {
+    template <class E> static constexpr auto of() -> decltype(&E::head) { return &E::head; }
+};
+template <> struct Verb<Method::post> {
+    template <class E> static constexpr auto of() -> decltype(&E::post) { return &E::post; }
+};
+template <> struct Verb<Method::put> {
+    template <class E> static constexpr auto of() -> decltype(&E::put) { return &E::put; }
+};
+template <> struct Verb<Method::patch> {
+    template <class E> static constexpr auto of() -> decltype(&E::patch) { return &E::patch; }
+};
+template <> struct Verb<Method::delete_> {
+    template <class E> static constexpr auto of() -> decltype(&E::delete_) { return &E::delete_; }
+};
+template <> struct Verb<Method::options> {
+    template <class E> static constexpr auto of() -> decltype(&E::options) { return &E::options; }
+};
 // clang-format on
+
+template <Method M, class E>
+concept HasVerb = requires {
+    Verb<M>::template of<E>();
+};
+
+/// E's member for verb M (only where HasVerb<M, E>).
+template <Method M, class E>
+inline constexpr auto verb_member = Verb<M>::template of<E>();
+
+/// The verb whose member serves M on E: M's own, or GET's for a HEAD that E does not define
+/// (RFC 9110 9.3.2); Method::other when E does not serve M.
+template <Method M, class E>
+constexpr Method served_by() {
+    if constexpr (HasVerb<M, E>) {
+        return M;
+    } else if constexpr (M == Method::head && HasVerb<Method::get, E>) {
+        return Method::get;
+    } else {
+        return Method::other;
+    }
+}
+
+template <class F, std::size_t... I>
+constexpr void for_each_verb(F& f, std::index_sequence<I...>) {
+    (f.template operator()<http_verbs[I]>(), ...);
+}
+
+/// Calls `f.template operator()<M>()` for every verb M of `http_verbs`, in order.
+template <class F>
+constexpr void for_each_verb(F f) {
+    for_each_verb(f, std::make_index_sequence<http_verbs.size()>{});
+}
+
+template <class F, std::size_t... I>
+constexpr bool find_verb(F& f, std::index_sequence<I...>) {
+    return (f.template operator()<http_verbs[I]>() || ...);
+}
+
+/// As for_each_verb, stopping at the first call that returns true; says whether one did.
+template <class F>
+constexpr bool find_verb(F f) {
+    return find_verb(f, std::make_index_sequence<http_verbs.size()>{});
+}
 
 /// The methods an endpoint class serves, known at compile time. HEAD comes with GET.
 template <class E>
 constexpr MethodSet endpoint_methods() {
     MethodSet set;
-    if constexpr (HasGet<E>) {
-        set.insert(Method::get);
-        set.insert(Method::head);
-    }
-    if constexpr (HasHead<E>) {
-        set.insert(Method::head);
-    }
-    if constexpr (HasPost<E>) {
-        set.insert(Method::post);
-    }
-    if constexpr (HasPut<E>) {
-        set.insert(Method::put);
-    }
-    if constexpr (HasPatch<E>) {
-        set.insert(Method::patch);
-    }
-    if constexpr (HasDelete<E>) {
-        set.insert(Method::delete_);
-    }
-    if constexpr (HasOptions<E>) {
-        set.insert(Method::options);
-    }
+    for_each_verb([&]<Method M>() {
+        if constexpr (served_by<M, E>() != Method::other) {
+            set.insert(M);
+        }
+    });
     return set;
 }
 
@@ -73,40 +122,22 @@ constexpr bool check_endpoint() {
                   "flamecpp: the HTTPEndpoint class has no handler member. Add one of get, head, "
                   "post, put, patch, delete_, options (one overload each, not a template).");
     bool ok = true;
-    if constexpr (HasGet<E>)
-        ok = ok && check_member<&E::get, E>();
-    if constexpr (HasHead<E>)
-        ok = ok && check_member<&E::head, E>();
-    if constexpr (HasPost<E>)
-        ok = ok && check_member<&E::post, E>();
-    if constexpr (HasPut<E>)
-        ok = ok && check_member<&E::put, E>();
-    if constexpr (HasPatch<E>)
-        ok = ok && check_member<&E::patch, E>();
-    if constexpr (HasDelete<E>)
-        ok = ok && check_member<&E::delete_, E>();
-    if constexpr (HasOptions<E>)
-        ok = ok && check_member<&E::options, E>();
+    for_each_verb([&]<Method M>() {
+        if constexpr (HasVerb<M, E>) {
+            ok = ok && check_member<verb_member<M, E>, E>();
+        }
+    });
     return ok;
 }
 
 template <FixedString Pattern, class E>
 constexpr bool check_endpoint_literal() {
     bool ok = true;
-    if constexpr (HasGet<E>)
-        ok = ok && check_member_literal<Pattern, &E::get>();
-    if constexpr (HasHead<E>)
-        ok = ok && check_member_literal<Pattern, &E::head>();
-    if constexpr (HasPost<E>)
-        ok = ok && check_member_literal<Pattern, &E::post>();
-    if constexpr (HasPut<E>)
-        ok = ok && check_member_literal<Pattern, &E::put>();
-    if constexpr (HasPatch<E>)
-        ok = ok && check_member_literal<Pattern, &E::patch>();
-    if constexpr (HasDelete<E>)
-        ok = ok && check_member_literal<Pattern, &E::delete_>();
-    if constexpr (HasOptions<E>)
-        ok = ok && check_member_literal<Pattern, &E::options>();
+    for_each_verb([&]<Method M>() {
+        if constexpr (HasVerb<M, E>) {
+            ok = ok && check_member_literal<Pattern, verb_member<M, E>>();
+        }
+    });
     return ok;
 }
 
@@ -119,103 +150,50 @@ template <class E>
 class EndpointHandler final : public RouteHandler {
 public:
     bool call_sync(CallContext& ctx, Response& out) override {
-        switch (ctx.request.method()) {
-            case Method::get:
-                if constexpr (HasGet<E>)
-                    return sync_member<&E::get>(ctx, out);
-                break;
-            case Method::head:
-                if constexpr (HasHead<E>) {
-                    return sync_member<&E::head>(ctx, out);
-                } else if constexpr (HasGet<E>) {
-                    return sync_member<&E::get>(ctx, out);
-                }
-                break;
-            case Method::post:
-                if constexpr (HasPost<E>)
-                    return sync_member<&E::post>(ctx, out);
-                break;
-            case Method::put:
-                if constexpr (HasPut<E>)
-                    return sync_member<&E::put>(ctx, out);
-                break;
-            case Method::patch:
-                if constexpr (HasPatch<E>)
-                    return sync_member<&E::patch>(ctx, out);
-                break;
-            case Method::delete_:
-                if constexpr (HasDelete<E>)
-                    return sync_member<&E::delete_>(ctx, out);
-                break;
-            case Method::options:
-                if constexpr (HasOptions<E>)
-                    return sync_member<&E::options>(ctx, out);
-                break;
-            case Method::other:
-                break;
+        bool done = true;
+        auto call = [&]<auto Member>() { done = sync_member<Member>(ctx, out); };
+        if (!dispatch(ctx.request.method(), call)) {
+            out = Response::text("Method Not Allowed", Status::method_not_allowed);
         }
-        out = Response::text("Method Not Allowed", Status::method_not_allowed);
-        return true;
+        return done;
     }
 
     Task<void> call_async(CallContext& ctx, Response& out) override {
-        switch (ctx.request.method()) {
-            case Method::get:
-                if constexpr (HasGet<E>)
-                    co_await async_member<&E::get>(ctx, out);
-                break;
-            case Method::head:
-                if constexpr (HasHead<E>) {
-                    co_await async_member<&E::head>(ctx, out);
-                } else if constexpr (HasGet<E>) {
-                    co_await async_member<&E::get>(ctx, out);
-                }
-                break;
-            case Method::post:
-                if constexpr (HasPost<E>)
-                    co_await async_member<&E::post>(ctx, out);
-                break;
-            case Method::put:
-                if constexpr (HasPut<E>)
-                    co_await async_member<&E::put>(ctx, out);
-                break;
-            case Method::patch:
-                if constexpr (HasPatch<E>)
-                    co_await async_member<&E::patch>(ctx, out);
-                break;
-            case Method::delete_:
-                if constexpr (HasDelete<E>)
-                    co_await async_member<&E::delete_>(ctx, out);
-                break;
-            case Method::options:
-                if constexpr (HasOptions<E>)
-                    co_await async_member<&E::options>(ctx, out);
-                break;
-            case Method::other:
-                break;
+        Task<void> task;
+        auto call = [&]<auto Member>() { task = async_member<Member>(ctx, out); };
+        dispatch(ctx.request.method(), call);
+        if (task.valid()) {
+            co_await std::move(task);
         }
     }
 
     static Requirements requirements() {
         Requirements out;
-        if constexpr (HasGet<E>)
-            append<&E::get>(out);
-        if constexpr (HasHead<E>)
-            append<&E::head>(out);
-        if constexpr (HasPost<E>)
-            append<&E::post>(out);
-        if constexpr (HasPut<E>)
-            append<&E::put>(out);
-        if constexpr (HasPatch<E>)
-            append<&E::patch>(out);
-        if constexpr (HasDelete<E>)
-            append<&E::delete_>(out);
-        if constexpr (HasOptions<E>)
-            append<&E::options>(out);
+        for_each_verb([&]<Method M>() {
+            if constexpr (HasVerb<M, E>) {
+                append<verb_member<M, E>>(out);
+            }
+        });
         return out;
     }
 
 private:
+    /// Calls `f.template operator()<Member>()` with E's member that serves `method`; false
+    /// when E does not serve it. Each verb is one comparison of `method`, and those E lacks
+    /// are dropped at compile time.
+    template <class F>
+    static bool dispatch(Method method, F f) {
+        return find_verb([&]<Method M>() {
+            if constexpr (constexpr Method by = served_by<M, E>(); by != Method::other) {
+                if (method == M) {
+                    f.template operator()<verb_member<by, E>>();
+                    return true;
+                }
+            }
+            return false;
+        });
+    }
+
     template <auto Member>
     static void append(Requirements& out) {
         using Args = typename CallableTraits<decltype(Member)>::args;

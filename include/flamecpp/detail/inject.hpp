@@ -14,6 +14,7 @@
 #include <vector>
 
 #include <flamecpp/detail/components.hpp>
+#include <flamecpp/detail/convertors.hpp>
 #include <flamecpp/detail/default_arg.hpp>
 #include <flamecpp/http_exception.hpp>
 #include <flamecpp/injection.hpp>
@@ -46,7 +47,8 @@ enum class RouteKind { http, websocket };
 /// A path parameter a handler needs from its route, checked when the route is registered.
 struct PathRequirement {
     std::string_view name;
-    /// The convertors whose values convert to the parameter's type.
+    /// Whether the parameter's type fits a convertor of PathValues::integers, ::floating and
+    /// ::text (see convertors.hpp).
     bool accepts_int;
     bool accepts_float;
     bool accepts_text;
@@ -161,12 +163,12 @@ struct Injector<Path<Name, T>> {
         return Path<Name, T>{convert_path_value<T>(text.value_or(std::string_view{}), Name.view())};
     }
     static void describe(Requirements& out) {
-        constexpr bool is_int = std::is_integral_v<T>;
-        constexpr bool is_float = std::is_floating_point_v<T>;
-        constexpr bool is_text = !is_int && !is_float;
-        out.paths.push_back(PathRequirement{
-            Name.view(), is_int || is_text, is_float || is_text, is_text,
-            is_int ? "an integer" : (is_float ? "a floating-point number" : "a string")});
+        constexpr std::string_view hint = std::is_integral_v<T>         ? "an integer"
+                                          : std::is_floating_point_v<T> ? "a floating-point number"
+                                                                        : "a string";
+        out.paths.push_back(PathRequirement{Name.view(), path_value_fits<T>(PathValues::integers),
+                                            path_value_fits<T>(PathValues::floating),
+                                            path_value_fits<T>(PathValues::text), hint});
     }
 };
 

@@ -10,22 +10,11 @@
 #include <type_traits>
 
 #include <flamecpp/detail/callable.hpp>
+#include <flamecpp/detail/convertors.hpp>
 #include <flamecpp/detail/fixed_string.hpp>
 #include <flamecpp/routing.hpp>
 
 namespace flamecpp::detail {
-
-/// Character-by-character helpers: GCC 12 cannot constant-evaluate string_view::find on a
-/// template parameter object (it goes through __builtin_memchr).
-constexpr bool literal_equal(std::string_view a, std::string_view b) {
-    if (a.size() != b.size())
-        return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (a[i] != b[i])
-            return false;
-    }
-    return true;
-}
 
 inline constexpr int no_such_parameter = -1;
 inline constexpr int unknown_convertor = -2;
@@ -43,19 +32,10 @@ constexpr int literal_convertor(std::string_view pattern, std::string_view name)
         while (colon < close && pattern[colon] != ':') ++colon;
         if (literal_equal(pattern.substr(open + 1, colon - open - 1), name)) {
             if (colon == close)
-                return static_cast<int>(Convertor::str);
-            std::string_view conv = pattern.substr(colon + 1, close - colon - 1);
-            if (literal_equal(conv, "int"))
-                return static_cast<int>(Convertor::int_);
-            if (literal_equal(conv, "float"))
-                return static_cast<int>(Convertor::float_);
-            if (literal_equal(conv, "uuid"))
-                return static_cast<int>(Convertor::uuid);
-            if (literal_equal(conv, "path"))
-                return static_cast<int>(Convertor::path);
-            if (literal_equal(conv, "str"))
-                return static_cast<int>(Convertor::str);
-            return unknown_convertor;
+                return static_cast<int>(default_convertor);
+            const std::optional<Convertor> found =
+                find_convertor(pattern.substr(colon + 1, close - colon - 1));
+            return found ? static_cast<int>(*found) : unknown_convertor;
         }
         open = close;
     }
@@ -75,16 +55,12 @@ struct PathParameter<Path<N, T>> {
 
 template <class T>
 constexpr bool fits_convertor(int convertor) {
-    constexpr bool text = std::is_same_v<T, std::string> || std::is_same_v<T, std::string_view>;
-    switch (static_cast<Convertor>(convertor)) {
-        case Convertor::int_:
-            return text || std::is_integral_v<T>;
-        case Convertor::float_:
-            return text || std::is_floating_point_v<T>;
-        default:
-            return text;
-    }
+    return path_value_fits<T>(convertor_entry(static_cast<Convertor>(convertor)).values);
 }
+
+// The unknown-convertor message below spells out the names in `convertors`: a static_assert
+// message must be a literal.
+static_assert(convertors.size() == 5, "update the unknown-convertor message with `convertors`");
 
 template <FixedString Pattern, class P>
 constexpr bool check_literal_parameter() {
