@@ -11,6 +11,10 @@
 
 namespace flamecpp {
 
+namespace detail {
+Task<void> completed_task() { co_return; }
+}  // namespace detail
+
 App::App() : impl_(std::make_unique<Impl>()) { impl_->self = this; }
 App::~App() = default;
 App::App(App&& other) noexcept : impl_(std::move(other.impl_)) {

@@ -10,10 +10,7 @@
 #include <string>
 #include <system_error>
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
 
@@ -37,12 +34,10 @@ using boost::system::error_code;
 
 namespace {
 
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-
 /// Writes each chunk of a streamed body straight to the socket (RFC 9112 7.1).
 class ChunkWriter final : public BodyWriter {
 public:
-    explicit ChunkWriter(tcp::socket& socket) : socket_(socket) {}
+    explicit ChunkWriter(Transport& transport) : transport_(transport) {}
 
     Task<void> write(std::string_view data) override {
         if (data.empty() || failed_) {
@@ -53,7 +48,7 @@ public:
         std::array<asio::const_buffer, 3> buffers{asio::buffer(size_line, std::size_t(n)),
                                                   asio::buffer(data.data(), data.size()),
                                                   asio::buffer("\r\n", 2)};
-        auto [ec, written] = co_await asio::async_write(socket_, buffers, use_tuple);
+        auto [ec, written] = co_await transport_.write(buffers);
         (void)written;
         if (ec) {
             failed_ = true;
@@ -64,7 +59,7 @@ public:
     bool failed() const noexcept { return failed_; }
 
 private:
-    tcp::socket& socket_;
+    Transport& transport_;
     bool failed_ = false;
 };
 
@@ -72,16 +67,12 @@ class HttpSession {
 public:
     HttpSession(Worker& worker, tcp::socket socket)
         : worker_(worker),
-          socket_(std::move(socket)),
+          transport_(std::move(socket)),
           limits_(worker.app.limits),
           components_(worker.app.components) {
-        conn_.socket = &socket_;
+        conn_.transport = &transport_;
         worker_.attach(conn_);
-        error_code ec;
-        auto remote = socket_.remote_endpoint(ec);
-        if (!ec) {
-            client_ = remote.address().to_string() + ":" + std::to_string(remote.port());
-        }
+        client_ = transport_.peer();
         RequestBuilder(request_).set_client(client_);
     }
 
@@ -281,7 +272,8 @@ private:
             }
         }
         log_access_line(Status::switching_protocols, 0, true);
-        auto websocket = run_websocket_session(worker_, std::move(socket_), request_, route, conn_);
+        auto websocket =
+            run_websocket_session(worker_, std::move(transport_), request_, route, conn_);
         co_await std::move(websocket);
     }
 
@@ -352,7 +344,7 @@ private:
             close_after = true;
             co_return;
         }
-        ChunkWriter writer(socket_);
+        ChunkWriter writer(transport_);
         try {
             co_await response.stream_body()(writer);
             out_.append("0\r\n\r\n");
@@ -364,8 +356,7 @@ private:
                 worker_.handler_failed(std::current_exception());
             }
             close_after = true;
-            error_code ec;
-            socket_.close(ec);
+            transport_.close();
         }
     }
 
@@ -394,7 +385,7 @@ private:
     /// costs no completion handler and no trip through the scheduler.
     bool flush_now(std::size_t& sent) {
         error_code ec;
-        sent = socket_.write_some(asio::buffer(out_), ec);
+        sent = transport_.write_now(asio::buffer(out_), ec);
         if (sent != out_.size()) {
             return false;
         }
@@ -405,7 +396,7 @@ private:
     /// Sends `out_` from byte `from` on, waiting for the socket as needed. False: the
     /// connection is gone.
     asio::awaitable<bool> flush(std::size_t from = 0) {
-        auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(out_) + from, use_tuple);
+        auto [ec, n] = co_await transport_.write(asio::buffer(out_) + from);
         (void)n;
         reset_out();
         if (ec) {
@@ -450,8 +441,7 @@ private:
             // idle keep-alive connection holds no read buffer. (A readiness wait instead would
             // cost an epoll_ctl per request in Asio's reactor.)
             worker_.give_back(in_);
-            auto [read_ec, read_n] =
-                co_await socket_.async_read_some(asio::buffer(first_bytes_), use_tuple);
+            auto [read_ec, read_n] = co_await transport_.read_some(asio::buffer(first_bytes_));
             ec = read_ec;
             if (!ec) {
                 in_ = worker_.take_buffer();
@@ -460,8 +450,7 @@ private:
                 n = read_n;
             }
         } else {
-            auto [read_ec, read_n] =
-                co_await socket_.async_read_some(in_.prepare(read_size), use_tuple);
+            auto [read_ec, read_n] = co_await transport_.read_some(in_.prepare(read_size));
             ec = read_ec;
             n = read_n;
         }
@@ -483,32 +472,31 @@ private:
         } else {
             SPDLOG_LOGGER_DEBUG(&logger(), "{}: closing: {}", client_, ec.message());
         }
-        error_code ignored;
-        socket_.close(ignored);
+        transport_.close();
         co_return false;
     }
 
     /// After an error answer: stop sending, then read and drop what the client still sends
     /// for a moment, so that closing does not reset the connection before it reads the answer.
     asio::awaitable<void> lingering_close() {
+        transport_.shutdown_send();
         error_code ec;
-        socket_.shutdown(tcp::socket::shutdown_send, ec);
         conn_.phase = Connection::Phase::closing;
         conn_.set_deadline(Clock::now() + std::chrono::seconds(2));
         std::size_t drained = 0;
         while (!ec && drained < limits_.max_body_bytes + limits_.max_header_bytes) {
             in_.consume(in_.size());
-            auto [read_ec, n] = co_await socket_.async_read_some(in_.prepare(read_size), use_tuple);
+            auto [read_ec, n] = co_await transport_.read_some(in_.prepare(read_size));
             ec = read_ec;
             drained += n;
         }
-        socket_.close(ec);
+        transport_.close();
     }
 
     static constexpr std::size_t read_size = std::size_t{16} * 1024;
 
     Worker& worker_;
-    tcp::socket socket_;
+    Transport transport_;
     const Limits& limits_;
     Connection conn_;
     std::string client_;

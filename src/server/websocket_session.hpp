@@ -1,7 +1,6 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/ip/tcp.hpp>
 
 #include <flamecpp/request.hpp>
 
@@ -14,12 +13,9 @@ namespace flamecpp::detail {
 /// `Upgrade: websocket` and `Connection: upgrade`).
 bool is_websocket_upgrade(const Request& request) noexcept;
 
-/// Runs a WebSocket route on `socket` from the handshake to the end. `request` and `conn`
+/// Runs a WebSocket route on `transport` from the handshake to the end. `request` and `conn`
 /// belong to the HTTP session, which stays suspended (and so keeps them) meanwhile.
-boost::asio::awaitable<void> run_websocket_session(Worker& worker,
-                                                   boost::asio::ip::tcp::socket socket,
-                                                   Request& request,
-                                                   const Route& route,
-                                                   Connection& conn);
+boost::asio::awaitable<void> run_websocket_session(
+    Worker& worker, Transport transport, Request& request, const Route& route, Connection& conn);
 
 }  // namespace flamecpp::detail

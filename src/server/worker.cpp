@@ -159,8 +159,8 @@ void Worker::abandon() noexcept {
     mailbox->close();
     for (Connection* c = head_; c != nullptr;) {
         Connection* next = c->next;
-        if (c->on_abandon != nullptr) {
-            c->on_abandon(*c);
+        if (c->owner != nullptr) {
+            c->owner->abandoned();
         }
         c = next;
     }
@@ -224,11 +224,10 @@ asio::awaitable<void> Worker::reap_loop() {
             if (grace_over || now >= c->deadline) {
                 c->timed_out = true;
                 c->set_deadline(Clock::time_point::max());
-                if (c->on_expire != nullptr && !grace_over) {
-                    c->on_expire(*c);
+                if (c->owner != nullptr && !grace_over) {
+                    c->owner->deadline_passed();
                 } else {
-                    boost::system::error_code cancel_ec;
-                    c->socket->cancel(cancel_ec);  // the session sees operation_aborted
+                    c->transport->cancel();  // the session sees operation_aborted
                 }
             }
         }
@@ -242,11 +241,10 @@ asio::awaitable<void> Worker::reap_loop() {
 
 void Worker::close_idle() noexcept {
     for (Connection* c = head_; c != nullptr; c = c->next) {
-        if (c->on_shutdown != nullptr) {
-            c->on_shutdown(*c);  // WebSocket: close 1001
+        if (c->owner != nullptr) {
+            c->owner->shutting_down();  // WebSocket: close 1001
         } else if (c->phase == Connection::Phase::idle) {
-            boost::system::error_code ec;
-            c->socket->cancel(ec);
+            c->transport->cancel();
         }
     }
 }

@@ -23,10 +23,32 @@
 #include <flamecpp/app.hpp>
 
 #include "http/writer.hpp"
+#include "server/transport.hpp"
 
 namespace flamecpp::detail {
 
 using Clock = std::chrono::steady_clock;
+
+/// A connection that answers the reaper's and the shutdown's visits itself (a WebSocket, which
+/// closes with a handshake). Without one the socket's operations are cancelled (HTTP). Called
+/// on the worker's thread at most once per sweep (250 ms), so the virtual call is free.
+class ConnectionOwner {
+public:
+    /// The deadline passed: idle, or a close handshake the peer does not finish.
+    virtual void deadline_passed() = 0;
+    /// The server is shutting down.
+    virtual void shutting_down() = 0;
+    /// The server is torn down with the connection still open (its loop stopped after the
+    /// grace period): let go of the socket and the worker; handles kept by the app then see a
+    /// closed connection.
+    virtual void abandoned() = 0;
+
+protected:
+    ConnectionOwner() = default;
+    ConnectionOwner(const ConnectionOwner&) = default;
+    ConnectionOwner& operator=(const ConnectionOwner&) = default;
+    ~ConnectionOwner() = default;
+};
 
 /// A connection's entry in its worker's list: how the reaper enforces deadlines and how a
 /// shutdown finds open connections. Lives in the session's coroutine frame; only the
@@ -39,7 +61,7 @@ struct Connection {
         closing,  ///< lingering close after an error answer
     };
 
-    boost::asio::ip::tcp::socket* socket = nullptr;
+    Transport* transport = nullptr;
     Clock::time_point deadline = Clock::time_point::max();
     Phase phase = Phase::idle;
     bool timed_out = false;
@@ -55,16 +77,8 @@ struct Connection {
     }
     /// The deadline `timeout` after the reaper's next sweep; until then the old one holds.
     void restart_at_next_sweep(Clock::duration timeout) noexcept { restart_after = timeout; }
-    /// Set while the connection is a WebSocket: the deadline passed (idle, or a close
-    /// handshake the peer does not finish) and the server is shutting down. Without them the
-    /// socket's operations are cancelled (HTTP).
-    void (*on_expire)(Connection&) = nullptr;
-    void (*on_shutdown)(Connection&) = nullptr;
-    /// Set while the connection is a WebSocket: the server is being torn down with the
-    /// connection still open (its loop stopped after the grace period). The session lets go of
-    /// the socket and the worker; handles kept by the app see a closed connection.
-    void (*on_abandon)(Connection&) = nullptr;
-    void* owner = nullptr;
+    /// Set while the connection is a WebSocket (see ConnectionOwner).
+    ConnectionOwner* owner = nullptr;
     Connection* prev = nullptr;
     Connection* next = nullptr;
 };

@@ -63,6 +63,11 @@ decltype(auto) to_response(R&& value) {
     return ResponseConverter<std::remove_cvref_t<R>>::convert(std::forward<R>(value));
 }
 
+/// A task that completes at once, compiled once in the library: what `call_async` returns
+/// for a handler that is not a coroutine, so that no coroutine is made for it in the
+/// user's translation unit.
+Task<void> completed_task();
+
 /// The type-erased handler of one route. The session calls `call_sync` first; a false
 /// return means the handler for this method is a coroutine and `call_async` must be awaited.
 class RouteHandler {
@@ -114,16 +119,21 @@ public:
 
     Task<void> call_async(CallContext& ctx, Response& out) override {
         if constexpr (is_async) {
-            auto task = invoke_injected<F&, F>(f_, ctx, static_cast<Args*>(nullptr));
-            auto result = co_await std::move(task);
-            out = to_response(std::move(result));
+            return run(ctx, out);
+        } else {
+            return completed_task();
         }
-        co_return;
     }
 
     static Requirements requirements() { return RequirementsOf<Args>::collect(); }
 
 private:
+    Task<void> run(CallContext& ctx, Response& out) {
+        auto task = invoke_injected<F&, F>(f_, ctx, static_cast<Args*>(nullptr));
+        auto result = co_await std::move(task);
+        out = to_response(std::move(result));
+    }
+
     F f_;
 };
 

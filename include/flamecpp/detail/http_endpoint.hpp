@@ -158,13 +158,19 @@ public:
         return done;
     }
 
+    /// Not a coroutine itself: the member's own coroutine, or a task that completes at once.
     Task<void> call_async(CallContext& ctx, Response& out) override {
         Task<void> task;
-        auto call = [&]<auto Member>() { task = async_member<Member>(ctx, out); };
+        auto call = [&]<auto Member>() {
+            if constexpr (member_is_async<Member>) {
+                task = async_member<Member>(ctx, out);
+            }
+        };
         dispatch(ctx.request.method(), call);
-        if (task.valid()) {
-            co_await std::move(task);
+        if (!task.valid()) {
+            return completed_task();
         }
+        return task;
     }
 
     static Requirements requirements() {
@@ -216,16 +222,13 @@ private:
 
     template <auto Member>
     static Task<void> async_member(CallContext& ctx, Response& out) {
-        if constexpr (member_is_async<Member>) {
-            using Args = typename CallableTraits<decltype(Member)>::args;
-            E endpoint{};
-            endpoint.request_ = &ctx.request;
-            auto task = invoke_member<E, decltype(Member), E>(Member, endpoint, ctx,
-                                                              static_cast<Args*>(nullptr));
-            auto result = co_await std::move(task);
-            out = to_response(std::move(result));
-        }
-        co_return;
+        using Args = typename CallableTraits<decltype(Member)>::args;
+        E endpoint{};
+        endpoint.request_ = &ctx.request;
+        auto task = invoke_member<E, decltype(Member), E>(Member, endpoint, ctx,
+                                                          static_cast<Args*>(nullptr));
+        auto result = co_await std::move(task);
+        out = to_response(std::move(result));
     }
 };
 

@@ -6,6 +6,7 @@
 
 #include <concepts>
 #include <exception>
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <type_traits>
@@ -31,6 +32,38 @@ Task<void> finish_websocket(WebSocket& ws);
 void report_websocket_error(WebSocket& ws,
                             std::string_view route,
                             std::exception_ptr error) noexcept;
+
+/// One call of a WebSocket view or endpoint member, type-erased: a plain call (`call`), or
+/// one that gives back the handler's own task (`start`), to be awaited with no frame in
+/// between. At most one is set; neither: the member does not exist.
+struct WebSocketCall {
+    void (*call)(void* target, CallContext& ctx) = nullptr;
+    Task<void> (*start)(void* target, CallContext& ctx) = nullptr;
+    explicit operator bool() const noexcept { return call != nullptr || start != nullptr; }
+};
+
+/// Drives a function view on its connection (src/websocket_drive.cpp): once, owning the
+/// conversation, or (`per_message`) after accepting, once per message decoded per
+/// `encoding`; then a failure's 1011 and the close.
+Task<void> drive_websocket_view(CallContext& ctx,
+                                std::string_view route,
+                                void* view,
+                                WebSocketCall call,
+                                bool per_message,
+                                Encoding encoding);
+
+/// An endpoint instance and how to destroy it; the driver owns it for the connection.
+using EndpointHolder = std::unique_ptr<void, void (*)(void*)>;
+
+/// Drives a WebSocketEndpoint instance: on_connect (or accept), on_receive per decoded
+/// message, the failure's 1011 and the close, then on_disconnect with the close code.
+Task<void> drive_websocket_endpoint(CallContext& ctx,
+                                    std::string_view route,
+                                    EndpointHolder endpoint,
+                                    Encoding encoding,
+                                    WebSocketCall on_connect,
+                                    WebSocketCall on_receive,
+                                    WebSocketCall on_disconnect);
 
 /// The type-erased handler of one WebSocket route.
 class WebSocketHandler {
@@ -90,41 +123,21 @@ class FunctionWebSocketHandler final : public WebSocketHandler {
 public:
     FunctionWebSocketHandler(F f, Encoding encoding) : f_(std::move(f)), encoding_(encoding) {}
 
+    /// Not a coroutine: the loop is compiled once, in the library.
     Task<void> run(CallContext& ctx, std::string_view route) override {
-        WebSocket& ws = *ctx.websocket;
-        std::exception_ptr failure;
-        try {
-            if constexpr (per_message) {
-                co_await ws.accept();
-                for (;;) {
-                    auto message = co_await next_message(ws, encoding_);
-                    if (!message) {
-                        break;
-                    }
-                    ctx.data = &*message;
-                    if constexpr (returns_task) {
-                        // The handler's own task, awaited here: no frame in between.
-                        auto task = invoke_injected<F&, F>(f_, ctx, static_cast<Args*>(nullptr));
-                        co_await std::move(task);
-                    } else {
-                        invoke_injected<F&, F>(f_, ctx, static_cast<Args*>(nullptr));
-                    }
-                }
-            } else {
-                if constexpr (returns_task) {
-                    auto task = invoke_injected<F&, F>(f_, ctx, static_cast<Args*>(nullptr));
-                    co_await std::move(task);
-                } else {
-                    invoke_injected<F&, F>(f_, ctx, static_cast<Args*>(nullptr));
-                }
-            }
-        } catch (...) {
-            failure = std::current_exception();
+        WebSocketCall call;
+        if constexpr (returns_task) {
+            call.start = [](void* self, CallContext& c) -> Task<void> {
+                auto& handler = *static_cast<FunctionWebSocketHandler*>(self);
+                return invoke_injected<F&, F>(handler.f_, c, static_cast<Args*>(nullptr));
+            };
+        } else {
+            call.call = [](void* self, CallContext& c) {
+                auto& handler = *static_cast<FunctionWebSocketHandler*>(self);
+                invoke_injected<F&, F>(handler.f_, c, static_cast<Args*>(nullptr));
+            };
         }
-        if (failure) {
-            co_await fail_websocket(ws, route, failure);
-        }
-        co_await finish_websocket(ws);
+        return drive_websocket_view(ctx, route, this, call, per_message, encoding_);
     }
 
     static Requirements requirements() { return RequirementsOf<Args>::collect(); }
@@ -171,84 +184,46 @@ constexpr bool check_websocket_endpoint() {
     return ok;
 }
 
-/// Calls one member of a WebSocketEndpoint. The endpoint comes type-erased: GCC 12 warns
-/// (-Wsubobject-linkage) when a coroutine template's parameter has a type from an anonymous
-/// namespace, which is where users define their endpoints.
-template <auto Member, class E>
-Task<void> call_websocket_member(void* object, CallContext& ctx) {
-    // No named E& either: a reference to such a type in the frame warns the same way.
-    using Traits = CallableTraits<decltype(Member)>;
-    using Args = typename Traits::args;
-    if constexpr (TaskResult<typename Traits::result>::is_task) {
-        auto task = invoke_member<E, decltype(Member), E>(Member, *static_cast<E*>(object), ctx,
-                                                          static_cast<Args*>(nullptr));
-        co_await std::move(task);
-    } else {
-        invoke_member<E, decltype(Member), E>(Member, *static_cast<E*>(object), ctx,
-                                              static_cast<Args*>(nullptr));
-    }
-}
-
 template <auto Member>
 inline constexpr bool member_returns_task =
     TaskResult<typename CallableTraits<decltype(Member)>::result>::is_task;
 
-/// Calls a member that returns a Task and gives back that task (not a coroutine itself).
+/// The type-erased call of one member of a WebSocketEndpoint E on the instance `target`.
 template <auto Member, class E>
-Task<void> start_websocket_member(void* object, CallContext& ctx) {
+WebSocketCall websocket_member_call() {
     using Args = typename CallableTraits<decltype(Member)>::args;
-    return invoke_member<E, decltype(Member), E>(Member, *static_cast<E*>(object), ctx,
-                                                 static_cast<Args*>(nullptr));
+    WebSocketCall out;
+    if constexpr (member_returns_task<Member>) {
+        out.start = [](void* target, CallContext& ctx) -> Task<void> {
+            return invoke_member<E, decltype(Member), E>(Member, *static_cast<E*>(target), ctx,
+                                                         static_cast<Args*>(nullptr));
+        };
+    } else {
+        out.call = [](void* target, CallContext& ctx) {
+            invoke_member<E, decltype(Member), E>(Member, *static_cast<E*>(target), ctx,
+                                                  static_cast<Args*>(nullptr));
+        };
+    }
+    return out;
 }
 
 template <class E>
 class WebSocketEndpointHandler final : public WebSocketHandler {
 public:
+    /// Not a coroutine: one instance of E per connection, driven by the library's loop.
     Task<void> run(CallContext& ctx, std::string_view route) override {
-        E endpoint{};
-        endpoint.websocket_ = ctx.websocket;
-        WebSocket& ws = *ctx.websocket;
-        std::exception_ptr failure;
-        try {
-            if constexpr (HasOnConnect<E>) {
-                co_await call_websocket_member<&E::on_connect, E>(&endpoint, ctx);
-            } else {
-                co_await ws.accept();
-            }
-            while (ws.state() == WebSocket::State::connected) {
-                auto message = co_await next_message(ws, E::encoding);
-                if (!message) {
-                    break;
-                }
-                ctx.data = &*message;
-                if constexpr (member_returns_task<&E::on_receive>) {
-                    // on_receive's own task, awaited here: no frame in between.
-                    auto task = start_websocket_member<&E::on_receive, E>(&endpoint, ctx);
-                    co_await std::move(task);
-                } else {
-                    co_await call_websocket_member<&E::on_receive, E>(&endpoint, ctx);
-                }
-            }
-        } catch (...) {
-            failure = std::current_exception();
+        EndpointHolder endpoint(new E{}, [](void* p) { delete static_cast<E*>(p); });
+        static_cast<E*>(endpoint.get())->websocket_ = ctx.websocket;
+        WebSocketCall on_connect;
+        WebSocketCall on_disconnect;
+        if constexpr (HasOnConnect<E>) {
+            on_connect = websocket_member_call<&E::on_connect, E>();
         }
-        if (failure) {
-            co_await fail_websocket(ws, route, failure);
-        }
-        co_await finish_websocket(ws);
-        ctx.data = nullptr;
-        ctx.code = ws.close_code();
         if constexpr (HasOnDisconnect<E>) {
-            std::exception_ptr late;
-            try {
-                co_await call_websocket_member<&E::on_disconnect, E>(&endpoint, ctx);
-            } catch (...) {
-                late = std::current_exception();
-            }
-            if (late) {
-                report_websocket_error(ws, route, late);
-            }
+            on_disconnect = websocket_member_call<&E::on_disconnect, E>();
         }
+        return drive_websocket_endpoint(ctx, route, std::move(endpoint), E::encoding, on_connect,
+                                        websocket_member_call<&E::on_receive, E>(), on_disconnect);
     }
 
     static Requirements requirements() {

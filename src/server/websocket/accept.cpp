@@ -46,7 +46,7 @@ std::optional<Response> check_handshake(const Request& request) {
 }  // namespace
 
 WebSocketSession::WebSocketSession(Worker& worker,
-                                   tcp::socket socket,
+                                   Transport transport,
                                    const Request& request,
                                    Connection& conn)
     : worker_(worker),
@@ -55,7 +55,7 @@ WebSocketSession::WebSocketSession(Worker& worker,
       mailbox_(worker.mailbox),
       queue_limit_(worker.app.limits.websocket_send_queue_bytes),
       queue_full_(worker.app.limits.websocket_queue_full) {
-    socket_.emplace(std::move(socket));
+    transport_.emplace(std::move(transport));
     // Handles may outlive the HTTP session that parsed the request: keep a copy.
     RequestBuilder(request_).copy_from(request, request_storage_);
     if (auto offered = request_.header("Sec-WebSocket-Protocol")) {
@@ -64,11 +64,8 @@ WebSocketSession::WebSocketSession(Worker& worker,
             return false;
         });
     }
-    conn.socket = &*socket_;
+    conn.transport = &*transport_;
     conn.owner = this;
-    conn.on_expire = &on_expire;
-    conn.on_shutdown = &on_shutdown;
-    conn.on_abandon = &on_abandon;
     conn.phase = Connection::Phase::busy;
     conn.set_deadline(Clock::time_point::max());
 }
@@ -81,9 +78,6 @@ void WebSocketSession::require_live() const {
 
 void WebSocketSession::detach() noexcept {
     if (conn_ != nullptr) {
-        conn_->on_expire = nullptr;
-        conn_->on_shutdown = nullptr;
-        conn_->on_abandon = nullptr;
         conn_->owner = nullptr;
         conn_ = nullptr;
     }
@@ -145,7 +139,7 @@ Task<void> WebSocketSession::accept(std::string subprotocol,
     sendable_ = true;
     writing_ = true;  // sends queue until the 101 is out
     WriteGuard guard(this);
-    auto [ec, n] = co_await asio::async_write(*socket_, asio::buffer(out), use_tuple);
+    auto [ec, n] = co_await transport_->write(asio::buffer(out));
     (void)n;
     if (ec) {
         lost();
@@ -164,12 +158,10 @@ Task<void> WebSocketSession::refuse(Status status, Code code) {
     HeadOptions options{worker_.app.server_header, worker_.date.now(), true};
     write_head(out, response, options);
     out += response.body();
-    auto [ec, n] = co_await asio::async_write(*socket_, asio::buffer(out), use_tuple);
+    auto [ec, n] = co_await transport_->write(asio::buffer(out));
     (void)ec;
     (void)n;
-    error_code ignored;
-    socket_->shutdown(tcp::socket::shutdown_both, ignored);
-    socket_->close(ignored);
+    transport_->shutdown_and_close();
 }
 
 void WebSocketSession::require_owner_thread(const char* what) const {
@@ -193,20 +185,19 @@ bool is_websocket_upgrade(const Request& request) noexcept {
 }
 
 asio::awaitable<void> run_websocket_session(
-    Worker& worker, tcp::socket socket, Request& request, const Route& route, Connection& conn) {
+    Worker& worker, Transport transport, Request& request, const Route& route, Connection& conn) {
     if (auto refusal = check_handshake(request)) {
         std::string out;
         HeadOptions options{worker.app.server_header, worker.date.now(), true};
         write_head(out, *refusal, options);
         out += refusal->body();
-        auto [ec, n] = co_await asio::async_write(socket, asio::buffer(out), use_tuple);
+        auto [ec, n] = co_await transport.write(asio::buffer(out));
         (void)ec;
         (void)n;
-        error_code ignored;
-        socket.close(ignored);
+        transport.close();
         co_return;
     }
-    auto session = std::make_shared<WebSocketSession>(worker, std::move(socket), request, conn);
+    auto session = std::make_shared<WebSocketSession>(worker, std::move(transport), request, conn);
     WebSocket ws(session);
     ComponentScope components(worker.app.components);
     CallContext ctx(session->request(), &ws);

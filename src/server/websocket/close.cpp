@@ -10,27 +10,25 @@
 namespace flamecpp::detail {
 namespace {
 
-Task<void> drain_and_close(tcp::socket& socket) {
-    error_code ec;
-    socket.shutdown(tcp::socket::shutdown_send, ec);
-    asio::steady_timer limit(socket.get_executor(), teardown_drain_limit);
-    limit.async_wait([&socket](const error_code& wait_ec) {
+Task<void> drain_and_close(Transport& transport) {
+    transport.shutdown_send();
+    asio::steady_timer limit(transport.get_executor(), teardown_drain_limit);
+    limit.async_wait([&transport](const error_code& wait_ec) {
         if (!wait_ec) {
-            error_code ignored;
-            socket.cancel(ignored);  // the drain's read ends with operation_aborted
+            transport.cancel();  // the drain's read ends with operation_aborted
         }
     });
     std::array<char, 4096> scratch;
     std::size_t drained = 0;
     while (drained < std::size_t{4} * 1024 * 1024) {
-        auto [read_ec, n] = co_await socket.async_read_some(asio::buffer(scratch), use_tuple);
+        auto [read_ec, n] = co_await transport.read_some(asio::buffer(scratch));
         if (read_ec) {
             break;
         }
         drained += n;
     }
     limit.cancel();
-    socket.close(ec);
+    transport.close();
 }
 
 }  // namespace
@@ -45,7 +43,7 @@ Task<void> WebSocketSession::finish() {
     fail_queue(false);
     detach();
     finished_ = true;
-    socket_.reset();
+    transport_.reset();
     read_buffer_.reset();
     message_ = std::string();
 }
@@ -141,7 +139,7 @@ Task<void> WebSocketSession::teardown(std::shared_ptr<WebSocketSession> self) {
         while (self->writing_) {
             co_await self->park(self->idle_waiters_);
         }
-        co_await drain_and_close(*self->socket_);
+        co_await drain_and_close(*self->transport_);
     } catch (const std::exception& e) {
         SPDLOG_LOGGER_DEBUG(&logger(), "websocket teardown failed: {}", e.what());
     }
@@ -151,9 +149,8 @@ Task<void> WebSocketSession::teardown(std::shared_ptr<WebSocketSession> self) {
 void WebSocketSession::lost() noexcept {
     mark_closed(Code::abnormal);
     in_message_ = false;
-    if (socket_) {
-        error_code ignored;
-        socket_->close(ignored);
+    if (transport_) {
+        transport_->close();
     }
     fail_queue(false);
 }
@@ -189,30 +186,25 @@ Task<void> WebSocketSession::close_wait(std::shared_ptr<WebSocketSession> self) 
     self->task_done();
 }
 
-void WebSocketSession::on_expire(Connection& c) {
-    auto* self = static_cast<WebSocketSession*>(c.owner);
-    if (self->state_ == WebSocket::State::connected && !self->close_sent_) {
+void WebSocketSession::deadline_passed() {
+    if (state_ == WebSocket::State::connected && !close_sent_) {
         // Idle: start the close handshake, bounded by the close timeout.
-        self->start_close(Code::going_away, "idle timeout");
+        start_close(Code::going_away, "idle timeout");
         return;
     }
     // The peer did not finish the close handshake (or take the close frame, or the
     // teardown) in time: drop it. Every pending read and write ends with an error.
-    self->lost();
+    lost();
 }
 
-void WebSocketSession::on_shutdown(Connection& c) {
-    auto* self = static_cast<WebSocketSession*>(c.owner);
-    self->start_close(Code::going_away, "server shutdown");
-}
+void WebSocketSession::shutting_down() { start_close(Code::going_away, "server shutdown"); }
 
-void WebSocketSession::on_abandon(Connection& c) {
-    auto* self = static_cast<WebSocketSession*>(c.owner);
-    self->mark_closed(Code::abnormal);
-    self->fail_queue(false);
-    self->detach();
-    self->finished_ = true;
-    self->socket_.reset();
+void WebSocketSession::abandoned() {
+    mark_closed(Code::abnormal);
+    fail_queue(false);
+    detach();
+    finished_ = true;
+    transport_.reset();
 }
 
 }  // namespace flamecpp::detail

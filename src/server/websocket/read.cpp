@@ -57,9 +57,8 @@ Task<Result> WebSocketSession::receive_as(std::shared_ptr<WebSocketSession> keep
                     co_await worker_.after_queued_work();  // see there
                 }
                 make_room();
-                auto [ec, n] = co_await socket_->async_read_some(
-                    asio::buffer(read_buffer_.get() + read_end_, read_buffer_size - read_end_),
-                    use_tuple);
+                auto [ec, n] = co_await transport_->read_some(
+                    asio::buffer(read_buffer_.get() + read_end_, read_buffer_size - read_end_));
                 if (ec) {
                     lost();
                     break;
@@ -162,8 +161,7 @@ Task<bool> WebSocketSession::read_payload(std::string& payload, const ws::FrameH
         const std::size_t have = payload.size();
         const std::size_t piece = std::min(length - (have - start), payload_read_chunk);
         payload.resize(have + piece);
-        auto [ec, n] = co_await asio::async_read(
-            *socket_, asio::buffer(payload.data() + have, piece), use_tuple);
+        auto [ec, n] = co_await transport_->read(asio::buffer(payload.data() + have, piece));
         (void)n;
         if (ec) {
             lost();

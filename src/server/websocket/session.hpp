@@ -114,9 +114,10 @@ const char* decode(Data& data, Encoding encoding);
 /// Logs an exception a WebSocket handler let escape (src/websocket.cpp).
 void log_websocket_error(std::string_view route, std::exception_ptr error) noexcept;
 
-class WebSocketSession : public std::enable_shared_from_this<WebSocketSession> {
+class WebSocketSession final : public std::enable_shared_from_this<WebSocketSession>,
+                               private ConnectionOwner {
 public:
-    WebSocketSession(Worker& worker, tcp::socket socket, const Request& request, Connection& conn);
+    WebSocketSession(Worker& worker, Transport transport, const Request& request, Connection& conn);
 
     /// Called on the connection's thread when its handler is done: waits for the close,
     /// teardown and send-queue tasks still under way, then releases the HTTP session's
@@ -360,19 +361,20 @@ private:
 
     static Task<void> close_wait(std::shared_ptr<WebSocketSession> self);
 
-    static void on_expire(Connection& c);
+    /// Idle: the close handshake starts; a close the peer does not finish: the socket goes.
+    void deadline_passed() override;
 
-    static void on_shutdown(Connection& c);
+    void shutting_down() override;
 
     /// The server is torn down with this connection open (its loop stopped after the grace
     /// period): queued senders resume with WebSocketDisconnect (or are destroyed with a
     /// stopped loop), and the socket goes while its io_context still exists.
-    static void on_abandon(Connection& c);
+    void abandoned() override;
 
     Worker& worker_;
     /// Destroyed by finish() on the connection's thread while its io_context runs; handles
     /// that outlive the connection (or the server) must not touch it, or the worker, after.
-    std::optional<tcp::socket> socket_;
+    std::optional<Transport> transport_;
     std::atomic<bool> finished_{false};
     int internal_tasks_ = 0;  ///< close, teardown and queue-writer tasks under way
     std::string request_storage_;

@@ -161,7 +161,7 @@ asio::awaitable<void> WebSocketSession::wait_in_queue(QueuedFrame& frame) {
 
 void WebSocketSession::submit(QueuedFrame frame) {
     const bool data = !ws::is_control(frame.opcode);
-    if (state_ == WebSocket::State::closed || !socket_ || (data && close_sent_)) {
+    if (state_ == WebSocket::State::closed || !transport_ || (data && close_sent_)) {
         // Closed (or closing, for data): a frame handed over from another thread after
         // that, or a pong for a connection that has just broken.
         end_frame(frame, disconnect_error());
@@ -239,7 +239,7 @@ Task<void> WebSocketSession::write_queue(std::shared_ptr<WebSocketSession> self)
 // the process is the answer (a queue nobody writes would hang its senders).
 void WebSocketSession::release_writer() noexcept {  // NOLINT(bugprone-exception-escape)
     if (!queue_.empty()) {
-        if (socket_ && socket_->is_open()) {
+        if (transport_ && transport_->is_open()) {
             start_writer();
             return;
         }
@@ -250,8 +250,8 @@ void WebSocketSession::release_writer() noexcept {  // NOLINT(bugprone-exception
 
 bool WebSocketSession::write_now(const OutgoingFrame& frame, std::size_t& sent) {
     error_code ec;
-    sent = frame.copied ? socket_->write_some(frame.contiguous(), ec)
-                        : socket_->write_some(frame.buffers, ec);
+    sent = frame.copied ? transport_->write_now(frame.contiguous(), ec)
+                        : transport_->write_now(frame.buffers, ec);
     wrote_since_read_ = true;
     return sent == frame.total();
 }
@@ -259,9 +259,9 @@ bool WebSocketSession::write_now(const OutgoingFrame& frame, std::size_t& sent) 
 asio::awaitable<std::tuple<error_code, std::size_t>> WebSocketSession::write_rest(
     const OutgoingFrame& frame, std::size_t sent) {
     if (frame.copied) {
-        return asio::async_write(*socket_, frame.contiguous() + sent, use_tuple);
+        return transport_->write(frame.contiguous() + sent);
     }
-    return asio::async_write(*socket_, frame.rest(sent), use_tuple);
+    return transport_->write(frame.rest(sent));
 }
 
 void WebSocketSession::queue_overflowed() {

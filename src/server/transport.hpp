@@ -1,0 +1,105 @@
+#pragma once
+
+// The one way the sessions read and write their connection. Plain TCP today; TLS (a later
+// layer) becomes a second kind behind the same operations. Nothing else in src/server touches
+// the socket: the HTTP session, the WebSocket session and the reaper go through here.
+//
+// Everything is inline and forwards to Asio, so the seam costs nothing on the request path:
+// write_now() is the inline write the sessions try first (one non-blocking send(2) or
+// sendmsg(2), no completion handler); write() and read_some() suspend the caller.
+
+#include <cstddef>
+#include <string>
+#include <tuple>
+#include <utility>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+namespace flamecpp::detail {
+
+class Transport {
+public:
+    using error_code = boost::system::error_code;
+    using Result = std::tuple<error_code, std::size_t>;
+
+    /// Takes an accepted, non-blocking socket.
+    explicit Transport(boost::asio::ip::tcp::socket socket) noexcept : socket_(std::move(socket)) {}
+
+    /// Writes what the connection takes now without suspending; `ec` is would_block (with a
+    /// count short of the whole) when it takes less, or the error that ended it.
+    template <class ConstBuffers>
+    std::size_t write_now(const ConstBuffers& buffers, error_code& ec) {
+        return socket_.write_some(buffers, ec);
+    }
+
+    /// Writes all of `buffers`, suspending while the connection takes no more.
+    template <class ConstBuffers>
+    boost::asio::awaitable<Result> write(const ConstBuffers& buffers) {
+        return boost::asio::async_write(socket_, buffers, use_tuple());
+    }
+
+    /// Reads what has arrived into `buffers`, suspending until something has.
+    template <class MutableBuffers>
+    boost::asio::awaitable<Result> read_some(const MutableBuffers& buffers) {
+        return socket_.async_read_some(buffers, use_tuple());
+    }
+
+    /// Reads until `buffers` are full, suspending as needed.
+    template <class MutableBuffers>
+    boost::asio::awaitable<Result> read(const MutableBuffers& buffers) {
+        return boost::asio::async_read(socket_, buffers, use_tuple());
+    }
+
+    /// Ends our direction of the connection (a FIN), for a lingering close.
+    void shutdown_send() noexcept {
+        error_code ignored;
+        socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
+    }
+
+    /// Ends both directions and closes: pending operations end with an error.
+    void shutdown_and_close() noexcept {
+        error_code ignored;
+        socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
+        socket_.close(ignored);
+    }
+
+    /// Closes at once: pending operations end with operation_aborted.
+    void close() noexcept {
+        error_code ignored;
+        socket_.close(ignored);
+    }
+
+    /// Pending reads and writes end with operation_aborted; the connection stays.
+    void cancel() noexcept {
+        error_code ignored;
+        socket_.cancel(ignored);
+    }
+
+    bool is_open() const noexcept { return socket_.is_open(); }
+
+    /// "address:port" of the peer, or empty when it is not known (already gone).
+    std::string peer() const {
+        error_code ec;
+        auto remote = socket_.remote_endpoint(ec);
+        if (ec) {
+            return {};
+        }
+        return remote.address().to_string() + ":" + std::to_string(remote.port());
+    }
+
+    auto get_executor() noexcept { return socket_.get_executor(); }
+
+private:
+    static constexpr auto use_tuple() noexcept {
+        return boost::asio::as_tuple(boost::asio::use_awaitable);
+    }
+
+    boost::asio::ip::tcp::socket socket_;
+};
+
+}  // namespace flamecpp::detail
