@@ -36,44 +36,6 @@ std::string_view sv(boost::beast::string_view s) noexcept { return {s.data(), s.
 
 }  // namespace
 
-RequestParser::RequestParser(Request& request, RequestStorage& storage, const Limits& limits)
-    : builder_(request),
-      store_(storage.store),
-      fields_(storage.fields),
-      body_(storage.body),
-      max_header_bytes_(limits.max_header_bytes) {
-    header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
-    body_limit(limits.max_body_bytes);
-    builder_.reset();
-    store_.clear();
-    fields_.clear();
-    body_.clear();
-}
-
-std::size_t RequestParser::feed(std::string_view bytes, error_code& ec) {
-    const bool in_header = !is_header_done();
-    const std::size_t used = put(boost::asio::buffer(bytes.data(), bytes.size()), ec);
-    if (in_header && folded(bytes.substr(0, used))) {
-        // Beast unfolds obs-fold silently; RFC 9112 5.2 lets a server do that, but a proxy in
-        // front may read the field differently: refuse (400), as 2.2 also asks for
-        // whitespace before the first field.
-        refusal_ = Refusal::folded_header;
-        ec = http::error::bad_field;
-    }
-    if (in_header) {
-        // Beast applies header_limit to what one put() leaves unconsumed, and fields completed
-        // by earlier calls are consumed: a header arriving over several reads could grow
-        // without bound. Count across calls.
-        header_bytes_ += used;
-        if (header_bytes_ > max_header_bytes_ ||
-            (ec == http::error::need_more &&
-             header_bytes_ + (bytes.size() - used) > max_header_bytes_)) {
-            ec = http::error::header_limit;
-        }
-    }
-    return used;
-}
-
 Status RequestParser::status(const error_code& ec) const noexcept {
     // A coding we do not implement is a 501 whoever stopped the parse: our header check, or
     // Beast on a list of codings it cannot frame ("gzip, chunked").
@@ -210,28 +172,6 @@ RequestStorage::Span RequestParser::append(std::string_view s) {
     const auto start = store_.size();
     store_.append(s);
     return Span{static_cast<std::uint32_t>(start), static_cast<std::uint32_t>(s.size())};
-}
-
-bool RequestParser::folded(std::string_view bytes) noexcept {
-    std::size_t i = 0;
-    while (!header_seen_ && i < bytes.size()) {
-        if (after_lf_) {
-            const char c = bytes[i];
-            if (c == ' ' || c == '\t') {
-                return true;
-            }
-            header_seen_ = c == '\r' || c == '\n';
-            after_lf_ = false;
-            continue;
-        }
-        const auto lf = bytes.find('\n', i);  // memchr
-        if (lf == std::string_view::npos) {
-            break;
-        }
-        after_lf_ = true;
-        i = lf + 1;
-    }
-    return false;
 }
 
 }  // namespace flamecpp::detail
