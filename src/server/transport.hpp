@@ -22,6 +22,9 @@
 
 namespace flamecpp::detail {
 
+/// Completion token of the transport's operations: an awaitable of (error_code, count).
+inline constexpr auto transport_use_tuple = boost::asio::as_tuple(boost::asio::use_awaitable);
+
 class Transport {
 public:
     using error_code = boost::system::error_code;
@@ -40,19 +43,19 @@ public:
     /// Writes all of `buffers`, suspending while the connection takes no more.
     template <class ConstBuffers>
     boost::asio::awaitable<Result> write(const ConstBuffers& buffers) {
-        return boost::asio::async_write(socket_, buffers, use_tuple());
+        return boost::asio::async_write(socket_, buffers, transport_use_tuple);
     }
 
     /// Reads what has arrived into `buffers`, suspending until something has.
     template <class MutableBuffers>
     boost::asio::awaitable<Result> read_some(const MutableBuffers& buffers) {
-        return socket_.async_read_some(buffers, use_tuple());
+        return socket_.async_read_some(buffers, transport_use_tuple);
     }
 
     /// Reads until `buffers` are full, suspending as needed.
     template <class MutableBuffers>
     boost::asio::awaitable<Result> read(const MutableBuffers& buffers) {
-        return boost::asio::async_read(socket_, buffers, use_tuple());
+        return boost::asio::async_read(socket_, buffers, transport_use_tuple);
     }
 
     /// Ends our direction of the connection (a FIN), for a lingering close.
@@ -95,10 +98,6 @@ public:
     auto get_executor() noexcept { return socket_.get_executor(); }
 
 private:
-    static constexpr auto use_tuple() noexcept {
-        return boost::asio::as_tuple(boost::asio::use_awaitable);
-    }
-
     boost::asio::ip::tcp::socket socket_;
 };
 
