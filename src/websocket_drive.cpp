@@ -10,14 +10,15 @@
 namespace flamecpp::detail {
 namespace {
 
-/// Runs one call: a plain call, or the handler's own task awaited with no frame in between.
-Task<void> invoke(WebSocketCall call, void* target, CallContext& ctx) {
+/// Makes one call. A plain call runs now (false); one that returns the handler's own task
+/// hands it over in `task` (true), for the caller to await with no frame in between.
+bool start(WebSocketCall call, void* target, CallContext& ctx, Task<void>& task) {
     if (call.start != nullptr) {
-        Task<void> task = call.start(target, ctx);
-        co_await std::move(task);
-    } else {
-        call.call(target, ctx);
+        task = call.start(target, ctx);
+        return true;
     }
+    call.call(target, ctx);
+    return false;
 }
 
 }  // namespace
@@ -39,15 +40,12 @@ Task<void> drive_websocket_view(CallContext& ctx,
                     break;
                 }
                 ctx.data = &*message;
-                if (call.start != nullptr) {
-                    Task<void> task = call.start(view, ctx);
+                if (Task<void> task; start(call, view, ctx, task)) {
                     co_await std::move(task);
-                } else {
-                    call.call(view, ctx);
                 }
             }
-        } else {
-            co_await invoke(call, view, ctx);
+        } else if (Task<void> task; start(call, view, ctx, task)) {
+            co_await std::move(task);
         }
     } catch (...) {
         failure = std::current_exception();
@@ -69,10 +67,10 @@ Task<void> drive_websocket_endpoint(CallContext& ctx,
     void* target = endpoint.get();
     std::exception_ptr failure;
     try {
-        if (on_connect) {
-            co_await invoke(on_connect, target, ctx);
-        } else {
+        if (!on_connect) {
             co_await ws.accept();
+        } else if (Task<void> task; start(on_connect, target, ctx, task)) {
+            co_await std::move(task);
         }
         while (ws.state() == WebSocket::State::connected) {
             auto message = co_await next_message(ws, encoding);
@@ -80,11 +78,8 @@ Task<void> drive_websocket_endpoint(CallContext& ctx,
                 break;
             }
             ctx.data = &*message;
-            if (on_receive.start != nullptr) {
-                Task<void> task = on_receive.start(target, ctx);
+            if (Task<void> task; start(on_receive, target, ctx, task)) {
                 co_await std::move(task);
-            } else {
-                on_receive.call(target, ctx);
             }
         }
     } catch (...) {
@@ -99,7 +94,9 @@ Task<void> drive_websocket_endpoint(CallContext& ctx,
     if (on_disconnect) {
         std::exception_ptr late;
         try {
-            co_await invoke(on_disconnect, target, ctx);
+            if (Task<void> task; start(on_disconnect, target, ctx, task)) {
+                co_await std::move(task);
+            }
         } catch (...) {
             late = std::current_exception();
         }
