@@ -2,6 +2,7 @@
 // handlers in <flamecpp/detail/websocket_handler.hpp> hand over type-erased calls, so an
 // app's translation unit instantiates no coroutine for them.
 #include <exception>
+#include <memory>
 #include <string_view>
 #include <utility>
 
@@ -56,13 +57,19 @@ Task<void> drive_websocket_view(CallContext& ctx,
     co_await finish_websocket(ws);
 }
 
+namespace {
+
+/// Drives one connection's instance of a WebSocketEndpoint class: on_connect (or accept),
+/// on_receive per decoded message, the failure's 1011 and the close, then on_disconnect with
+/// the close code.
 Task<void> drive_websocket_endpoint(CallContext& ctx,
                                     std::string_view route,
-                                    EndpointHolder endpoint,
-                                    Encoding encoding,
-                                    WebSocketCall on_connect,
-                                    WebSocketCall on_receive,
-                                    WebSocketCall on_disconnect) {
+                                    const WebSocketEndpointTable& table) {
+    std::unique_ptr<void, void (*)(void*)> endpoint(table.make(*ctx.websocket), table.destroy);
+    const Encoding encoding = table.encoding;
+    const WebSocketCall on_connect = table.on_connect;
+    const WebSocketCall on_receive = table.on_receive;
+    const WebSocketCall on_disconnect = table.on_disconnect;
     WebSocket& ws = *ctx.websocket;
     void* target = endpoint.get();
     std::exception_ptr failure;
@@ -104,6 +111,24 @@ Task<void> drive_websocket_endpoint(CallContext& ctx,
             report_websocket_error(ws, route, late);
         }
     }
+}
+
+/// The handler of every WebSocketEndpoint route: the class's table.
+class WebSocketEndpointRoute final : public WebSocketHandler {
+public:
+    explicit WebSocketEndpointRoute(const WebSocketEndpointTable& table) noexcept : table_(table) {}
+    Task<void> run(CallContext& ctx, std::string_view route) override {
+        return drive_websocket_endpoint(ctx, route, table_);
+    }
+
+private:
+    const WebSocketEndpointTable& table_;
+};
+
+}  // namespace
+
+std::unique_ptr<WebSocketHandler> websocket_endpoint_handler(const WebSocketEndpointTable& table) {
+    return std::make_unique<WebSocketEndpointRoute>(table);
 }
 
 }  // namespace flamecpp::detail

@@ -56,7 +56,8 @@ public:
     App& route(std::string_view path, F handler, MethodSet methods = {Method::get}) {
         static_assert(detail::check_handler<F>());
         using H = detail::FunctionHandler<std::decay_t<F>>;
-        add_route(path, methods, std::make_unique<H>(std::move(handler)), H::requirements());
+        add_route(path, methods, std::unique_ptr<detail::RouteHandler>(new H(std::move(handler))),
+                  H::requirements());
         return *this;
     }
 
@@ -84,8 +85,9 @@ public:
     template <class E>
     App& route(std::string_view path) {
         static_assert(detail::check_endpoint<E>());
-        using H = detail::EndpointHandler<E>;
-        add_route(path, detail::endpoint_methods<E>(), std::make_unique<H>(), H::requirements());
+        add_route(path, detail::endpoint_methods<E>(),
+                  detail::endpoint_handler(detail::endpoint_table<E>),
+                  detail::EndpointRequirements<E>::Joined::value);
         return *this;
     }
 
@@ -97,8 +99,9 @@ public:
     App& websocket_route(std::string_view path, F handler, Encoding encoding = Encoding::none) {
         static_assert(detail::check_websocket_handler<F>());
         using H = detail::FunctionWebSocketHandler<std::decay_t<F>>;
-        add_websocket_route(path, std::make_unique<H>(std::move(handler), encoding),
-                            H::requirements());
+        add_websocket_route(
+            path, std::unique_ptr<detail::WebSocketHandler>(new H(std::move(handler), encoding)),
+            H::requirements());
         return *this;
     }
 
@@ -106,8 +109,9 @@ public:
     template <class E>
     App& websocket_route(std::string_view path) {
         static_assert(detail::check_websocket_endpoint<E>());
-        using H = detail::WebSocketEndpointHandler<E>;
-        add_websocket_route(path, std::make_unique<H>(), H::requirements());
+        add_websocket_route(path,
+                            detail::websocket_endpoint_handler(detail::websocket_endpoint_table<E>),
+                            detail::WebSocketEndpointRequirements<E>::value);
         return *this;
     }
 
@@ -145,8 +149,8 @@ public:
         static_assert(detail::check_component_factory<T, F>());
         detail::ComponentSlot slot;
         slot.type = &typeid(T);
-        slot.factory =
-            std::make_unique<detail::FactoryComponent<T, std::decay_t<F>>>(std::move(factory));
+        slot.factory = std::unique_ptr<detail::ComponentFactory>(
+            new detail::FactoryComponent<T, std::decay_t<F>>(std::move(factory)));
         add_component(detail::component_id<T>(), std::move(slot));
         return *this;
     }
@@ -171,11 +175,10 @@ private:
     void add_route(std::string_view path,
                    MethodSet methods,
                    std::unique_ptr<detail::RouteHandler> handler,
-                   const detail::Requirements& requirements);
-
+                   detail::Requirements requirements);
     void add_websocket_route(std::string_view path,
                              std::unique_ptr<detail::WebSocketHandler> handler,
-                             const detail::Requirements& requirements);
+                             detail::Requirements requirements);
     void add_component(std::size_t id, detail::ComponentSlot slot);
 
     std::unique_ptr<Impl> impl_;

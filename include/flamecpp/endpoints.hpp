@@ -11,10 +11,8 @@
 namespace flamecpp {
 
 namespace detail {
-template <class E>
-class EndpointHandler;
-template <class E>
-class WebSocketEndpointHandler;
+struct EndpointAccess;
+struct WebSocketEndpointAccess;
 }  // namespace detail
 
 /// Base of class-based HTTP endpoints. Derive, add members named `get`, `head`, `post`,
@@ -37,8 +35,7 @@ protected:
     HTTPEndpoint() = default;
 
 private:
-    template <class E>
-    friend class detail::EndpointHandler;
+    friend struct detail::EndpointAccess;
     Request* request_ = nullptr;
 };
 
@@ -74,8 +71,7 @@ protected:
     WebSocketEndpoint() = default;
 
 private:
-    template <class E>
-    friend class detail::WebSocketEndpointHandler;
+    friend struct detail::WebSocketEndpointAccess;
     WebSocket* websocket_ = nullptr;
 };
 

@@ -12,7 +12,57 @@
 namespace flamecpp {
 
 namespace detail {
+
 Task<void> completed_task() { co_return; }
+
+namespace {
+
+/// The route handler of every HTTPEndpoint class: the class's member table, indexed by
+/// the request's method.
+class EndpointRoute final : public RouteHandler {
+public:
+    explicit EndpointRoute(const EndpointTable& table) noexcept : table_(table) {}
+
+    bool call_sync(CallContext& ctx, Response& out) override {
+        const EndpointMember* member = find(ctx.request.method());
+        if (member == nullptr) {
+            out = Response::text("Method Not Allowed", Status::method_not_allowed);
+            return true;
+        }
+        if (member->call == nullptr) {
+            return false;
+        }
+        member->call(ctx, out);
+        return true;
+    }
+
+    Task<void> call_async(CallContext& ctx, Response& out) override {
+        const EndpointMember* member = find(ctx.request.method());
+        if (member == nullptr || member->start == nullptr) {
+            return completed_task();
+        }
+        return member->start(ctx, out);
+    }
+
+private:
+    const EndpointMember* find(Method method) const noexcept {
+        auto index = static_cast<std::size_t>(method);
+        if (index >= table_.size()) {
+            return nullptr;
+        }
+        const EndpointMember& member = table_[index];
+        return member.call != nullptr || member.start != nullptr ? &member : nullptr;
+    }
+
+    const EndpointTable& table_;
+};
+
+}  // namespace
+
+std::unique_ptr<RouteHandler> endpoint_handler(const EndpointTable& table) {
+    return std::make_unique<EndpointRoute>(table);
+}
+
 }  // namespace detail
 
 App::App() : impl_(std::make_unique<Impl>()) { impl_->self = this; }
@@ -35,6 +85,9 @@ void App::add_component(std::size_t id, detail::ComponentSlot slot) {
     if (slots.size() <= id) {
         slots.resize(id + 1);
     }
+    if (slot.factory) {
+        slot.dependencies = detail::components_of(slot.factory->requirements());
+    }
     if (slots[id].registered()) {
         throw std::invalid_argument("flamecpp: a component of this type is already registered");
     }
@@ -52,13 +105,13 @@ App& App::server_header(std::string value) {
 void App::add_route(std::string_view path,
                     MethodSet methods,
                     std::unique_ptr<detail::RouteHandler> handler,
-                    const detail::Requirements& requirements) {
+                    detail::Requirements requirements) {
     impl_->router.add(path, methods, std::move(handler), requirements);
 }
 
 void App::add_websocket_route(std::string_view path,
                               std::unique_ptr<detail::WebSocketHandler> handler,
-                              const detail::Requirements& requirements) {
+                              detail::Requirements requirements) {
     impl_->router.add_websocket(path, std::move(handler), requirements);
 }
 

@@ -61,7 +61,7 @@ void visit(const std::vector<ComponentSlot>& slots,
                                     " depend on each other in a cycle");
     }
     marks[need.id] = Mark::visiting;
-    for (const auto& dependency : slot->factory->dependencies()) {
+    for (const auto& dependency : slot->dependencies) {
         visit(slots, dependency, marks, "the factory of component " + type_name(need.type),
               any_factory, any_async);
     }
@@ -77,7 +77,7 @@ bool prepare_one_now(CallContext& ctx, std::size_t id) {
     if (slot.factory->is_async()) {
         return false;
     }
-    for (const auto& dependency : slot.factory->dependencies()) {
+    for (const auto& dependency : slot.dependencies) {
         if (!prepare_one_now(ctx, dependency.id)) {
             return false;
         }
@@ -92,7 +92,7 @@ Task<void> prepare_one(CallContext& ctx, std::size_t id) {
     if (!slot.factory || scope.has_value(id)) {
         co_return;
     }
-    for (const auto& dependency : slot.factory->dependencies()) {
+    for (const auto& dependency : slot.dependencies) {
         co_await prepare_one(ctx, dependency.id);
     }
     if (slot.factory->is_async()) {

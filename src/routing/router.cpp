@@ -200,10 +200,21 @@ std::vector<Segment> compile_template(std::string_view pattern) {
     return segments;
 }
 
+std::vector<ComponentRequirement> components_of(Requirements requirements) {
+    std::vector<ComponentRequirement> out;
+    for (const auto& requirement : requirements) {
+        if (requirement.kind == Requirement::Kind::component) {
+            out.push_back(
+                ComponentRequirement{requirement.component_id(), requirement.component_type});
+        }
+    }
+    return out;
+}
+
 void Router::add(std::string_view pattern,
                  MethodSet methods,
                  std::unique_ptr<RouteHandler> handler,
-                 const Requirements& requirements) {
+                 Requirements requirements) {
     if (methods.empty()) {
         fail(pattern, "no methods given");
     }
@@ -219,7 +230,7 @@ void Router::add(std::string_view pattern,
 
 void Router::add_websocket(std::string_view pattern,
                            std::unique_ptr<WebSocketHandler> handler,
-                           const Requirements& requirements) {
+                           Requirements requirements) {
     auto route = std::make_unique<Route>();
     route->pattern = std::string(pattern);
     route->methods = MethodSet{Method::get};  // RFC 6455 4.1: the handshake is a GET
@@ -227,12 +238,16 @@ void Router::add_websocket(std::string_view pattern,
     add_route(std::move(route), requirements);
 }
 
-void Router::add_route(std::unique_ptr<Route> route, const Requirements& requirements) {
+void Router::add_route(std::unique_ptr<Route> route, Requirements requirements) {
     const std::string& pattern = route->pattern;
     route->segments = compile_template(pattern);
     const auto& segments = route->segments;
-    route->components = requirements.components;
-    for (const auto& need : requirements.paths) {
+    route->components = components_of(requirements);
+    for (const auto& requirement : requirements) {
+        if (requirement.kind != Requirement::Kind::path) {
+            continue;
+        }
+        const PathRequirement& need = requirement.path;
         auto it = std::find_if(segments.begin(), segments.end(),
                                [&](const Segment& s) { return s.is_param && s.text == need.name; });
         if (it == segments.end()) {

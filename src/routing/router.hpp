@@ -57,6 +57,9 @@ struct MatchResult {
     bool other_kind = false;  ///< a route of the other kind (HTTP/WebSocket) has this path
 };
 
+/// The components among `requirements`, each with its id.
+std::vector<ComponentRequirement> components_of(Requirements requirements);
+
 /// The route table: registration-time checks, then matching on precompiled segments.
 class Router {
 public:
@@ -66,11 +69,11 @@ public:
     void add(std::string_view pattern,
              MethodSet methods,
              std::unique_ptr<RouteHandler> handler,
-             const Requirements& requirements);
+             Requirements requirements);
     /// Adds a WebSocket route, with the same checks; it shadows only WebSocket routes.
     void add_websocket(std::string_view pattern,
                        std::unique_ptr<WebSocketHandler> handler,
-                       const Requirements& requirements);
+                       Requirements requirements);
 
     /// Finds the route of `kind` for `method` and the still-encoded `raw_path`; fills
     /// `params` with views into `scratch`.
@@ -84,7 +87,7 @@ public:
     std::vector<std::unique_ptr<Route>>& routes() noexcept { return routes_; }
 
 private:
-    void add_route(std::unique_ptr<Route> route, const Requirements& requirements);
+    void add_route(std::unique_ptr<Route> route, Requirements requirements);
 
     std::vector<std::unique_ptr<Route>> routes_;
 };

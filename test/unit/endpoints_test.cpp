@@ -45,19 +45,19 @@ TEST(HTTPEndpoint, MethodsAreKnownAtCompileTime) {
 }
 
 TEST(HTTPEndpoint, DispatchesOnVerbSyncAndAsync) {
-    detail::EndpointHandler<Mixed> handler;
+    auto handler = detail::endpoint_handler(detail::endpoint_table<Mixed>);
     auto get = make_request(Method::get);
-    EXPECT_EQ(call(handler, get).body(), "sync get");
+    EXPECT_EQ(call(*handler, get).body(), "sync get");
     auto post = make_request(Method::post);
-    EXPECT_EQ(call(handler, post).body(), "async post");
+    EXPECT_EQ(call(*handler, post).body(), "async post");
     auto del = make_request(Method::delete_);
-    EXPECT_EQ(call(handler, del).body(), "DELETE");
+    EXPECT_EQ(call(*handler, del).body(), "DELETE");
 }
 
 TEST(HTTPEndpoint, HeadFallsBackToGet) {
-    detail::EndpointHandler<Mixed> handler;
+    auto handler = detail::endpoint_handler(detail::endpoint_table<Mixed>);
     auto head = make_request(Method::head);
-    EXPECT_EQ(call(handler, head).body(), "sync get");
+    EXPECT_EQ(call(*handler, head).body(), "sync get");
 }
 
 struct WithHead : HTTPEndpoint {
@@ -66,9 +66,9 @@ struct WithHead : HTTPEndpoint {
 };
 
 TEST(HTTPEndpoint, OwnHeadWins) {
-    detail::EndpointHandler<WithHead> handler;
+    auto handler = detail::endpoint_handler(detail::endpoint_table<WithHead>);
     auto head = make_request(Method::head);
-    EXPECT_EQ(call(handler, head).body(), "head");
+    EXPECT_EQ(call(*handler, head).body(), "head");
 }
 
 struct SeesRequest : HTTPEndpoint {
@@ -76,9 +76,9 @@ struct SeesRequest : HTTPEndpoint {
 };
 
 TEST(HTTPEndpoint, InstanceSeesItsRequest) {
-    detail::EndpointHandler<SeesRequest> handler;
+    auto handler = detail::endpoint_handler(detail::endpoint_table<SeesRequest>);
     auto r = make_request(Method::get);
-    EXPECT_EQ(call(handler, r).body(), "/x");
+    EXPECT_EQ(call(*handler, r).body(), "/x");
 }
 
 struct Typed : HTTPEndpoint {
@@ -88,23 +88,25 @@ struct Typed : HTTPEndpoint {
 };
 
 TEST(HTTPEndpoint, TypedPathParametersAndJsonResult) {
-    detail::EndpointHandler<Typed> handler;
+    auto handler = detail::endpoint_handler(detail::endpoint_table<Typed>);
     auto r = make_request(Method::get, {{"id", "42"}, {"name", "bob"}});
-    auto res = call(handler, r);
+    auto res = call(*handler, r);
     EXPECT_EQ(res.body(), R"({"id":42,"name":"bob"})");
     EXPECT_EQ(res.content_type(), "application/json");
-    auto needs = detail::EndpointHandler<Typed>::requirements().paths;
+    const auto& needs = detail::EndpointRequirements<Typed>::Joined::value;
     ASSERT_EQ(needs.size(), 2u);
-    EXPECT_EQ(needs[0].name, "id");
-    EXPECT_TRUE(needs[0].accepts_int);
-    EXPECT_FALSE(needs[0].accepts_text);
+    EXPECT_EQ(needs[0].kind, detail::Requirement::Kind::path);
+    EXPECT_EQ(needs[0].path.name, "id");
+    EXPECT_TRUE(needs[0].path.accepts_int);
+    EXPECT_FALSE(needs[0].path.accepts_text);
+    EXPECT_EQ(needs[1].path.name, "name");
 }
 
 TEST(HTTPEndpoint, OutOfRangeIntIsNotFound) {
-    detail::EndpointHandler<Typed> handler;
+    auto handler = detail::endpoint_handler(detail::endpoint_table<Typed>);
     auto r = make_request(Method::get, {{"id", "99999999999999999999"}, {"name", "x"}});
     try {
-        call(handler, r);
+        call(*handler, r);
         FAIL() << "expected HTTPException";
     } catch (const HTTPException& e) {
         EXPECT_EQ(e.status(), Status::not_found);

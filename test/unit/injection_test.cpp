@@ -52,7 +52,7 @@ Response call(App& app, F handler, Request& request, std::string* error = nullpt
     CallContext ctx(request);
     ctx.app = &app;
     ctx.components = &scope;
-    auto needs = detail::FunctionHandler<F>::requirements().components;
+    auto needs = detail::components_of(detail::FunctionHandler<F>::requirements());
     Response out;
     try {
         if (!detail::prepare_components_now(ctx, needs)) {

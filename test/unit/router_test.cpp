@@ -21,8 +21,10 @@ struct RouterFixture : ::testing::Test {
     void add(std::string_view pattern,
              MethodSet methods = {Method::get},
              std::vector<PathRequirement> needs = {}) {
-        Requirements requirements;
-        requirements.paths = std::move(needs);
+        std::vector<Requirement> requirements;
+        for (const auto& need : needs) {
+            requirements.push_back(Requirement{Requirement::Kind::path, need});
+        }
         router.add(pattern, methods, std::make_unique<NullHandler>(), requirements);
     }
     MatchResult match(std::string_view path, Method m = Method::get) {

@@ -44,26 +44,27 @@ public:
         if constexpr (async) {
             throw std::logic_error("flamecpp: a coroutine factory must be awaited");
         } else {
-            return std::make_shared<T>(
-                invoke_injected<F&, F>(f_, ctx, static_cast<Args*>(nullptr)));
+            return std::make_shared<T>(invoke_injected(f_, ctx, static_cast<Args*>(nullptr)));
         }
     }
 
     Task<std::shared_ptr<void>> make_async(CallContext& ctx) override {
         if constexpr (async) {
-            auto task = invoke_injected<F&, F>(f_, ctx, static_cast<Args*>(nullptr));
-            auto value = co_await std::move(task);
-            co_return std::make_shared<T>(std::move(value));
+            return make_from_task(invoke_injected(f_, ctx, static_cast<Args*>(nullptr)));
         } else {
-            co_return make(ctx);
+            throw std::logic_error("flamecpp: a plain factory is not awaited");
         }
     }
 
-    std::vector<ComponentRequirement> dependencies() const override {
-        return RequirementsOf<Args>::collect().components;
-    }
+    Requirements requirements() const noexcept override { return RequirementsOf<Args>::value; }
 
 private:
+    /// The component made from the value of the factory's task.
+    template <class R>
+    static Task<std::shared_ptr<void>> make_from_task(Task<R> task) {
+        co_return std::make_shared<T>(co_await std::move(task));
+    }
+
     F f_;
 };
 

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <span>
 #include <stdexcept>
 #include <typeinfo>
 #include <vector>
@@ -15,6 +16,7 @@
 namespace flamecpp::detail {
 
 struct CallContext;
+struct Requirement;
 
 /// A fresh index per call; `component_id<T>()` calls it once per type.
 std::size_t next_component_id() noexcept;
@@ -38,14 +40,16 @@ public:
     virtual bool is_async() const noexcept = 0;
     virtual std::shared_ptr<void> make(CallContext& ctx) = 0;
     virtual Task<std::shared_ptr<void>> make_async(CallContext& ctx) = 0;
-    virtual std::vector<ComponentRequirement> dependencies() const = 0;
+    /// What the factory's parameters need (inject.hpp's Requirement records).
+    virtual std::span<const Requirement> requirements() const noexcept = 0;
 };
 
 /// What the app registered for one component type.
 struct ComponentSlot {
     const std::type_info* type = nullptr;
-    std::shared_ptr<void> shared;               ///< one instance for the app's lifetime
-    std::unique_ptr<ComponentFactory> factory;  ///< or a value made per request
+    std::shared_ptr<void> shared;                    ///< one instance for the app's lifetime
+    std::unique_ptr<ComponentFactory> factory;       ///< or a value made per request
+    std::vector<ComponentRequirement> dependencies;  ///< the components `factory` takes
     bool registered() const noexcept { return shared != nullptr || factory != nullptr; }
 };
 

@@ -4,7 +4,6 @@
 /// Route thunks: the one indirect call from the server into a user's handler.
 
 #include <concepts>
-#include <functional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -78,9 +77,9 @@ public:
 };
 
 /// Calls `f` with every parameter resolved by the injector.
-template <class F, class Handler, class... P>
-decltype(auto) invoke_injected(F&& f, CallContext& ctx, std::tuple<P...>*) {
-    return std::invoke(std::forward<F>(f), resolve<P, Handler>(ctx)...);
+template <class F, class... P>
+decltype(auto) invoke_injected(F& f, CallContext& ctx, std::tuple<P...>*) {
+    return f(resolve<P>(ctx)...);
 }
 
 /// Compile-time checks of a callable handler, at the user's `route()` call.
@@ -112,7 +111,7 @@ public:
         if constexpr (is_async) {
             return false;
         } else {
-            out = to_response(invoke_injected<F&, F>(f_, ctx, static_cast<Args*>(nullptr)));
+            out = to_response(invoke_injected(f_, ctx, static_cast<Args*>(nullptr)));
             return true;
         }
     }
@@ -125,11 +124,11 @@ public:
         }
     }
 
-    static Requirements requirements() { return RequirementsOf<Args>::collect(); }
+    static Requirements requirements() noexcept { return RequirementsOf<Args>::value; }
 
 private:
     Task<void> run(CallContext& ctx, Response& out) {
-        auto task = invoke_injected<F&, F>(f_, ctx, static_cast<Args*>(nullptr));
+        auto task = invoke_injected(f_, ctx, static_cast<Args*>(nullptr));
         auto result = co_await std::move(task);
         out = to_response(std::move(result));
     }

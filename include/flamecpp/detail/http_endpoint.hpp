@@ -3,8 +3,11 @@
 /// @file
 /// The route thunk of a class-based HTTPEndpoint.
 
+#include <array>
 #include <concepts>
 #include <cstddef>
+#include <memory>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -53,6 +56,17 @@ concept HasVerb = requires {
 template <Method M, class E>
 inline constexpr auto verb_member = Verb<M>::template of<E>();
 
+/// The parameter types of E's member for verb M; none when E has no such member.
+template <Method M, class E>
+struct MemberArgs {
+    using type = std::tuple<>;
+};
+template <Method M, class E>
+    requires HasVerb<M, E>
+struct MemberArgs<M, E> {
+    using type = typename CallableTraits<decltype(Verb<M>::template of<E>())>::args;
+};
+
 /// The verb whose member serves M on E: M's own, or GET's for a HEAD that E does not define
 /// (RFC 9110 9.3.2); Method::other when E does not serve M.
 template <Method M, class E>
@@ -75,17 +89,6 @@ constexpr void for_each_verb(F& f, std::index_sequence<I...>) {
 template <class F>
 constexpr void for_each_verb(F f) {
     for_each_verb(f, std::make_index_sequence<http_verbs.size()>{});
-}
-
-template <class F, std::size_t... I>
-constexpr bool find_verb(F& f, std::index_sequence<I...>) {
-    return (f.template operator()<http_verbs[I]>() || ...);
-}
-
-/// As for_each_verb, stopping at the first call that returns true; says whether one did.
-template <class F>
-constexpr bool find_verb(F f) {
-    return find_verb(f, std::make_index_sequence<http_verbs.size()>{});
 }
 
 /// The methods an endpoint class serves, known at compile time. HEAD comes with GET.
@@ -141,95 +144,74 @@ constexpr bool check_endpoint_literal() {
     return ok;
 }
 
-template <class Object, class Member, class Handler, class... P>
+/// Calls `member` on `object` with every parameter resolved by the injector.
+template <class Object, class Member, class... P>
 decltype(auto) invoke_member(Member member, Object& object, CallContext& ctx, std::tuple<P...>*) {
-    return std::invoke(member, object, resolve<P, Handler>(ctx)...);
+    return (object.*member)(resolve<P>(ctx)...);
 }
 
-template <class E>
-class EndpointHandler final : public RouteHandler {
-public:
-    bool call_sync(CallContext& ctx, Response& out) override {
-        bool done = true;
-        auto call = [&]<auto Member>() { done = sync_member<Member>(ctx, out); };
-        if (!dispatch(ctx.request.method(), call)) {
-            out = Response::text("Method Not Allowed", Status::method_not_allowed);
-        }
-        return done;
-    }
+/// One served verb of an endpoint class, type-erased: `call` runs a plain member into `out`;
+/// `start` returns the task of a coroutine member. One of the two is set.
+struct EndpointMember {
+    void (*call)(CallContext& ctx, Response& out) = nullptr;
+    Task<void> (*start)(CallContext& ctx, Response& out) = nullptr;
+};
 
-    /// Not a coroutine itself: the member's own coroutine, or a task that completes at once.
-    Task<void> call_async(CallContext& ctx, Response& out) override {
-        Task<void> task;
-        auto call = [&]<auto Member>() {
-            if constexpr (member_is_async<Member>) {
-                task = async_member<Member>(ctx, out);
-            }
-        };
-        dispatch(ctx.request.method(), call);
-        if (!task.valid()) {
-            return completed_task();
-        }
-        return task;
-    }
+/// The members serving each verb, indexed by the verb's Method value; none where E does not
+/// serve it. Built at compile time.
+using EndpointTable = std::array<EndpointMember, http_verbs.size()>;
 
-    static Requirements requirements() {
-        Requirements out;
-        for_each_verb([&]<Method M>() {
-            if constexpr (HasVerb<M, E>) {
-                append<verb_member<M, E>>(out);
-            }
-        });
-        return out;
-    }
-
-private:
-    /// Calls `f.template operator()<Member>()` with E's member that serves `method`; false
-    /// when E does not serve it. Each verb is one comparison of `method`, and those E lacks
-    /// are dropped at compile time.
-    template <class F>
-    static bool dispatch(Method method, F f) {
-        return find_verb([&]<Method M>() {
-            if constexpr (constexpr Method by = served_by<M, E>(); by != Method::other) {
-                if (method == M) {
-                    f.template operator()<verb_member<by, E>>();
-                    return true;
-                }
-            }
-            return false;
-        });
-    }
-
-    template <auto Member>
-    static void append(Requirements& out) {
-        using Args = typename CallableTraits<decltype(Member)>::args;
-        out.append(RequirementsOf<Args>::collect());
-    }
-
-    template <auto Member>
-    static bool sync_member(CallContext& ctx, Response& out) {
-        if constexpr (member_is_async<Member>) {
-            return false;
-        } else {
-            using Args = typename CallableTraits<decltype(Member)>::args;
-            E endpoint{};
-            endpoint.request_ = &ctx.request;
-            out = to_response(invoke_member<E, decltype(Member), E>(Member, endpoint, ctx,
-                                                                    static_cast<Args*>(nullptr)));
-            return true;
-        }
-    }
-
-    template <auto Member>
-    static Task<void> async_member(CallContext& ctx, Response& out) {
+/// Calls endpoint members on a fresh instance of E (HTTPEndpoint befriends this: E{} may
+/// need its protected constructor).
+struct EndpointAccess {
+    template <class E, auto Member>
+    static void call(CallContext& ctx, Response& out) {
         using Args = typename CallableTraits<decltype(Member)>::args;
         E endpoint{};
         endpoint.request_ = &ctx.request;
-        auto task = invoke_member<E, decltype(Member), E>(Member, endpoint, ctx,
-                                                          static_cast<Args*>(nullptr));
+        out = to_response(invoke_member(Member, endpoint, ctx, static_cast<Args*>(nullptr)));
+    }
+
+    template <class E, auto Member>
+    static Task<void> start(CallContext& ctx, Response& out) {
+        using Args = typename CallableTraits<decltype(Member)>::args;
+        E endpoint{};
+        endpoint.request_ = &ctx.request;
+        auto task = invoke_member(Member, endpoint, ctx, static_cast<Args*>(nullptr));
         auto result = co_await std::move(task);
         out = to_response(std::move(result));
     }
+};
+
+/// The library's route handler of every HTTPEndpoint class (src/app/app.cpp): the class's
+/// table, indexed by the request's method.
+std::unique_ptr<RouteHandler> endpoint_handler(const EndpointTable& table);
+
+template <class E>
+inline constexpr EndpointTable endpoint_table = [] {
+    EndpointTable table{};
+    for_each_verb([&]<Method M>() {
+        if constexpr (constexpr Method by = served_by<M, E>(); by != Method::other) {
+            constexpr auto member = verb_member<by, E>;
+            auto& entry = table[static_cast<std::size_t>(M)];
+            if constexpr (member_is_async<member>) {
+                entry.start = &EndpointAccess::start<E, member>;
+            } else {
+                entry.call = &EndpointAccess::call<E, member>;
+            }
+        }
+    });
+    return table;
+}();
+
+/// The requirements of every member of E.
+template <class E>
+struct EndpointRequirements {
+    template <std::size_t... I>
+    static constexpr auto join(std::index_sequence<I...>) {
+        return JoinedRequirements<typename MemberArgs<http_verbs[I], E>::type...>{};
+    }
+    using Joined = decltype(join(std::make_index_sequence<http_verbs.size()>{}));
 };
 
 }  // namespace flamecpp::detail

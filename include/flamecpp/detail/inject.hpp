@@ -4,13 +4,17 @@
 /// The injector: resolves a handler's parameters by their types. Resolution is planned at
 /// compile time; each parameter costs only producing its value.
 
+#include <array>
 #include <charconv>
 #include <concepts>
+#include <cstddef>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <tuple>
 #include <type_traits>
+#include <typeinfo>
 #include <vector>
 
 #include <flamecpp/detail/components.hpp>
@@ -55,29 +59,29 @@ struct PathRequirement {
     std::string_view type_hint;  // "an integer", "a floating-point number", "a string"
 };
 
-/// What a handler needs that can only be checked against the app: path parameters (at
-/// registration) and components (when the server starts).
-struct Requirements {
-    std::vector<PathRequirement> paths;
-    std::vector<ComponentRequirement> components;
-
-    void append(const Requirements& other) {
-        paths.insert(paths.end(), other.paths.begin(), other.paths.end());
-        components.insert(components.end(), other.components.begin(), other.components.end());
-    }
+/// What one handler parameter needs that only the app can check: a path parameter (checked
+/// when the route is registered) or a component (when the server starts). Built at compile
+/// time; a route hands the library a span of them, so no code runs per parameter.
+struct Requirement {
+    enum class Kind : unsigned char { path, component };
+    Kind kind = Kind::path;
+    PathRequirement path{};                            ///< kind == path
+    std::size_t (*component_id)() noexcept = nullptr;  ///< kind == component
+    const std::type_info* component_type = nullptr;    ///< kind == component
 };
 
-/// `Injector<P>` says how to produce a parameter of type P: `available`, `get(ctx)`, and
-/// `describe(requirements)` for what the route or app must provide.
+/// Every requirement of one handler (all its parameters, or all of an endpoint's members).
+using Requirements = std::span<const Requirement>;
+
+/// `Injector<P>` says how to produce a parameter of type P: `available`, `get(ctx)`, and,
+/// when the route or the app must provide something, a constexpr `requirement`.
 template <class P>
 struct Injector {
     static constexpr bool available = false;
 };
 
 /// For injectors that need nothing from the route or the app.
-struct NoRequirements {
-    static void describe(Requirements&) {}
-};
+struct NoRequirements {};
 
 template <>
 struct Injector<Request&> : NoRequirements {
@@ -162,14 +166,14 @@ struct Injector<Path<Name, T>> {
         auto text = ctx.request.path_param(Name.view());
         return Path<Name, T>{convert_path_value<T>(text.value_or(std::string_view{}), Name.view())};
     }
-    static void describe(Requirements& out) {
-        constexpr std::string_view hint = std::is_integral_v<T>         ? "an integer"
-                                          : std::is_floating_point_v<T> ? "a floating-point number"
-                                                                        : "a string";
-        out.paths.push_back(PathRequirement{Name.view(), path_value_fits<T>(PathValues::integers),
-                                            path_value_fits<T>(PathValues::floating),
-                                            path_value_fits<T>(PathValues::text), hint});
-    }
+    static constexpr Requirement requirement{
+        Requirement::Kind::path,
+        PathRequirement{Name.view(), path_value_fits<T>(PathValues::integers),
+                        path_value_fits<T>(PathValues::floating),
+                        path_value_fits<T>(PathValues::text),
+                        std::is_integral_v<T>         ? "an integer"
+                        : std::is_floating_point_v<T> ? "a floating-point number"
+                                                      : "a string"}};
 };
 
 // --- Query parameters and headers ----------------------------------------------------------
@@ -377,9 +381,8 @@ struct Injector<C&> {
     static C& get(CallContext& ctx) {
         return *static_cast<C*>(ctx.components->get(component_id<C>()));
     }
-    static void describe(Requirements& out) {
-        out.components.push_back(ComponentRequirement{component_id<C>(), &typeid(C)});
-    }
+    static constexpr Requirement requirement{Requirement::Kind::component, PathRequirement{},
+                                             &component_id<C>, &typeid(C)};
 };
 template <ComponentType C>
 struct Injector<C> : Injector<C&> {};  // by value or by const reference
@@ -402,33 +405,59 @@ concept WebSocketOnly = requires {
     requires Injector<InjectorKey<P>>::websocket_only;
 };
 
-/// Produces the argument for a parameter declared as `P` of handler `Handler`.
-template <class P, class Handler>
+/// Produces the argument for a parameter declared as `P`.
+template <class P>
 decltype(auto) resolve(CallContext& ctx) {
     if constexpr (Injectable<P>) {
         return Injector<InjectorKey<P>>::get(ctx);
     } else {
-        static_assert(dependent_false<P, Handler>,
+        static_assert(dependent_false<P>,
                       "flamecpp: a handler parameter has a type the injector cannot provide "
                       "(see 'P = ...' above); the first error lists the types it can.");
     }
 }
 
+template <class P>
+concept HasRequirement = requires {
+    Injector<InjectorKey<P>>::requirement;
+};
+
+/// The requirements of the parameters of one handler, as a constexpr array.
 template <class Tuple>
 struct RequirementsOf;
 template <class... P>
 struct RequirementsOf<std::tuple<P...>> {
-    static Requirements collect() {
-        Requirements out;
-        (describe_one<P>(out), ...);
+    static constexpr std::size_t size = (std::size_t{HasRequirement<P>} + ... + 0);
+    static constexpr std::array<Requirement, size> value = [] {
+        std::array<Requirement, size> out{};
+        [[maybe_unused]] std::size_t i = 0;
+        (
+            [&] {
+                if constexpr (HasRequirement<P>) {
+                    out[i++] = Injector<InjectorKey<P>>::requirement;
+                }
+            }(),
+            ...);
         return out;
-    }
-    template <class Q>
-    static void describe_one(Requirements& out) {
-        if constexpr (Injectable<Q>) {
-            Injector<InjectorKey<Q>>::describe(out);
-        }
-    }
+    }();
+};
+
+/// The requirements of several handlers (an endpoint's members) in one constexpr array.
+template <class... Tuples>
+struct JoinedRequirements {
+    static constexpr std::size_t size = (RequirementsOf<Tuples>::size + ... + 0);
+    static constexpr std::array<Requirement, size> value = [] {
+        std::array<Requirement, size> out{};
+        [[maybe_unused]] std::size_t i = 0;
+        (
+            [&] {
+                for (const auto& r : RequirementsOf<Tuples>::value) {
+                    out[i++] = r;
+                }
+            }(),
+            ...);
+        return out;
+    }();
 };
 
 template <class P, class Handler, RouteKind Kind>

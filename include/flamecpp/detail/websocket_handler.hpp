@@ -52,19 +52,6 @@ Task<void> drive_websocket_view(CallContext& ctx,
                                 bool per_message,
                                 Encoding encoding);
 
-/// An endpoint instance and how to destroy it; the driver owns it for the connection.
-using EndpointHolder = std::unique_ptr<void, void (*)(void*)>;
-
-/// Drives a WebSocketEndpoint instance: on_connect (or accept), on_receive per decoded
-/// message, the failure's 1011 and the close, then on_disconnect with the close code.
-Task<void> drive_websocket_endpoint(CallContext& ctx,
-                                    std::string_view route,
-                                    EndpointHolder endpoint,
-                                    Encoding encoding,
-                                    WebSocketCall on_connect,
-                                    WebSocketCall on_receive,
-                                    WebSocketCall on_disconnect);
-
 /// The type-erased handler of one WebSocket route.
 class WebSocketHandler {
 public:
@@ -129,18 +116,18 @@ public:
         if constexpr (returns_task) {
             call.start = [](void* self, CallContext& c) -> Task<void> {
                 auto& handler = *static_cast<FunctionWebSocketHandler*>(self);
-                return invoke_injected<F&, F>(handler.f_, c, static_cast<Args*>(nullptr));
+                return invoke_injected(handler.f_, c, static_cast<Args*>(nullptr));
             };
         } else {
             call.call = [](void* self, CallContext& c) {
                 auto& handler = *static_cast<FunctionWebSocketHandler*>(self);
-                invoke_injected<F&, F>(handler.f_, c, static_cast<Args*>(nullptr));
+                invoke_injected(handler.f_, c, static_cast<Args*>(nullptr));
             };
         }
         return drive_websocket_view(ctx, route, this, call, per_message, encoding_);
     }
 
-    static Requirements requirements() { return RequirementsOf<Args>::collect(); }
+    static Requirements requirements() noexcept { return RequirementsOf<Args>::value; }
 
 private:
     F f_;
@@ -190,59 +177,96 @@ inline constexpr bool member_returns_task =
 
 /// The type-erased call of one member of a WebSocketEndpoint E on the instance `target`.
 template <auto Member, class E>
-WebSocketCall websocket_member_call() {
+constexpr WebSocketCall websocket_member_call() {
     using Args = typename CallableTraits<decltype(Member)>::args;
     WebSocketCall out;
     if constexpr (member_returns_task<Member>) {
         out.start = [](void* target, CallContext& ctx) -> Task<void> {
-            return invoke_member<E, decltype(Member), E>(Member, *static_cast<E*>(target), ctx,
-                                                         static_cast<Args*>(nullptr));
+            return invoke_member(Member, *static_cast<E*>(target), ctx,
+                                 static_cast<Args*>(nullptr));
         };
     } else {
         out.call = [](void* target, CallContext& ctx) {
-            invoke_member<E, decltype(Member), E>(Member, *static_cast<E*>(target), ctx,
-                                                  static_cast<Args*>(nullptr));
+            invoke_member(Member, *static_cast<E*>(target), ctx, static_cast<Args*>(nullptr));
         };
     }
     return out;
 }
 
-template <class E>
-class WebSocketEndpointHandler final : public WebSocketHandler {
-public:
-    /// Not a coroutine: one instance of E per connection, driven by the library's loop.
-    Task<void> run(CallContext& ctx, std::string_view route) override {
-        EndpointHolder endpoint(new E{}, [](void* p) { delete static_cast<E*>(p); });
-        static_cast<E*>(endpoint.get())->websocket_ = ctx.websocket;
-        WebSocketCall on_connect;
-        WebSocketCall on_disconnect;
-        if constexpr (HasOnConnect<E>) {
-            on_connect = websocket_member_call<&E::on_connect, E>();
-        }
-        if constexpr (HasOnDisconnect<E>) {
-            on_disconnect = websocket_member_call<&E::on_disconnect, E>();
-        }
-        return drive_websocket_endpoint(ctx, route, std::move(endpoint), E::encoding, on_connect,
-                                        websocket_member_call<&E::on_receive, E>(), on_disconnect);
-    }
-
-    static Requirements requirements() {
-        Requirements out;
-        if constexpr (HasOnConnect<E>)
-            append<&E::on_connect>(out);
-        if constexpr (HasOnReceive<E>)
-            append<&E::on_receive>(out);
-        if constexpr (HasOnDisconnect<E>)
-            append<&E::on_disconnect>(out);
-        return out;
-    }
-
-private:
-    template <auto Member>
-    static void append(Requirements& out) {
-        using Args = typename CallableTraits<decltype(Member)>::args;
-        out.append(RequirementsOf<Args>::collect());
+/// Makes the instance of E for one connection (WebSocketEndpoint befriends this: E{} may need
+/// its protected constructor).
+struct WebSocketEndpointAccess {
+    template <class E>
+    static void* make(WebSocket& ws) {
+        auto* endpoint = new E{};
+        endpoint->websocket_ = &ws;
+        return endpoint;
     }
 };
+
+/// A WebSocketEndpoint class, type-erased at compile time: how to make and destroy the
+/// instance of one connection, its encoding and its members. One library handler drives
+/// every class through this.
+struct WebSocketEndpointTable {
+    void* (*make)(WebSocket& ws) = nullptr;
+    void (*destroy)(void* endpoint) = nullptr;
+    Encoding encoding = Encoding::none;
+    WebSocketCall on_connect;
+    WebSocketCall on_receive;
+    WebSocketCall on_disconnect;
+};
+
+/// The library's handler of every WebSocketEndpoint class (src/websocket_drive.cpp).
+std::unique_ptr<WebSocketHandler> websocket_endpoint_handler(const WebSocketEndpointTable& table);
+
+template <class E>
+inline constexpr WebSocketEndpointTable websocket_endpoint_table = [] {
+    WebSocketEndpointTable table;
+    table.make = &WebSocketEndpointAccess::make<E>;
+    table.destroy = [](void* endpoint) { delete static_cast<E*>(endpoint); };
+    table.encoding = E::encoding;
+    if constexpr (HasOnConnect<E>) {
+        table.on_connect = websocket_member_call<&E::on_connect, E>();
+    }
+    table.on_receive = websocket_member_call<&E::on_receive, E>();
+    if constexpr (HasOnDisconnect<E>) {
+        table.on_disconnect = websocket_member_call<&E::on_disconnect, E>();
+    }
+    return table;
+}();
+
+/// The parameter types of a WebSocketEndpoint member, or none when E lacks it.
+template <class E, bool Has, auto Member>
+struct WebSocketMemberArgs {
+    using type = std::tuple<>;
+};
+template <class E, auto Member>
+struct WebSocketMemberArgs<E, true, Member> {
+    using type = typename CallableTraits<decltype(Member)>::args;
+};
+
+template <class E>
+constexpr auto on_connect_member() {
+    if constexpr (HasOnConnect<E>) {
+        return &E::on_connect;
+    } else {
+        return 0;
+    }
+}
+template <class E>
+constexpr auto on_disconnect_member() {
+    if constexpr (HasOnDisconnect<E>) {
+        return &E::on_disconnect;
+    } else {
+        return 0;
+    }
+}
+
+/// Everything the members of WebSocketEndpoint E need from the route and the app.
+template <class E>
+using WebSocketEndpointRequirements = JoinedRequirements<
+    typename WebSocketMemberArgs<E, HasOnConnect<E>, on_connect_member<E>()>::type,
+    typename CallableTraits<decltype(&E::on_receive)>::args,
+    typename WebSocketMemberArgs<E, HasOnDisconnect<E>, on_disconnect_member<E>()>::type>;
 
 }  // namespace flamecpp::detail
