@@ -19,6 +19,7 @@
 #include <flamecpp/injection.hpp>
 #include <flamecpp/limits.hpp>
 #include <flamecpp/method.hpp>
+#include <flamecpp/middleware.hpp>
 #include <flamecpp/server.hpp>
 
 namespace flamecpp {
@@ -115,6 +116,19 @@ public:
         return *this;
     }
 
+    /// Adds a middleware (see <flamecpp/middleware.hpp>): a function (plain or coroutine)
+    /// taking `flamecpp::Next` and injected parameters, returning `Task<Response>`. Requests
+    /// meet middleware in registration order, answers in the reverse order; every answer of
+    /// the app passes through, routed or not (404, 405, OPTIONS, 500, a WebSocket upgrade).
+    template <class F>
+    App& middleware(F function) {
+        static_assert(detail::check_middleware<F>());
+        using H = detail::FunctionHandler<std::decay_t<F>>;
+        add_middleware(std::unique_ptr<detail::RouteHandler>(new H(std::move(function))),
+                       H::requirements());
+        return *this;
+    }
+
     /// Registers a component shared by every request: handlers taking `T&` (or `T`, a copy)
     /// get this instance. T must be a component type (see flamecpp::Component).
     ///
@@ -180,6 +194,8 @@ private:
                              std::unique_ptr<detail::WebSocketHandler> handler,
                              detail::Requirements requirements);
     void add_component(std::size_t id, detail::ComponentSlot slot);
+    void add_middleware(std::unique_ptr<detail::RouteHandler> handler,
+                        detail::Requirements requirements);
 
     std::unique_ptr<Impl> impl_;
 };

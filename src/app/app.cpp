@@ -109,6 +109,15 @@ void App::add_route(std::string_view path,
     impl_->router.add(path, methods, std::move(handler), requirements);
 }
 
+void App::add_middleware(std::unique_ptr<detail::RouteHandler> handler,
+                         detail::Requirements requirements) {
+    detail::Middleware middleware;
+    middleware.handler = std::move(handler);
+    middleware.components = detail::components_of(requirements);
+    middleware.name = "middleware #" + std::to_string(impl_->middleware.size() + 1);
+    impl_->middleware.push_back(std::move(middleware));
+}
+
 void App::add_websocket_route(std::string_view path,
                               std::unique_ptr<detail::WebSocketHandler> handler,
                               detail::Requirements requirements) {

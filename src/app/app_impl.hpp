@@ -1,9 +1,11 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <flamecpp/app.hpp>
 
+#include "app/pipeline.hpp"
 #include "routing/router.hpp"
 
 namespace flamecpp {
@@ -14,6 +16,7 @@ struct App::Impl {
     Limits limits;
     std::string server_header = "flamecpp";
     std::vector<detail::ComponentSlot> components;  ///< indexed by detail::component_id<T>()
+    std::vector<detail::Middleware> middleware;     ///< in registration order: outermost first
 };
 
 }  // namespace flamecpp

@@ -105,6 +105,17 @@ Task<void> prepare_one(CallContext& ctx, std::size_t id) {
 
 }  // namespace
 
+ComponentNeeds validate_needs(const std::vector<ComponentRequirement>& needs,
+                              const std::vector<ComponentSlot>& slots,
+                              const std::string& user) {
+    std::vector<Mark> marks;
+    ComponentNeeds out;
+    for (const auto& need : needs) {
+        visit(slots, need, marks, user, out.any_factory, out.any_async);
+    }
+    return out;
+}
+
 void validate_components(std::vector<std::unique_ptr<Route>>& routes,
                          const std::vector<ComponentSlot>& slots) {
     std::vector<Mark> marks;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include <flamecpp/detail/components.hpp>
@@ -14,6 +15,17 @@ namespace flamecpp::detail {
 /// per-request components first. Throws std::invalid_argument naming the route and the type.
 void validate_components(std::vector<std::unique_ptr<Route>>& routes,
                          const std::vector<ComponentSlot>& slots);
+
+/// What checking one user's components found.
+struct ComponentNeeds {
+    bool any_factory = false;  ///< a factory component must be made before the call
+    bool any_async = false;    ///< ... and one of them is a coroutine
+};
+
+/// As validate_components, for one user of components (`user` names it in the error).
+ComponentNeeds validate_needs(const std::vector<ComponentRequirement>& needs,
+                              const std::vector<ComponentSlot>& slots,
+                              const std::string& user);
 
 /// Makes this call's per-request components, dependencies first, without suspending. False
 /// when a coroutine factory is in the way: then `prepare_components` must be awaited.

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -18,6 +19,7 @@
 
 #include "app/app_impl.hpp"
 #include "app/components.hpp"
+#include "app/pipeline.hpp"
 #include "http/request_builder.hpp"
 #include "http/request_parser.hpp"
 #include "json_detail_response.hpp"
@@ -187,28 +189,9 @@ private:
         write_response_head(response, close);
     }
 
-    asio::awaitable<void> handle(bool& close_after) {
-        conn_.phase = Connection::Phase::busy;
-        conn_.set_deadline(Clock::time_point::max());
-        const bool keep_alive = parser_->keep_alive();
-        // Beast already knows whether Connection and Upgrade ask for an upgrade: only then
-        // are the headers scanned for "websocket".
-        const bool upgrade_asked = parser_->upgrade();
-        parser_.reset();
-        RequestBuilder builder(request_);
-
-        Response response;
-        bool head_only = request_.method() == Method::head;
-        const Router& router = worker_.app.router;
-        const bool upgrade = upgrade_asked && is_websocket_upgrade(request_);
-        auto match =
-            router.match(request_.method(), request_.raw_path(), scratch_, builder.path_params(),
-                         upgrade ? RouteKind::websocket : RouteKind::http);
-        if (upgrade && match.status == MatchStatus::found) {
-            builder.set_route(match.route->pattern);
-            co_await upgrade_to_websocket(*match.route);
-            co_return;
-        }
+    /// The app's own answer when no route serves the request: 400 for a path that cannot be
+    /// decoded, 404 (426 where only a WebSocket lives), 405 with `Allow`, OPTIONS.
+    void answer_unrouted(const MatchResult& match, bool upgrade, Response& response) {
         switch (match.status) {
             case MatchStatus::bad_path:
                 response = Response::text("Bad Request", Status::bad_request);
@@ -232,9 +215,115 @@ private:
                 response.with_header("Allow", match.allow.allow_header());
                 break;
             case MatchStatus::found:
-                builder.set_route(match.route->pattern);
-                co_await call_handler(*match.route, response);
                 break;
+        }
+    }
+
+    /// The end of the middleware pipeline: the route's answer, the app's own, or for a
+    /// WebSocket upgrade a 101 that the session then carries out.
+    class RouteEnd final : public PipelineEnd {
+    public:
+        RouteEnd(HttpSession& session, const MatchResult& match, bool upgrade) noexcept
+            : session_(session), match_(match), upgrade_(upgrade) {}
+
+        Task<Response> respond() override {
+            Response response;
+            if (match_.status != MatchStatus::found) {
+                session_.answer_unrouted(match_, upgrade_, response);
+                co_return response;
+            }
+            if (upgrade_) {
+                // A handshake that cannot succeed is refused here, so the refusal passes the
+                // middleware too.
+                if (auto refusal = check_handshake(session_.request_)) {
+                    co_return std::move(*refusal);
+                }
+                co_return Response::empty(Status::switching_protocols);
+            }
+            co_await session_.call_handler(*match_.route, response);
+            co_return response;
+        }
+
+    private:
+        HttpSession& session_;
+        const MatchResult& match_;
+        bool upgrade_;
+    };
+
+    /// The answer through the app's middleware. A middleware that throws is a 500, as a
+    /// handler's exception is (the answer then skips the layers it would have passed).
+    asio::awaitable<Response> through_middleware(const MatchResult& match, bool upgrade) {
+        CallContext ctx(request_);
+        ctx.app = worker_.app.self;
+        ctx.components = &components_;
+        RouteEnd end(*this, match, upgrade);
+        Pipeline pipeline(worker_.app.middleware, ctx, end);
+        std::exception_ptr failure;
+        try {
+            co_return co_await pipeline.run();
+        } catch (const HTTPException& e) {
+            co_return json_detail_response(e.status(), e.detail());
+        } catch (...) {
+            failure = std::current_exception();
+        }
+        co_return handler_failed("a middleware", failure);
+    }
+
+    /// Logs a handler's or a middleware's exception and reports it; the 500 that replaces
+    /// the answer.
+    Response handler_failed(std::string_view who, std::exception_ptr failure) {
+        try {
+            std::rethrow_exception(failure);
+        } catch (const std::exception& e) {
+            logger().error("{} of route '{}' ({} {}) threw: {}", who, request_.route(),
+                           request_.method_name(), request_.target(), e.what());
+        } catch (...) {
+            logger().error("{} of route '{}' ({} {}) threw a non-standard exception", who,
+                           request_.route(), request_.method_name(), request_.target());
+        }
+        worker_.handler_failed(failure);
+        return Response::text("Internal Server Error", Status::internal_server_error);
+    }
+
+    asio::awaitable<void> handle(bool& close_after) {
+        conn_.phase = Connection::Phase::busy;
+        conn_.set_deadline(Clock::time_point::max());
+        const bool keep_alive = parser_->keep_alive();
+        // Beast already knows whether Connection and Upgrade ask for an upgrade: only then
+        // are the headers scanned for "websocket".
+        const bool upgrade_asked = parser_->upgrade();
+        parser_.reset();
+        RequestBuilder builder(request_);
+
+        Response response;
+        bool head_only = request_.method() == Method::head;
+        const Router& router = worker_.app.router;
+        const bool upgrade = upgrade_asked && is_websocket_upgrade(request_);
+        auto match =
+            router.match(request_.method(), request_.raw_path(), scratch_, builder.path_params(),
+                         upgrade ? RouteKind::websocket : RouteKind::http);
+        if (match.status == MatchStatus::found) {
+            builder.set_route(match.route->pattern);
+        }
+        if (!worker_.app.middleware.empty()) {
+            // Every answer passes through the middleware, routed or not; an upgrade goes on
+            // only if the pipeline gives back the 101 its end made.
+            response = co_await through_middleware(match, upgrade);
+            if (upgrade && match.status == MatchStatus::found &&
+                response.status() == Status::switching_protocols) {
+                components_.clear();
+                co_await upgrade_to_websocket(*match.route, response.headers());
+                co_return;
+            }
+            components_.clear();
+        } else if (upgrade && match.status == MatchStatus::found) {
+            co_await upgrade_to_websocket(*match.route, {});
+            co_return;
+        } else if (match.status == MatchStatus::found) {
+            co_await call_handler(*match.route, response);
+            components_.clear();
+        } else {
+            answer_unrouted(match, upgrade, response);
         }
 
         close_after = !keep_alive || worker_.draining;
@@ -255,7 +344,7 @@ private:
     /// Hands the socket to a WebSocket route. Responses to earlier pipelined requests go out
     /// first; bytes after the upgrade request (a client may not send frames before the 101,
     /// RFC 6455 4.1) make it a bad request.
-    asio::awaitable<void> upgrade_to_websocket(const Route& route) {
+    asio::awaitable<void> upgrade_to_websocket(const Route& route, HeaderList headers) {
         if (in_.size() != 0) {
             queue_error(Status::bad_request, /*parsed=*/true);
             co_await flush();
@@ -272,12 +361,13 @@ private:
             }
         }
         log_access_line(Status::switching_protocols, 0, true);
-        auto websocket =
-            run_websocket_session(worker_, std::move(transport_), request_, route, conn_);
+        auto websocket = run_websocket_session(worker_, std::move(transport_), request_, route,
+                                               conn_, std::move(headers));
         co_await std::move(websocket);
     }
 
     asio::awaitable<void> call_handler(const Route& route, Response& response) {
+        std::exception_ptr failure;
         CallContext ctx(request_);
         ctx.app = worker_.app.self;
         ctx.components = &components_;
@@ -290,18 +380,12 @@ private:
             }
         } catch (const HTTPException& e) {
             response = json_detail_response(e.status(), e.detail());
-        } catch (const std::exception& e) {
-            logger().error("handler of route '{}' ({} {}) threw: {}", route.pattern,
-                           request_.method_name(), request_.target(), e.what());
-            worker_.handler_failed(std::current_exception());
-            response = Response::text("Internal Server Error", Status::internal_server_error);
         } catch (...) {
-            logger().error("handler of route '{}' ({} {}) threw a non-standard exception",
-                           route.pattern, request_.method_name(), request_.target());
-            worker_.handler_failed(std::current_exception());
-            response = Response::text("Internal Server Error", Status::internal_server_error);
+            failure = std::current_exception();
         }
-        components_.clear();
+        if (failure) {
+            response = handler_failed("handler", failure);
+        }
     }
 
     /// Appends the response head; false (and nothing appended) when the handler produced

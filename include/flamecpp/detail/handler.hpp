@@ -98,6 +98,37 @@ constexpr bool check_handler() {
     }
 }
 
+template <class Tuple>
+struct TakesNext;
+template <class... P>
+struct TakesNext<std::tuple<P...>>
+    : std::bool_constant<(std::same_as<InjectorKey<P>, Next> || ...)> {};
+
+/// Compile-time checks of a middleware, at the user's `middleware()` call.
+template <class F>
+constexpr bool check_middleware() {
+    static_assert(HasKnownSignature<F>,
+                  "flamecpp: the middleware's signature cannot be read. Pass a function, a "
+                  "non-generic lambda or a function object with one operator() (no auto "
+                  "parameters, no overloads).");
+    if constexpr (HasKnownSignature<F>) {
+        using Traits = CallableTraits<std::decay_t<F>>;
+        using Args = typename Traits::args;
+        using Result = typename TaskResult<typename Traits::result>::type;
+        static_assert(TakesNext<Args>::value,
+                      "flamecpp: a middleware takes flamecpp::Next, the rest of the pipeline, "
+                      "and returns co_await next() (or its own answer): "
+                      "Task<Response> f(Request& request, flamecpp::Next next).");
+        static_assert(std::same_as<Result, Response>,
+                      "flamecpp: a middleware returns Task<Response> (see 'Result = ...' "
+                      "above): the answer of co_await next(), changed or not, or its own.");
+        return TakesNext<Args>::value && std::same_as<Result, Response> &&
+               ParametersCheck<F, Args, Caller::middleware>::value;
+    } else {
+        return false;
+    }
+}
+
 template <class F>
 class FunctionHandler final : public RouteHandler {
     using Traits = CallableTraits<F>;

@@ -28,7 +28,8 @@
 
 namespace flamecpp {
 class App;
-}
+class Next;
+}  // namespace flamecpp
 
 namespace flamecpp::detail {
 
@@ -43,10 +44,15 @@ struct CallContext {
     std::optional<Code> code;              ///< the close code, for on_disconnect
     App* app = nullptr;                    ///< the app serving the call
     ComponentScope* components = nullptr;  ///< the app's components for this call
+    const Next* next = nullptr;            ///< the rest of the pipeline, in a middleware
 };
 
 /// Which kind of route a parameter is asked for on: some exist only on WebSocket routes.
 enum class RouteKind { http, websocket };
+
+/// Who asks for a parameter: an HTTP handler, a WebSocket handler, or a middleware. Some
+/// parameters exist only for one of them.
+enum class Caller { http, websocket, middleware };
 
 /// A path parameter a handler needs from its route, checked when the route is registered.
 struct PathRequirement {
@@ -127,6 +133,14 @@ struct Injector<Code> : NoRequirements {
     static constexpr bool available = true;
     static constexpr bool websocket_only = true;
     static Code get(CallContext& ctx) noexcept { return ctx.code.value_or(Code::no_status); }
+};
+
+/// The rest of the pipeline, for a middleware.
+template <>
+struct Injector<Next> : NoRequirements {
+    static constexpr bool available = true;
+    static constexpr bool middleware_only = true;
+    static const Next& get(CallContext& ctx) noexcept { return *ctx.next; }
 };
 
 // --- Path parameters -----------------------------------------------------------------------
@@ -460,7 +474,12 @@ struct JoinedRequirements {
     }();
 };
 
-template <class P, class Handler, RouteKind Kind>
+template <class P>
+concept MiddlewareOnly = requires {
+    requires Injector<InjectorKey<P>>::middleware_only;
+};
+
+template <class P, class Handler, Caller Kind>
 constexpr bool check_parameter() {
     static_assert(Injectable<P>,
                   "flamecpp: a handler parameter has a type the injector cannot provide "
@@ -469,16 +488,20 @@ constexpr bool check_parameter() {
                   "Request&, Client, App&, "
                   "on WebSocket routes WebSocket&, Data, Code; or make the type a component "
                   "(derive from flamecpp::Component) and register it with app.component(...).");
-    static_assert(Kind == RouteKind::websocket || !WebSocketOnly<P>,
+    static_assert(Kind == Caller::websocket || !WebSocketOnly<P>,
                   "flamecpp: WebSocket&, Data and Code exist only on WebSocket routes; register "
                   "this handler with websocket_route(), returning void or Task<void> (see "
                   "'P = ...' above).");
-    return Injectable<P> && (Kind == RouteKind::websocket || !WebSocketOnly<P>);
+    static_assert(Kind == Caller::middleware || !MiddlewareOnly<P>,
+                  "flamecpp: flamecpp::Next (the rest of the pipeline) exists only in a "
+                  "middleware; register this function with app.middleware(...).");
+    return Injectable<P> && (Kind == Caller::websocket ||
+                             !WebSocketOnly<P>)&&(Kind == Caller::middleware || !MiddlewareOnly<P>);
 }
 
-template <class Handler, class Tuple, RouteKind Kind = RouteKind::http>
+template <class Handler, class Tuple, Caller Kind = Caller::http>
 struct ParametersCheck;
-template <class Handler, class... P, RouteKind Kind>
+template <class Handler, class... P, Caller Kind>
 struct ParametersCheck<Handler, std::tuple<P...>, Kind> {
     static constexpr bool value = (check_parameter<P, Handler, Kind>() && ... && true);
 };

@@ -93,7 +93,7 @@ constexpr bool check_websocket_handler() {
         static_assert(TakesData<Args>::value || TakesData<Args>::websocket,
                       "flamecpp: a WebSocket function view takes WebSocket& (to own the "
                       "conversation) or Data (to be called once per message).");
-        return ParametersCheck<F, Args, RouteKind::websocket>::value &&
+        return ParametersCheck<F, Args, Caller::websocket>::value &&
                check_websocket_result<typename TaskResult<typename Traits::result>::type, F>();
     } else {
         return false;
@@ -143,7 +143,7 @@ template <class E> concept HasOnDisconnect = requires { &E::on_disconnect; };
 template <auto Member, class E>
 constexpr bool check_websocket_member() {
     using Traits = CallableTraits<decltype(Member)>;
-    return ParametersCheck<E, typename Traits::args, RouteKind::websocket>::value &&
+    return ParametersCheck<E, typename Traits::args, Caller::websocket>::value &&
            check_websocket_result<typename TaskResult<typename Traits::result>::type, E>();
 }
 

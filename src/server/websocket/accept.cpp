@@ -23,6 +23,8 @@ bool has_token(std::string_view list, std::string_view token) {
                               [token](std::string_view item) { return iequals(item, token); });
 }
 
+}  // namespace
+
 /// RFC 6455 4.2.1: HTTP/1.1, version 13 and a 16-byte base64 key; checked before any user code
 /// runs.
 std::optional<Response> check_handshake(const Request& request) {
@@ -42,8 +44,6 @@ std::optional<Response> check_handshake(const Request& request) {
     }
     return std::nullopt;
 }
-
-}  // namespace
 
 WebSocketSession::WebSocketSession(Worker& worker,
                                    Transport transport,
@@ -128,6 +128,12 @@ Task<void> WebSocketSession::accept(std::string subprotocol,
         out += subprotocol;
         out += "\r\n";
     }
+    for (const auto& [name, value] : handshake_headers_) {
+        out += name;
+        out += ": ";
+        out += value;
+        out += "\r\n";
+    }
     for (const auto& [name, value] : headers) {
         out += name;
         out += ": ";
@@ -154,6 +160,9 @@ Task<void> WebSocketSession::refuse(Status status, Code code) {
     }
     mark_closed(code);
     Response response = Response::text(std::string(reason_phrase(status)), status);
+    for (auto& [name, value] : handshake_headers_) {
+        response.with_header(std::move(name), std::move(value));
+    }
     std::string out;
     HeadOptions options{worker_.app.server_header, worker_.date.now(), true};
     write_head(out, response, options);
@@ -184,8 +193,12 @@ bool is_websocket_upgrade(const Request& request) noexcept {
            has_token(*upgrade, "websocket") && has_token(*connection, "upgrade");
 }
 
-asio::awaitable<void> run_websocket_session(
-    Worker& worker, Transport transport, Request& request, const Route& route, Connection& conn) {
+asio::awaitable<void> run_websocket_session(Worker& worker,
+                                            Transport transport,
+                                            Request& request,
+                                            const Route& route,
+                                            Connection& conn,
+                                            HeaderList headers) {
     if (auto refusal = check_handshake(request)) {
         std::string out;
         HeadOptions options{worker.app.server_header, worker.date.now(), true};
@@ -198,6 +211,7 @@ asio::awaitable<void> run_websocket_session(
         co_return;
     }
     auto session = std::make_shared<WebSocketSession>(worker, std::move(transport), request, conn);
+    session->set_handshake_headers(std::move(headers));
     WebSocket ws(session);
     ComponentScope components(worker.app.components);
     CallContext ctx(session->request(), &ws);

@@ -133,6 +133,10 @@ public:
     const Request& request() const noexcept { return request_; }
     Request& request() noexcept { return request_; }
     std::span<const std::string> subprotocols() const noexcept { return subprotocols_; }
+    /// Header fields the app's middleware put on the 101 (or on a refusal).
+    void set_handshake_headers(std::vector<std::pair<std::string, std::string>> headers) {
+        handshake_headers_ = std::move(headers);
+    }
     WebSocket::State state() const noexcept { return state_; }
     std::optional<Code> close_code() const noexcept { return close_code_; }
     std::string_view close_reason() const noexcept { return close_reason_; }
@@ -381,6 +385,7 @@ private:
     Request request_;
     Connection* conn_;
     std::vector<std::string> subprotocols_;
+    std::vector<std::pair<std::string, std::string>> handshake_headers_;
     std::unique_ptr<char[]> read_buffer_;
     std::size_t read_begin_ = 0;  ///< unparsed bytes are [read_begin_, read_end_)
     std::size_t read_end_ = 0;

@@ -1,0 +1,65 @@
+#pragma once
+
+// The middleware pipeline: the app's middleware in registration order, then the end (the
+// route, or the app's own 404/405/OPTIONS answer) that the session supplies.
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <flamecpp/detail/components.hpp>
+#include <flamecpp/detail/handler.hpp>
+#include <flamecpp/detail/inject.hpp>
+#include <flamecpp/middleware.hpp>
+#include <flamecpp/response.hpp>
+
+namespace flamecpp::detail {
+
+/// One registered middleware.
+struct Middleware {
+    std::unique_ptr<RouteHandler> handler;
+    std::vector<ComponentRequirement> components;
+    std::string name;               ///< "middleware #N", for errors and logs
+    bool needs_components = false;  ///< set when the server starts
+};
+
+/// The innermost layer: what the request gets when every middleware passed it on.
+class PipelineEnd {
+public:
+    virtual Task<Response> respond() = 0;
+
+protected:
+    ~PipelineEnd() = default;
+};
+
+/// One request's trip through the middleware. `ctx` gives the request, the app and the
+/// components; each middleware gets a copy with its own `Next`.
+class Pipeline {
+public:
+    Pipeline(const std::vector<Middleware>& middleware,
+             const CallContext& ctx,
+             PipelineEnd& end) noexcept
+        : middleware_(middleware), ctx_(ctx), end_(end) {}
+
+    /// The answer, from the first middleware on.
+    Task<Response> run() { return call(0); }
+
+    /// What `Next` runs: middleware `index`, or the end past the last one.
+    Task<Response> call(std::size_t index);
+
+private:
+    Task<Response> call_middleware(const Middleware& middleware, std::size_t index);
+
+    const std::vector<Middleware>& middleware_;
+    const CallContext& ctx_;
+    PipelineEnd& end_;
+    std::size_t reached_ = 0;  ///< the deepest layer entered so far
+};
+
+/// Checks, before the server listens, the components each middleware needs (as
+/// validate_components does for routes).
+void validate_middleware(std::vector<Middleware>& middleware,
+                         const std::vector<ComponentSlot>& slots);
+
+}  // namespace flamecpp::detail
