@@ -271,7 +271,7 @@ private:
 
     /// Logs a handler's or a middleware's exception and reports it; the 500 that replaces
     /// the answer.
-    Response handler_failed(std::string_view who, std::exception_ptr failure) {
+    Response handler_failed(std::string_view who, const std::exception_ptr& failure) {
         try {
             std::rethrow_exception(failure);
         } catch (const std::exception& e) {
