@@ -12,10 +12,12 @@
 #include <utility>
 
 #include <flamecpp/detail/component_factory.hpp>
+#include <flamecpp/detail/exception_handler.hpp>
 #include <flamecpp/detail/handler.hpp>
 #include <flamecpp/detail/http_endpoint.hpp>
 #include <flamecpp/detail/route_literal.hpp>
 #include <flamecpp/detail/websocket_handler.hpp>
+#include <flamecpp/http_exception.hpp>
 #include <flamecpp/injection.hpp>
 #include <flamecpp/limits.hpp>
 #include <flamecpp/method.hpp>
@@ -129,6 +131,39 @@ public:
         return *this;
     }
 
+    /// Registers the handler of exceptions of type T (or derived from it) thrown by handlers
+    /// and middleware; the most derived registered type wins. `handler` (plain or coroutine)
+    /// takes a `const T&` parameter for the exception, any injectable parameter besides, and
+    /// returns anything a route handler may return. See docs/errors.md.
+    ///
+    /// @code
+    /// app.exception_handler<NotFoundInDb>([](const NotFoundInDb& e) {
+    ///     return flamecpp::Response::text(e.what(), flamecpp::Status::not_found);
+    /// });
+    /// @endcode
+    template <class T, class F>
+    App& exception_handler(F handler) {
+        static_assert(detail::check_exception_handler<T, F>());
+        using H = detail::ExceptionHandler<T, std::decay_t<F>>;
+        add_exception_handler(detail::exception_type<T>,
+                              std::unique_ptr<detail::RouteHandler>(new H(std::move(handler))),
+                              H::requirements());
+        return *this;
+    }
+
+    /// Registers the handler that makes every answer of `status`: HTTPExceptions of that
+    /// status, the app's own 404 and 405 (and 400 for an undecodable path), and for 500 every
+    /// exception no type handler takes (after it is logged). `handler` may take a
+    /// `const HTTPException&` (the status, detail and headers) and injectable parameters.
+    template <class F>
+    App& exception_handler(Status status, F handler) {
+        static_assert(detail::check_exception_handler<HTTPException, F>());
+        using H = detail::ExceptionHandler<HTTPException, std::decay_t<F>>;
+        add_status_handler(status, std::unique_ptr<detail::RouteHandler>(new H(std::move(handler))),
+                           H::requirements());
+        return *this;
+    }
+
     /// Registers a component shared by every request: handlers taking `T&` (or `T`, a copy)
     /// get this instance. T must be a component type (see flamecpp::Component).
     ///
@@ -194,6 +229,12 @@ private:
                              std::unique_ptr<detail::WebSocketHandler> handler,
                              detail::Requirements requirements);
     void add_component(std::size_t id, detail::ComponentSlot slot);
+    void add_exception_handler(const detail::ExceptionType& type,
+                               std::unique_ptr<detail::RouteHandler> handler,
+                               detail::Requirements requirements);
+    void add_status_handler(Status status,
+                            std::unique_ptr<detail::RouteHandler> handler,
+                            detail::Requirements requirements);
     void add_middleware(std::unique_ptr<detail::RouteHandler> handler,
                         detail::Requirements requirements);
 

@@ -5,6 +5,8 @@
 
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <flamecpp/status.hpp>
 
@@ -18,16 +20,32 @@ namespace flamecpp {
 /// @endcode
 class HTTPException : public std::runtime_error {
 public:
+    /// Header fields for the answer, in order.
+    using Headers = std::vector<std::pair<std::string, std::string>>;
+
     HTTPException(Status status, std::string detail)
         : std::runtime_error(detail), status_(status), detail_(std::move(detail)) {}
+    /// With header fields for the answer: `WWW-Authenticate` on a 401, `Retry-After` on a 503.
+    ///
+    /// @code
+    /// throw HTTPException(Status::unauthorized, "who are you?",
+    ///                     {{"WWW-Authenticate", "Basic realm=\"site\""}});
+    /// @endcode
+    HTTPException(Status status, std::string detail, Headers headers)
+        : std::runtime_error(detail),
+          status_(status),
+          detail_(std::move(detail)),
+          headers_(std::move(headers)) {}
     explicit HTTPException(Status status);
 
     Status status() const noexcept { return status_; }
     const std::string& detail() const noexcept { return detail_; }
+    const Headers& headers() const noexcept { return headers_; }
 
 private:
     Status status_;
     std::string detail_;
+    Headers headers_;
 };
 
 }  // namespace flamecpp

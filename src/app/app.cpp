@@ -7,6 +7,7 @@
 
 #include "app/app_impl.hpp"
 #include "app/cli.hpp"
+#include "app/components.hpp"
 #include "log.hpp"
 
 namespace flamecpp {
@@ -107,6 +108,29 @@ void App::add_route(std::string_view path,
                     std::unique_ptr<detail::RouteHandler> handler,
                     detail::Requirements requirements) {
     impl_->router.add(path, methods, std::move(handler), requirements);
+}
+
+void App::add_exception_handler(const detail::ExceptionType& type,
+                                std::unique_ptr<detail::RouteHandler> handler,
+                                detail::Requirements requirements) {
+    detail::ExceptionHandlerEntry entry;
+    entry.handler = std::move(handler);
+    entry.components = detail::components_of(requirements);
+    entry.name = "the exception handler for " + detail::type_name(type.type);
+    entry.type = type;
+    impl_->exception_handlers.add_type(std::move(entry));
+}
+
+void App::add_status_handler(Status status,
+                             std::unique_ptr<detail::RouteHandler> handler,
+                             detail::Requirements requirements) {
+    detail::ExceptionHandlerEntry entry;
+    entry.handler = std::move(handler);
+    entry.components = detail::components_of(requirements);
+    entry.name =
+        "the exception handler for status " + std::to_string(static_cast<unsigned>(status));
+    entry.status = status;
+    impl_->exception_handlers.add_status(std::move(entry));
 }
 
 void App::add_middleware(std::unique_ptr<detail::RouteHandler> handler,

@@ -5,6 +5,7 @@
 
 #include <flamecpp/app.hpp>
 
+#include "app/exceptions.hpp"
 #include "app/pipeline.hpp"
 #include "routing/router.hpp"
 
@@ -17,6 +18,7 @@ struct App::Impl {
     std::string server_header = "flamecpp";
     std::vector<detail::ComponentSlot> components;  ///< indexed by detail::component_id<T>()
     std::vector<detail::Middleware> middleware;     ///< in registration order: outermost first
+    detail::ExceptionHandlers exception_handlers;
 };
 
 }  // namespace flamecpp

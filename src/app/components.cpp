@@ -15,14 +15,14 @@ std::size_t next_component_id() noexcept {
     return next++;
 }
 
-namespace {
-
 std::string type_name(const std::type_info* type) {
     int status = 0;
     std::unique_ptr<char, void (*)(void*)> name(
         abi::__cxa_demangle(type->name(), nullptr, nullptr, &status), std::free);
     return status == 0 && name ? std::string(name.get()) : std::string(type->name());
 }
+
+namespace {
 
 const ComponentSlot* find_slot(const std::vector<ComponentSlot>& slots, std::size_t id) {
     return id < slots.size() && slots[id].registered() ? &slots[id] : nullptr;

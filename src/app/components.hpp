@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <typeinfo>
 #include <vector>
 
 #include <flamecpp/detail/components.hpp>
@@ -15,6 +16,9 @@ namespace flamecpp::detail {
 /// per-request components first. Throws std::invalid_argument naming the route and the type.
 void validate_components(std::vector<std::unique_ptr<Route>>& routes,
                          const std::vector<ComponentSlot>& slots);
+
+/// The readable (demangled) name of a type, for messages.
+std::string type_name(const std::type_info* type);
 
 /// What checking one user's components found.
 struct ComponentNeeds {

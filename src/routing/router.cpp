@@ -200,6 +200,32 @@ std::vector<Segment> compile_template(std::string_view pattern) {
     return segments;
 }
 
+Response unrouted_answer(const MatchResult& match, Method method, bool upgrade) {
+    switch (match.status) {
+        case MatchStatus::bad_path:
+            return Response::text("Bad Request", Status::bad_request);
+        case MatchStatus::not_found:
+            if (match.other_kind && !upgrade) {
+                // RFC 9110 15.5.22: only a WebSocket lives here; say how to reach it.
+                return Response::text("Upgrade Required: this is a WebSocket endpoint",
+                                      Status::upgrade_required)
+                    .with_header("Upgrade", "websocket");
+            }
+            return Response::text("Not Found", Status::not_found);
+        case MatchStatus::method_not_allowed: {
+            Response response =
+                method == Method::options
+                    ? Response::empty(Status::no_content)
+                    : Response::text("Method Not Allowed", Status::method_not_allowed);
+            response.with_header("Allow", match.allow.allow_header());
+            return response;
+        }
+        case MatchStatus::found:
+            break;
+    }
+    return Response{};
+}
+
 std::vector<ComponentRequirement> components_of(Requirements requirements) {
     std::vector<ComponentRequirement> out;
     for (const auto& requirement : requirements) {

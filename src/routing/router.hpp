@@ -10,6 +10,7 @@
 #include <flamecpp/detail/websocket_handler.hpp>
 #include <flamecpp/method.hpp>
 #include <flamecpp/request.hpp>
+#include <flamecpp/response.hpp>
 #include <flamecpp/routing.hpp>
 
 namespace flamecpp::detail {
@@ -56,6 +57,11 @@ struct MatchResult {
     MethodSet allow;          ///< the methods served at this path, for 405 and OPTIONS
     bool other_kind = false;  ///< a route of the other kind (HTTP/WebSocket) has this path
 };
+
+/// The app's own answer when no route serves a request: 400 for a path that cannot be
+/// decoded, 404 (426 where only a WebSocket lives and this is no upgrade), 405 with `Allow`,
+/// 204 with `Allow` for OPTIONS.
+Response unrouted_answer(const MatchResult& match, Method method, bool upgrade);
 
 /// The components among `requirements`, each with its id.
 std::vector<ComponentRequirement> components_of(Requirements requirements);

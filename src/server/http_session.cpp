@@ -19,10 +19,10 @@
 
 #include "app/app_impl.hpp"
 #include "app/components.hpp"
+#include "app/exceptions.hpp"
 #include "app/pipeline.hpp"
 #include "http/request_builder.hpp"
 #include "http/request_parser.hpp"
-#include "json_detail_response.hpp"
 #include "log.hpp"
 #include "server/websocket_session.hpp"
 #include "server/worker.hpp"
@@ -65,7 +65,7 @@ private:
     bool failed_ = false;
 };
 
-class HttpSession {
+class HttpSession final : private ErrorLog {
 public:
     HttpSession(Worker& worker, tcp::socket socket)
         : worker_(worker),
@@ -189,36 +189,6 @@ private:
         write_response_head(response, close);
     }
 
-    /// The app's own answer when no route serves the request: 400 for a path that cannot be
-    /// decoded, 404 (426 where only a WebSocket lives), 405 with `Allow`, OPTIONS.
-    void answer_unrouted(const MatchResult& match, bool upgrade, Response& response) {
-        switch (match.status) {
-            case MatchStatus::bad_path:
-                response = Response::text("Bad Request", Status::bad_request);
-                break;
-            case MatchStatus::not_found:
-                if (match.other_kind && !upgrade) {
-                    // RFC 9110 15.5.22: only a WebSocket lives here; say how to reach it.
-                    response = Response::text("Upgrade Required: this is a WebSocket endpoint",
-                                              Status::upgrade_required)
-                                   .with_header("Upgrade", "websocket");
-                } else {
-                    response = Response::text("Not Found", Status::not_found);
-                }
-                break;
-            case MatchStatus::method_not_allowed:
-                if (request_.method() == Method::options) {
-                    response = Response::empty(Status::no_content);
-                } else {
-                    response = Response::text("Method Not Allowed", Status::method_not_allowed);
-                }
-                response.with_header("Allow", match.allow.allow_header());
-                break;
-            case MatchStatus::found:
-                break;
-        }
-    }
-
     /// The end of the middleware pipeline: the route's answer, the app's own, or for a
     /// WebSocket upgrade a 101 that the session then carries out.
     class RouteEnd final : public PipelineEnd {
@@ -229,7 +199,10 @@ private:
         Task<Response> respond() override {
             Response response;
             if (match_.status != MatchStatus::found) {
-                session_.answer_unrouted(match_, upgrade_, response);
+                response = unrouted_answer(match_, session_.request_.method(), upgrade_);
+                if (session_.has_status_handler(response.status())) {
+                    co_return co_await session_.answer_with_status_handler(std::move(response));
+                }
                 co_return response;
             }
             if (upgrade_) {
@@ -261,17 +234,14 @@ private:
         std::exception_ptr failure;
         try {
             co_return co_await pipeline.run();
-        } catch (const HTTPException& e) {
-            co_return json_detail_response(e.status(), e.detail());
         } catch (...) {
             failure = std::current_exception();
         }
-        co_return handler_failed("a middleware", failure);
+        co_return co_await answer_failure(failure, "a middleware");
     }
 
-    /// Logs a handler's or a middleware's exception and reports it; the 500 that replaces
-    /// the answer.
-    Response handler_failed(std::string_view who, const std::exception_ptr& failure) {
+    /// ErrorLog: logs an exception no exception handler took and reports it to the server.
+    void unhandled(std::string_view who, const std::exception_ptr& failure) noexcept override {
         try {
             std::rethrow_exception(failure);
         } catch (const std::exception& e) {
@@ -282,7 +252,25 @@ private:
                            request_.route(), request_.method_name(), request_.target());
         }
         worker_.handler_failed(failure);
-        return Response::text("Internal Server Error", Status::internal_server_error);
+    }
+
+    /// The answer for an exception a handler or a middleware let escape: an exception
+    /// handler's, or the default (src/app/exceptions.hpp).
+    asio::awaitable<Response> answer_failure(std::exception_ptr failure, std::string_view who) {
+        CallContext ctx(request_);
+        ctx.app = worker_.app.self;
+        ctx.components = &components_;
+        co_return co_await answer_exception(worker_.app.exception_handlers, ctx, std::move(failure),
+                                            who, *this);
+    }
+
+    bool has_status_handler(Status status) const noexcept {
+        return worker_.app.exception_handlers.handles_status(status);
+    }
+
+    /// The app's own error answer (404, 405, ...) made by the handler for its status instead.
+    asio::awaitable<Response> answer_with_status_handler(Response own) {
+        co_return co_await answer_failure(as_exception(std::move(own)), "the router");
     }
 
     asio::awaitable<void> handle(bool& close_after) {
@@ -323,7 +311,10 @@ private:
             co_await call_handler(*match.route, response);
             components_.clear();
         } else {
-            answer_unrouted(match, upgrade, response);
+            response = unrouted_answer(match, request_.method(), upgrade);
+            if (has_status_handler(response.status())) {
+                response = co_await answer_with_status_handler(std::move(response));
+            }
         }
 
         close_after = !keep_alive || worker_.draining;
@@ -379,12 +370,16 @@ private:
                 co_await route.handler->call_async(ctx, response);
             }
         } catch (const HTTPException& e) {
-            response = json_detail_response(e.status(), e.detail());
+            if (worker_.app.exception_handlers.empty()) {
+                response = default_answer(e);
+            } else {
+                failure = std::current_exception();
+            }
         } catch (...) {
             failure = std::current_exception();
         }
         if (failure) {
-            response = handler_failed("handler", failure);
+            response = co_await answer_failure(failure, "handler");
         }
     }
 

@@ -143,6 +143,7 @@ Server::Server(App& app, ServerOptions options)
     // Components can only be checked against the app once it is complete: before listening.
     detail::validate_components(impl_->app.router.routes(), impl_->app.components);
     detail::validate_middleware(impl_->app.middleware, impl_->app.components);
+    impl_->app.exception_handlers.validate(impl_->app.components);
     unsigned threads = opts.threads != 0 ? opts.threads : detail::usable_cpus();
     tcp::endpoint endpoint = impl_->resolve();
     auto cannot_listen = [&endpoint](const boost::system::error_code& ec) {

@@ -45,6 +45,7 @@ struct CallContext {
     App* app = nullptr;                    ///< the app serving the call
     ComponentScope* components = nullptr;  ///< the app's components for this call
     const Next* next = nullptr;            ///< the rest of the pipeline, in a middleware
+    const void* exception = nullptr;       ///< the exception, in an exception handler
 };
 
 /// Which kind of route a parameter is asked for on: some exist only on WebSocket routes.
