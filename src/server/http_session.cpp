@@ -264,6 +264,10 @@ private:
                                             who, *this);
     }
 
+    asio::awaitable<void> answer_failure_into(std::exception_ptr failure, Response& out) {
+        out = co_await answer_failure(std::move(failure), "handler");
+    }
+
     bool has_status_handler(Status status) const noexcept {
         return worker_.app.exception_handlers.handles_status(status);
     }
@@ -379,7 +383,9 @@ private:
             failure = std::current_exception();
         }
         if (failure) {
-            response = co_await answer_failure(failure, "handler");
+            // Into `response`, not returned: a Response-valued await would grow this frame,
+            // which every request allocates, for the sake of the rare failure.
+            co_await answer_failure_into(std::move(failure), response);
         }
     }
 
