@@ -1,9 +1,9 @@
 // A generic lambda's parameters cannot be read, so nothing can be injected into them.
 // expect-first-error: flamecpp: the exception handler's signature cannot be read
 // expect: exception
-#include <flamecpp/flamecpp.hpp>
-
 #include <stdexcept>
+
+#include <flamecpp/flamecpp.hpp>
 
 int main() {
     flamecpp::App app;

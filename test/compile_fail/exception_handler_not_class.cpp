@@ -1,9 +1,9 @@
 // Exception handlers are registered for a class type.
 // expect-first-error: flamecpp: exception_handler<T>\(\) takes a class type T
 // expect: exception
-#include <flamecpp/flamecpp.hpp>
-
 #include <stdexcept>
+
+#include <flamecpp/flamecpp.hpp>
 
 #ifdef FLAMECPP_FIXED
 using Thrown = std::runtime_error;
