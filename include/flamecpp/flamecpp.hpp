@@ -6,6 +6,7 @@
 
 #include <flamecpp/app.hpp>
 #include <flamecpp/blocking.hpp>
+#include <flamecpp/builtin_middleware.hpp>
 #include <flamecpp/endpoints.hpp>
 #include <flamecpp/http_exception.hpp>
 #include <flamecpp/limits.hpp>
@@ -13,6 +14,7 @@
 #include <flamecpp/request.hpp>
 #include <flamecpp/response.hpp>
 #include <flamecpp/routing.hpp>
+#include <flamecpp/security.hpp>
 #include <flamecpp/server.hpp>
 #include <flamecpp/status.hpp>
 #include <flamecpp/task.hpp>

@@ -5,7 +5,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <random>
 #include <string>
 #include <unordered_map>
 
@@ -15,6 +14,7 @@
 #include <flamecpp/body.hpp>
 #include <flamecpp/flamecpp.hpp>
 #include <flamecpp/json.hpp>
+#include <flamecpp/security.hpp>
 
 namespace notes {
 namespace {
@@ -98,15 +98,8 @@ public:
     }
 
 private:
-    static std::string new_token() {
-        thread_local std::mt19937_64 random{std::random_device{}()};
-        constexpr char hex[] = "0123456789abcdef";
-        std::string token;
-        for (int i = 0; i < 32; ++i) {
-            token += hex[random() % 16];
-        }
-        return token;
-    }
+    /// 128 bits from the CSPRNG: a token nobody can predict from the ones they have seen.
+    static std::string new_token() { return flamecpp::random_hex(16); }
 
     mutable std::mutex mutex_;
     std::unordered_map<std::string, std::string> sessions_;

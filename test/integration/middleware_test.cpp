@@ -2,11 +2,13 @@
 // OPTIONS, 500, HEAD), the WebSocket handshake, injection, and middleware that fail.
 #include <atomic>
 #include <memory>
+#include <regex>
 #include <stdexcept>
 #include <string>
 
 #include <gtest/gtest.h>
 
+#include <flamecpp/builtin_middleware.hpp>
 #include <flamecpp/flamecpp.hpp>
 #include <flamecpp/testing.hpp>
 
@@ -246,6 +248,70 @@ TEST(Middleware, AnExceptionInAMiddlewareReachesTheTestClient) {
     app.route("/", [] { return "x"; });
     TestClient client(std::move(app), quiet());
     EXPECT_THROW(client.get("/"), std::runtime_error);
+}
+
+// --- Built-in middleware -----------------------------------------------------------------
+
+App builtin_app() {
+    App app;
+    app.middleware(RequestID{});
+    app.middleware(TrustedHost{{"testserver", "*.example.com"}});
+    app.route("/", [] { return "home"; });
+    app.route("/boom", []() -> Response { throw std::runtime_error("boom"); });
+    app.websocket_route("/ws", [](WebSocket& ws) -> Task<void> { co_await ws.accept(); });
+    return app;
+}
+
+bool is_uuid4(const std::string& id) {
+    static const std::regex uuid4(
+        "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
+    return std::regex_match(id, uuid4);
+}
+
+TEST(RequestIDMiddleware, KeepsAGoodIdAndMakesAFreshOneOtherwise) {
+    TestClient client(builtin_app(),
+                      ClientOptions{.raise_server_exceptions = false, .log_level = LogLevel::off});
+    EXPECT_EQ(
+        client.get("/", {.headers = {{"X-Request-ID", "abc-123_X.y"}}}).header("X-Request-ID"),
+        "abc-123_X.y");
+    auto fresh = client.get("/").header("X-Request-ID").value_or("");
+    EXPECT_TRUE(is_uuid4(fresh)) << fresh;
+    EXPECT_NE(client.get("/").header("X-Request-ID"), fresh);
+    auto replaced = client.get("/", {.headers = {{"X-Request-ID", std::string(65, 'a')}}});
+    EXPECT_TRUE(is_uuid4(replaced.header("X-Request-ID").value_or("")))
+        << replaced.header("X-Request-ID").value_or("");
+    auto bad = client.get("/", {.headers = {{"X-Request-ID", "a;b"}}});
+    EXPECT_TRUE(is_uuid4(bad.header("X-Request-ID").value_or("")));
+    // Every answer: 404, 500, the TrustedHost refusal (RequestID is outside it).
+    EXPECT_TRUE(is_uuid4(client.get("/nowhere").header("X-Request-ID").value_or("")));
+    EXPECT_TRUE(is_uuid4(client.get("/boom").header("X-Request-ID").value_or("")));
+    auto refused = client.get("/", {.headers = {{"Host", "evil.net"}}});
+    EXPECT_EQ(refused.status, 400);
+    EXPECT_TRUE(is_uuid4(refused.header("X-Request-ID").value_or("")));
+    EXPECT_EQ(refused.header_values("X-Request-ID").size(), 1u);
+}
+
+TEST(RequestIDMiddleware, IsOnTheWebSocketHandshake) {
+    TestClient client(builtin_app(), quiet());
+    auto ws = client.websocket_connect("/ws", {}, {{"X-Request-ID", "ws-1"}});
+    EXPECT_EQ(ws.header("X-Request-ID"), "ws-1");
+}
+
+TEST(TrustedHostMiddleware, RefusesOtherHostsAndTheirUpgrades) {
+    TestClient client(builtin_app(), quiet());
+    EXPECT_EQ(client.get("/").text(), "home");  // Host: testserver
+    EXPECT_EQ(client.get("/", {.headers = {{"Host", "testserver:8000"}}}).status, 200);
+    EXPECT_EQ(client.get("/", {.headers = {{"Host", "api.example.com"}}}).status, 200);
+    auto refused = client.get("/", {.headers = {{"Host", "example.com"}}});
+    EXPECT_EQ(refused.status, 400);
+    EXPECT_EQ(refused.text(), "Invalid host header");
+    EXPECT_EQ(refused.header("Content-Type"), "text/plain; charset=utf-8");
+    try {
+        client.websocket_connect("/ws", {}, {{"Host", "evil.net"}});
+        FAIL() << "the upgrade should have been refused";
+    } catch (const WebSocketRejected& e) {
+        EXPECT_EQ(e.status(), 400);
+    }
 }
 
 }  // namespace
