@@ -48,12 +48,11 @@ std::string_view host_part(std::string_view host) noexcept {
 
 }  // namespace
 
-TrustedHost::TrustedHost(std::vector<std::string> allowed_hosts) {
-    for (auto& host : allowed_hosts) {
-        if (host == "*") {
-            any_ = true;
-        }
-        allowed_.push_back(lowercase(host));
+TrustedHost::TrustedHost(std::vector<std::string> allowed_hosts)
+    : allowed_(std::move(allowed_hosts)) {
+    for (auto& host : allowed_) {
+        host = lowercase(host);
+        any_ = any_ || host == "*";
     }
 }
 
