@@ -63,19 +63,19 @@ template <class P, class T>
 concept ExceptionParameter = std::same_as<std::remove_cvref_t<P>, T> &&
     (!std::is_reference_v<P> || std::is_const_v<std::remove_reference_t<P>>);
 
-template <class T, class P>
-decltype(auto) resolve_handler_argument(CallContext& ctx) {
-    if constexpr (ExceptionParameter<P, T>) {
-        return *static_cast<const T*>(ctx.exception);
-    } else {
-        return resolve<P>(ctx);
+/// An exception handler's arguments: the exception for its parameter of type T, the
+/// injector for the others.
+template <class T>
+struct ExceptionArguments {
+    template <class P>
+    static decltype(auto) get(CallContext& ctx) {
+        if constexpr (ExceptionParameter<P, T>) {
+            return *static_cast<const T*>(ctx.exception);
+        } else {
+            return resolve<P>(ctx);
+        }
     }
-}
-
-template <class T, class F, class... P>
-decltype(auto) invoke_exception_handler(F& f, CallContext& ctx, std::tuple<P...>*) {
-    return f(resolve_handler_argument<T, P>(ctx)...);
-}
+};
 
 template <class T, class Tuple>
 struct InjectedOf;
@@ -108,43 +108,6 @@ constexpr bool check_exception_handler() {
 
 /// An exception handler, type-erased as a route handler: `ctx.exception` points at the T.
 template <class T, class F>
-class ExceptionHandler final : public RouteHandler {
-    using Traits = CallableTraits<F>;
-    using Args = typename Traits::args;
-    static constexpr bool is_async = TaskResult<typename Traits::result>::is_task;
-
-public:
-    explicit ExceptionHandler(F f) : f_(std::move(f)) {}
-
-    bool call_sync(CallContext& ctx, Response& out) override {
-        if constexpr (is_async) {
-            return false;
-        } else {
-            out = to_response(invoke_exception_handler<T>(f_, ctx, static_cast<Args*>(nullptr)));
-            return true;
-        }
-    }
-
-    Task<void> call_async(CallContext& ctx, Response& out) override {
-        if constexpr (is_async) {
-            return run(ctx, out);
-        } else {
-            return completed_task();
-        }
-    }
-
-    static Requirements requirements() noexcept {
-        return RequirementsOf<typename InjectedOf<T, Args>::type>::value;
-    }
-
-private:
-    Task<void> run(CallContext& ctx, Response& out) {
-        auto task = invoke_exception_handler<T>(f_, ctx, static_cast<Args*>(nullptr));
-        auto result = co_await std::move(task);
-        out = to_response(std::move(result));
-    }
-
-    F f_;
-};
+using ExceptionHandler = FunctionHandler<F, ExceptionArguments<T>>;
 
 }  // namespace flamecpp::detail

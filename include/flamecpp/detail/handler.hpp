@@ -76,10 +76,24 @@ public:
     virtual Task<void> call_async(CallContext& ctx, Response& out) = 0;
 };
 
+/// Where a handler's arguments come from: the injector, for every parameter.
+struct InjectorArguments {
+    template <class P>
+    static decltype(auto) get(CallContext& ctx) {
+        return resolve<P>(ctx);
+    }
+};
+
+/// Calls `f` with every parameter produced by `Arguments`.
+template <class Arguments, class F, class... P>
+decltype(auto) invoke_with(F& f, CallContext& ctx, std::tuple<P...>*) {
+    return f(Arguments::template get<P>(ctx)...);
+}
+
 /// Calls `f` with every parameter resolved by the injector.
 template <class F, class... P>
-decltype(auto) invoke_injected(F& f, CallContext& ctx, std::tuple<P...>*) {
-    return f(resolve<P>(ctx)...);
+decltype(auto) invoke_injected(F& f, CallContext& ctx, std::tuple<P...>* args) {
+    return invoke_with<InjectorArguments>(f, ctx, args);
 }
 
 /// Compile-time checks of a callable handler, at the user's `route()` call.
@@ -129,7 +143,9 @@ constexpr bool check_middleware() {
     }
 }
 
-template <class F>
+/// A handler function (a view, a middleware, an exception handler) as a RouteHandler, its
+/// arguments made by `Arguments`.
+template <class F, class Arguments = InjectorArguments>
 class FunctionHandler final : public RouteHandler {
     using Traits = CallableTraits<F>;
     using Args = typename Traits::args;
@@ -142,7 +158,7 @@ public:
         if constexpr (is_async) {
             return false;
         } else {
-            out = to_response(invoke_injected(f_, ctx, static_cast<Args*>(nullptr)));
+            out = to_response(invoke_with<Arguments>(f_, ctx, static_cast<Args*>(nullptr)));
             return true;
         }
     }
@@ -159,7 +175,7 @@ public:
 
 private:
     Task<void> run(CallContext& ctx, Response& out) {
-        auto task = invoke_injected(f_, ctx, static_cast<Args*>(nullptr));
+        auto task = invoke_with<Arguments>(f_, ctx, static_cast<Args*>(nullptr));
         auto result = co_await std::move(task);
         out = to_response(std::move(result));
     }
