@@ -5,11 +5,13 @@
 //   detached  boost::asio::co_spawn(executor, ..., detached) per client, answers at once
 //   spawn     flamecpp::spawn(...) per client, answers at once
 //   queue     ws.queue_text(...) per client, answers at once
-// GET /stats tells how the sends ended: {"started", "ok", "gone"}. POST /forever starts a
+// GET /stats tells how the sends ended and how many clients are live:
+// {"started", "ok", "gone", "clients"}. POST /forever starts a
 // detached coroutine that waits an hour and that nothing cancels. Used by
 // test/integration/broadcast_process_test.cpp, which stops it with SIGINT.
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -112,8 +114,10 @@ Task<flamecpp::Response> forever() {
 }
 
 boost::json::value stats() {
-    return boost::json::object{
-        {"started", started.load()}, {"ok", ok.load()}, {"gone", gone.load()}};
+    return boost::json::object{{"started", started.load()},
+                               {"ok", ok.load()},
+                               {"gone", gone.load()},
+                               {"clients", static_cast<std::int64_t>(all_clients().size())}};
 }
 
 }  // namespace

@@ -36,13 +36,15 @@ struct Stats {
     int started = 0;
     int ok = 0;
     int gone = 0;
+    int clients = 0;
 };
 
 Stats GetStats(std::uint16_t port) {
     const Response r = http_get(port, "/stats");
     const boost::json::value v = boost::json::parse(r.body);
     return {static_cast<int>(v.at("started").as_int64()), static_cast<int>(v.at("ok").as_int64()),
-            static_cast<int>(v.at("gone").as_int64())};
+            static_cast<int>(v.at("gone").as_int64()),
+            static_cast<int>(v.at("clients").as_int64())};
 }
 
 // Waits until all `expected` sends have ended; returns the last stats seen.
@@ -82,6 +84,13 @@ protected:
 
     // Starts the broadcasts to the stalled client and waits until most of them wait.
     std::vector<std::future<int>> StartBroadcasts(std::uint16_t port) {
+        // The client has its 101 before /live has registered it (on 2 threads, the handler
+        // may not have run yet): a broadcast sent now could find nobody.
+        const auto registered = Clock::now() + 10s;
+        while (GetStats(port).clients < 1 && Clock::now() < registered) {
+            std::this_thread::sleep_for(5ms);
+        }
+        EXPECT_EQ(GetStats(port).clients, 1);
         std::vector<std::future<int>> answers;
         for (int i = 0; i < kBroadcasts; ++i) {
             answers.push_back(Broadcast(port, GetParam().mode));
