@@ -64,3 +64,32 @@ std::vector<std::string> Request::query_all(std::string_view name) const {
 }
 
 }  // namespace flamecpp
+
+namespace flamecpp {
+
+void Request::set_client(std::string client) {
+    client_storage_ = std::move(client);
+    client_ = client_storage_;
+}
+
+Session& Request::session() const {
+    if (!session_) {
+        throw std::logic_error(
+            "flamecpp: this handler takes flamecpp::Session& but no Sessions middleware ran "
+            "before it: app.middleware(flamecpp::Sessions{{.secret_key = ...}})");
+    }
+    return *session_;
+}
+
+bool Request::set_scheme(std::string_view scheme) noexcept {
+    if (detail::iequals(scheme, "http") || detail::iequals(scheme, "ws")) {
+        scheme_ = "http";
+    } else if (detail::iequals(scheme, "https") || detail::iequals(scheme, "wss")) {
+        scheme_ = "https";
+    } else {
+        return false;
+    }
+    return true;
+}
+
+}  // namespace flamecpp

@@ -184,4 +184,41 @@ std::string_view Response::header(std::string_view name) const noexcept {
     return {};
 }
 
+Response& Response::set_header(std::string name, std::string value) {
+    auto first = std::find_if(headers_.begin(), headers_.end(), [&](const auto& field) {
+        return detail::iequals(field.first, name);
+    });
+    if (first == headers_.end()) {
+        headers_.emplace_back(std::move(name), std::move(value));
+        return *this;
+    }
+    first->second = std::move(value);
+    headers_.erase(std::remove_if(std::next(first), headers_.end(),
+                                  [&](const auto& field) {
+                                      return detail::iequals(field.first, first->first);
+                                  }),
+                   headers_.end());
+    return *this;
+}
+
+std::size_t Response::remove_header(std::string_view name) noexcept {
+    return std::erase_if(headers_,
+                         [&](const auto& field) { return detail::iequals(field.first, name); });
+}
+
+Response& Response::vary(std::string_view field) {
+    std::string_view current = header("Vary");
+    if (current.empty()) {
+        headers_.emplace_back("Vary", std::string(field));
+        return *this;
+    }
+    // Vary is a comma-separated list of field names (RFC 9110 12.5.5), case-insensitive.
+    if (detail::for_each_list_item(current, [field](std::string_view item) {
+            return item == "*" || detail::iequals(item, field);
+        })) {
+        return *this;
+    }
+    return set_header("Vary", std::string(current) + ", " + std::string(field));
+}
+
 }  // namespace flamecpp

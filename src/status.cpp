@@ -16,6 +16,8 @@ std::string_view reason_phrase(Status s) noexcept {
             return "Accepted";
         case Status::no_content:
             return "No Content";
+        case Status::partial_content:
+            return "Partial Content";
         case Status::moved_permanently:
             return "Moved Permanently";
         case Status::found:
@@ -54,6 +56,10 @@ std::string_view reason_phrase(Status s) noexcept {
             return "URI Too Long";
         case Status::unsupported_media_type:
             return "Unsupported Media Type";
+        case Status::range_not_satisfiable:
+            return "Range Not Satisfiable";
+        case Status::im_a_teapot:
+            return "I'm a teapot";
         case Status::unprocessable_content:
             return "Unprocessable Content";
         case Status::upgrade_required:

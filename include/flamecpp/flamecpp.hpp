@@ -16,6 +16,7 @@
 #include <flamecpp/routing.hpp>
 #include <flamecpp/security.hpp>
 #include <flamecpp/server.hpp>
+#include <flamecpp/sessions.hpp>
 #include <flamecpp/status.hpp>
 #include <flamecpp/task.hpp>
 #include <flamecpp/tasks.hpp>

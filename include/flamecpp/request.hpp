@@ -3,6 +3,7 @@
 /// @file
 /// The request a handler receives.
 
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -24,6 +25,9 @@ struct PathParam {
     std::string_view name;
     std::string_view value;
 };
+
+class Session;
+class Sessions;
 
 namespace detail {
 class RequestBuilder;
@@ -72,11 +76,27 @@ public:
     std::optional<std::string_view> cookie(std::string_view name) const noexcept;
     /// The peer's address as "IP:port".
     std::string_view client() const noexcept { return client_; }
+    /// `"http"`, or `"https"` for a request that came over TLS (or that a trusted proxy says
+    /// came over TLS, see ProxyHeaders).
+    std::string_view scheme() const noexcept { return scheme_; }
+
+    /// For middleware that knows better than the connection (a reverse proxy's headers): what
+    /// client() tells for the rest of this request.
+    void set_client(std::string client);
+    /// What scheme() tells for the rest of this request: `"http"` or `"https"` (also `"ws"`
+    /// and `"wss"`, taken as their HTTP counterparts). Anything else is refused: returns false
+    /// and changes nothing.
+    bool set_scheme(std::string_view scheme) noexcept;
+
+    /// The session the Sessions middleware loaded (<flamecpp/sessions.hpp>); throws
+    /// std::logic_error when no Sessions middleware runs before the handler.
+    Session& session() const;
     /// The route template that matched ("/users/{id:int}"), empty before routing.
     std::string_view route() const noexcept { return route_; }
 
 private:
     friend class detail::RequestBuilder;
+    friend class Sessions;
 
     Method method_ = Method::get;
     unsigned version_ = 11;
@@ -87,6 +107,9 @@ private:
     std::string_view query_string_;
     std::string_view body_;
     std::string_view client_;
+    std::string_view scheme_ = "http";
+    std::string client_storage_;  // a client() set by middleware
+    std::shared_ptr<Session> session_;
     std::string_view route_;
     std::vector<HeaderField> headers_;
     std::vector<PathParam> path_params_;

@@ -88,11 +88,19 @@ public:
     const std::vector<std::pair<std::string, std::string>>& headers() const noexcept {
         return headers_;
     }
+    /// The same, to change or remove fields (middleware does).
+    std::vector<std::pair<std::string, std::string>>& headers() noexcept { return headers_; }
     /// Adds a header field (fields may repeat, as `Set-Cookie` does).
     Response& with_header(std::string name, std::string value) &;
     Response&& with_header(std::string name, std::string value) &&;
     /// The first extra header named `name` (case-insensitive), or empty.
     std::string_view header(std::string_view name) const noexcept;
+    /// Replaces every field named `name` (case-insensitive) with one field `name: value`.
+    Response& set_header(std::string name, std::string value);
+    /// Removes every field named `name`; returns how many there were.
+    std::size_t remove_header(std::string_view name) noexcept;
+    /// Adds `field` to the `Vary` header, unless it is listed already (or Vary is `*`).
+    Response& vary(std::string_view field);
 
     /// Adds a Set-Cookie header. The name must be an RFC 9110 token and the value cookie-octets
     /// (RFC 6265 4.1.1: printable ASCII without space, '"', ',', ';' and '\\'; encode anything
@@ -114,6 +122,12 @@ public:
     Response&& delete_cookie(std::string_view name, const CookieOptions& options = {}) &&;
     bool is_stream() const noexcept { return static_cast<bool>(stream_); }
     const BodyStream& stream_body() const noexcept { return stream_; }
+    /// Makes the body a stream (chunked), in place of any body the response had; status and
+    /// headers stay. Middleware uses it to wrap a stream (GZip compresses chunk by chunk).
+    void set_stream(BodyStream body) {
+        body_.clear();
+        stream_ = std::move(body);
+    }
 
 private:
     struct StaticType {

@@ -17,6 +17,7 @@ public:
         r_.path_params_.clear();
         r_.body_ = {};
         r_.route_ = {};
+        r_.session_.reset();
     }
     void set_start(Method method,
                    std::string_view method_name,
@@ -42,6 +43,9 @@ public:
     void set_keep_alive(bool keep_alive) noexcept { r_.keep_alive_ = keep_alive; }
     void set_body(std::string_view body) noexcept { r_.body_ = body; }
     void set_client(std::string_view client) noexcept { r_.client_ = client; }
+    /// `scheme` must outlive the request (the session passes a string literal).
+    void set_scheme(std::string_view scheme) noexcept { r_.scheme_ = scheme; }
+    void clear_session() noexcept { r_.session_.reset(); }
     void set_route(std::string_view route) noexcept { r_.route_ = route; }
 
     /// Makes this request a deep copy of `src`, its bytes in `storage` (which must not change
@@ -67,6 +71,8 @@ public:
         }
         r_.body_ = keep(src.body_);
         r_.client_ = keep(src.client_);
+        r_.scheme_ = src.scheme_;  // a string literal
+        r_.session_ = src.session_;
         r_.route_ = keep(src.route_);
     }
 

@@ -286,6 +286,10 @@ private:
         const bool upgrade_asked = parser_->upgrade();
         parser_.reset();
         RequestBuilder builder(request_);
+        // What a middleware may have changed for the previous request.
+        builder.set_client(client_);
+        builder.set_scheme("http");
+        builder.clear_session();
 
         Response response;
         bool head_only = request_.method() == Method::head;

@@ -10,8 +10,8 @@
 #   2 routing/  the route table
 #   3 app/      an app's routes, components and command line
 #   4 server/   workers, transport, the HTTP and WebSocket sessions
-#   5 the implementations of public types at src/ top level (request.cpp, websocket.cpp, ...)
-#     and testing/ (the test client, a user of the server)
+#   5 the implementations of public types at src/ top level (request.cpp, websocket.cpp, ...),
+#     middleware/ (the built-in middleware) and testing/ (the test client, a user of the server)
 function(layer_of path out)
     if(path MATCHES "^(text|json|websocket)/" OR path MATCHES "^(log|cpus|json_detail_response)\\.hpp$")
         set(${out} 0 PARENT_SCOPE)
@@ -23,7 +23,7 @@ function(layer_of path out)
         set(${out} 3 PARENT_SCOPE)
     elseif(path MATCHES "^server/")
         set(${out} 4 PARENT_SCOPE)
-    elseif(path MATCHES "^testing/" OR NOT path MATCHES "/")
+    elseif(path MATCHES "^(testing|middleware)/" OR NOT path MATCHES "/")
         set(${out} 5 PARENT_SCOPE)
     else()
         set(${out} -1 PARENT_SCOPE)

@@ -1,8 +1,10 @@
-// The parts of the built-in middleware that need no server, and the random values they use.
+// The parts of the built-in middleware that need no server, the Response helpers they use, and
+// the random values.
 #include <set>
 #include <string>
 
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <flamecpp/builtin_middleware.hpp>
 #include <flamecpp/security.hpp>
@@ -37,6 +39,91 @@ TEST(TrustedHost, ExactWildcardAndAny) {
     EXPECT_FALSE(trusted.allows(""));
     EXPECT_FALSE(trusted.allows(":8000"));
     EXPECT_TRUE(TrustedHost({"*"}).allows("anything:1"));
+}
+
+TEST(GZip, AcceptEncodingWithQValues) {
+    EXPECT_TRUE(GZip::accepts_gzip("gzip"));
+    EXPECT_TRUE(GZip::accepts_gzip("deflate, GZIP"));
+    EXPECT_TRUE(GZip::accepts_gzip("br;q=1.0, gzip;q=0.001"));
+    EXPECT_TRUE(GZip::accepts_gzip("*"));
+    EXPECT_TRUE(GZip::accepts_gzip("x-gzip"));
+    EXPECT_TRUE(GZip::accepts_gzip("gzip ; q=0.5"));
+    EXPECT_FALSE(GZip::accepts_gzip(""));
+    EXPECT_FALSE(GZip::accepts_gzip("identity"));
+    EXPECT_FALSE(GZip::accepts_gzip("gzip;q=0"));
+    EXPECT_FALSE(GZip::accepts_gzip("gzip;q=0.000"));
+    EXPECT_FALSE(GZip::accepts_gzip("gzip;q=0, *;q=1"));  // the explicit refusal wins
+    EXPECT_FALSE(GZip::accepts_gzip("*;q=0"));
+    EXPECT_FALSE(GZip::accepts_gzip("gzip;q=bad"));
+    EXPECT_FALSE(GZip::accepts_gzip("gzipx"));
+}
+
+TEST(GZip, CompressibleTypes) {
+    for (const char* type :
+         {"text/plain; charset=utf-8", "text/html", "TEXT/CSS", "application/json",
+          "text/javascript", "application/javascript", "image/svg+xml", "application/xml",
+          "application/problem+json", "application/atom+xml"}) {
+        EXPECT_TRUE(GZip::compressible(type)) << type;
+    }
+    for (const char* type : {"", "image/png", "application/octet-stream", "text/event-stream",
+                             "application/zip", "font/woff2", "text/"}) {
+        EXPECT_FALSE(GZip::compressible(type)) << type;
+    }
+}
+
+TEST(GZip, CompressesToAGzipMember) {
+    const std::string body(10000, 'z');
+    const std::string packed = GZip::compress(body, 9);
+    ASSERT_GE(packed.size(), 18u);
+    EXPECT_EQ(static_cast<unsigned char>(packed[0]), 0x1f);  // RFC 1952 magic
+    EXPECT_EQ(static_cast<unsigned char>(packed[1]), 0x8b);
+    EXPECT_LT(packed.size(), 100u);
+    std::string out(body.size() + 1, '\0');
+    z_stream z{};
+    ASSERT_EQ(inflateInit2(&z, 15 + 16), Z_OK);
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(packed.data()));
+    z.avail_in = static_cast<uInt>(packed.size());
+    z.next_out = reinterpret_cast<Bytef*>(out.data());
+    z.avail_out = static_cast<uInt>(out.size());
+    EXPECT_EQ(inflate(&z, Z_FINISH), Z_STREAM_END);
+    out.resize(z.total_out);
+    inflateEnd(&z);
+    EXPECT_EQ(out, body);
+    EXPECT_EQ(GZip::compress("").size(), 20u);  // header and trailer around an empty block
+    EXPECT_THROW(GZip({.level = 0}), std::invalid_argument);
+}
+
+TEST(ProxyHeaders, TrustsAddressesAndNetworks) {
+    ProxyHeaders proxies({"127.0.0.1", "10.0.0.0/8", "fd00::/8", "::1"});
+    EXPECT_TRUE(proxies.trusts("127.0.0.1"));
+    EXPECT_FALSE(proxies.trusts("127.0.0.2"));
+    EXPECT_TRUE(proxies.trusts("10.200.3.4"));
+    EXPECT_FALSE(proxies.trusts("11.0.0.1"));
+    EXPECT_TRUE(proxies.trusts("fd12::1"));
+    EXPECT_TRUE(proxies.trusts("[::1]"));
+    EXPECT_TRUE(proxies.trusts("::ffff:127.0.0.1"));  // IPv4-mapped
+    EXPECT_FALSE(proxies.trusts("fe80::1"));
+    EXPECT_FALSE(proxies.trusts("not an address"));
+    EXPECT_FALSE(proxies.trusts(""));
+    EXPECT_TRUE(ProxyHeaders({"*"}).trusts("192.0.2.1"));
+    EXPECT_THROW(ProxyHeaders({"10.0.0.0/33"}), std::invalid_argument);
+    EXPECT_THROW(ProxyHeaders({"localhost"}), std::invalid_argument);
+}
+
+TEST(Response, SetHeaderRemoveHeaderAndVary) {
+    Response r = Response::text("x").with_header("X-A", "1").with_header("x-a", "2");
+    r.set_header("X-A", "3");
+    EXPECT_EQ(r.header("x-a"), "3");
+    EXPECT_EQ(r.headers().size(), 1u);
+    EXPECT_EQ(r.remove_header("X-A"), 1u);
+    EXPECT_TRUE(r.headers().empty());
+    r.vary("Origin");
+    r.vary("origin");
+    r.vary("Accept-Encoding");
+    EXPECT_EQ(r.header("Vary"), "Origin, Accept-Encoding");
+    Response star = Response::text("y").with_header("Vary", "*");
+    star.vary("Origin");
+    EXPECT_EQ(star.header("Vary"), "*");
 }
 
 TEST(Security, RandomUuidIsVersion4) {

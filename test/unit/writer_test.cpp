@@ -58,8 +58,10 @@ TEST(Writer, RejectsHeaderInjection) {
 }
 
 TEST(Writer, UnknownStatusStillFormats) {
-    Response r = Response::text("teapot", Status{418});
-    EXPECT_EQ(head(r).substr(0, 21), "HTTP/1.1 418 Unknown\r");
+    Response r = Response::text("client closed", Status{499});
+    EXPECT_EQ(head(r).substr(0, 21), "HTTP/1.1 499 Unknown\r");
+    EXPECT_EQ(head(Response::text("tea", Status::im_a_teapot)).substr(0, 26),
+              "HTTP/1.1 418 I'm a teapot\r");
 }
 
 // The cache must give the same bytes as formatting, whichever of status, Server, Date and

@@ -1,0 +1,152 @@
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/network_v4.hpp>
+#include <boost/asio/ip/network_v6.hpp>
+
+#include <flamecpp/builtin_middleware.hpp>
+
+#include "text/ascii.hpp"
+
+namespace flamecpp {
+
+namespace ip = boost::asio::ip;
+
+Task<Response> HTTPSRedirect::operator()(Request& request, Next next) const {
+    if (request.scheme() == "https") {
+        co_return co_await next();
+    }
+    const auto host = request.header("Host");
+    if (!host || host->empty()) {
+        co_return Response::text("Missing Host header", Status::bad_request);
+    }
+    std::string_view authority = *host;
+    if (authority.ends_with(":80")) {
+        authority.remove_suffix(3);  // http's default port is not https's
+    }
+    std::string location = "https://";
+    location.append(authority).append(request.target());
+    co_return Response::redirect(std::move(location), Status::temporary_redirect);
+}
+
+/// The trusted proxies, parsed once by Boost.Asio's address and network parsers.
+struct ProxyHeaders::Trusted {
+    bool any = false;
+    std::vector<ip::address> addresses;
+    std::vector<ip::network_v4> networks_v4;
+    std::vector<ip::network_v6> networks_v6;
+
+    bool contains(std::string_view text) const noexcept {
+        if (any) {
+            return true;
+        }
+        if (text.starts_with('[') && text.ends_with(']')) {
+            text = text.substr(1, text.size() - 2);
+        }
+        boost::system::error_code ec;
+        ip::address address = ip::make_address(text, ec);
+        if (ec) {
+            return false;
+        }
+        if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+            address = ip::make_address_v4(ip::v4_mapped, address.to_v6());
+        }
+        for (const auto& a : addresses) {
+            if (a == address) {
+                return true;
+            }
+        }
+        if (address.is_v4()) {
+            const auto v4 = address.to_v4();
+            for (const auto& n : networks_v4) {
+                if (ip::network_v4(v4, n.prefix_length()).network() == n.network()) {
+                    return true;
+                }
+            }
+        } else {
+            const auto v6 = address.to_v6();
+            for (const auto& n : networks_v6) {
+                if (ip::network_v6(v6, n.prefix_length()).network() == n.network()) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+};
+
+ProxyHeaders::ProxyHeaders(std::vector<std::string> trusted) {
+    auto parsed = std::make_shared<Trusted>();
+    for (const auto& entry : trusted) {
+        boost::system::error_code ec;
+        if (entry == "*") {
+            parsed->any = true;
+        } else if (entry.find('/') != std::string::npos) {
+            if (entry.find(':') != std::string::npos) {
+                parsed->networks_v6.push_back(ip::make_network_v6(entry, ec));
+            } else {
+                parsed->networks_v4.push_back(ip::make_network_v4(entry, ec));
+            }
+        } else {
+            parsed->addresses.push_back(ip::make_address(entry, ec));
+        }
+        if (ec) {
+            throw std::invalid_argument("flamecpp: ProxyHeaders: \"" + entry +
+                                        "\" is not an IP address, a network or \"*\"");
+        }
+    }
+    trusted_ = std::move(parsed);
+}
+
+bool ProxyHeaders::trusts(std::string_view address) const noexcept {
+    return trusted_->contains(address);
+}
+
+namespace {
+
+/// The address part of client() (`ADDR:PORT`; IPv6 addresses are not bracketed).
+std::string_view address_of(std::string_view client) noexcept {
+    const auto colon = client.rfind(':');
+    return colon == std::string_view::npos ? client : client.substr(0, colon);
+}
+
+}  // namespace
+
+Task<Response> ProxyHeaders::operator()(Request& request, Next next) const {
+    if (!trusted_->contains(address_of(request.client()))) {
+        co_return co_await next();
+    }
+    if (const auto proto = request.header("X-Forwarded-Proto")) {
+        std::string_view first = *proto;
+        detail::for_each_list_item(*proto, [&first](std::string_view item) {
+            first = item;
+            return true;
+        });
+        request.set_scheme(first);  // a value other than http(s)/ws(s) is ignored
+    }
+    if (const auto forwarded = request.header("X-Forwarded-For")) {
+        // Right to left: the proxies this request went through, nearest last. The first one
+        // that is not a trusted proxy is the client; if all are, the leftmost is.
+        std::vector<std::string_view> hops;
+        detail::for_each_list_item(*forwarded, [&hops](std::string_view item) {
+            hops.push_back(item);
+            return false;
+        });
+        std::string_view client;
+        for (auto hop = hops.rbegin(); hop != hops.rend(); ++hop) {
+            client = *hop;
+            if (!trusted_->contains(*hop)) {
+                break;
+            }
+        }
+        if (!client.empty()) {
+            request.set_client(std::string(client) + ":0");
+        }
+    }
+    co_return co_await next();
+}
+
+}  // namespace flamecpp
