@@ -15,6 +15,7 @@
 #include <flamecpp/detail/exception_handler.hpp>
 #include <flamecpp/detail/handler.hpp>
 #include <flamecpp/detail/http_endpoint.hpp>
+#include <flamecpp/detail/lifespan.hpp>
 #include <flamecpp/detail/route_literal.hpp>
 #include <flamecpp/detail/websocket_handler.hpp>
 #include <flamecpp/http_exception.hpp>
@@ -164,6 +165,39 @@ public:
         return *this;
     }
 
+    /// Registers a startup hook: a function (plain or coroutine) returning void, taking `App&`
+    /// and components, run once when the server starts, before it listens, in registration
+    /// order. A hook may register components (`app.component(...)`) for the handlers and the
+    /// hooks after it: a connection pool that needs asynchronous set-up is made here. A hook
+    /// that throws stops the start: nothing listens, and run() prints one line naming the
+    /// hook (`name`, or "startup hook #N") and returns 1.
+    ///
+    /// @code
+    /// app.on_startup([](flamecpp::App& app) { app.component(std::make_shared<Db>(path)); },
+    ///                "open the database");
+    /// @endcode
+    template <class F>
+    App& on_startup(F hook, std::string name = {}) {
+        static_assert(detail::check_lifespan_hook<F>());
+        using H = detail::HookHandler<std::decay_t<F>>;
+        add_hook(true, std::move(name),
+                 std::unique_ptr<detail::RouteHandler>(new H(std::move(hook))), H::requirements());
+        return *this;
+    }
+
+    /// Registers a shutdown hook, as on_startup: run once when the server stops, after the
+    /// connections have drained, in the reverse order of registration. Each hook has the
+    /// shutdown grace period to finish; one that throws or overruns is logged, the others still
+    /// run, and run() returns 1.
+    template <class F>
+    App& on_shutdown(F hook, std::string name = {}) {
+        static_assert(detail::check_lifespan_hook<F>());
+        using H = detail::HookHandler<std::decay_t<F>>;
+        add_hook(false, std::move(name),
+                 std::unique_ptr<detail::RouteHandler>(new H(std::move(hook))), H::requirements());
+        return *this;
+    }
+
     /// Registers a component shared by every request: handlers taking `T&` (or `T`, a copy)
     /// get this instance. T must be a component type (see flamecpp::Component).
     ///
@@ -237,6 +271,10 @@ private:
                             detail::Requirements requirements);
     void add_middleware(std::unique_ptr<detail::RouteHandler> handler,
                         detail::Requirements requirements);
+    void add_hook(bool startup,
+                  std::string name,
+                  std::unique_ptr<detail::RouteHandler> handler,
+                  detail::Requirements requirements);
 
     std::unique_ptr<Impl> impl_;
 };

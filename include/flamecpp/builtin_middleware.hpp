@@ -154,7 +154,7 @@ class ProxyHeaders {
 public:
     /// Addresses (`127.0.0.1`, `::1`), networks (`10.0.0.0/8`, `fd00::/8`) or `"*"` for any.
     /// An entry that is none of these throws std::invalid_argument.
-    explicit ProxyHeaders(std::vector<std::string> trusted = {"127.0.0.1", "::1"});
+    explicit ProxyHeaders(const std::vector<std::string>& trusted = {"127.0.0.1", "::1"});
     Task<Response> operator()(Request& request, Next next) const;
 
     /// True when `address` (an IP address, without port) is a trusted proxy.

@@ -40,8 +40,8 @@ struct ServerOptions {
 /// io_context. The app must outlive it and must not change while it runs.
 class Server {
 public:
-    /// Binds and starts serving; throws `std::runtime_error` saying what failed (e.g. the
-    /// address is in use).
+    /// Runs the app's startup hooks, then binds and starts serving; throws
+    /// `std::runtime_error` saying what failed (the address is in use, a startup hook threw).
     Server(App& app, ServerOptions options);
     /// Stops and joins, if still running.
     ~Server();  // NOLINT(bugprone-exception-escape): see server.cpp
@@ -53,8 +53,10 @@ public:
     /// Starts a graceful stop: no new connections, in-flight requests finish within the grace
     /// period. Safe to call from any thread, more than once.
     void stop() noexcept;  // NOLINT(bugprone-exception-escape): see server.cpp
-    /// Blocks until every server thread has finished.
+    /// Blocks until every server thread has finished, then runs the app's shutdown hooks.
     void wait();
+    /// After wait(): true when a shutdown hook threw or overran (each is logged).
+    bool shutdown_failed() const noexcept;
 
     struct Impl;
 

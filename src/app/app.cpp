@@ -142,6 +142,20 @@ void App::add_middleware(std::unique_ptr<detail::RouteHandler> handler,
     impl_->middleware.push_back(std::move(middleware));
 }
 
+void App::add_hook(bool startup,
+                   std::string name,
+                   std::unique_ptr<detail::RouteHandler> handler,
+                   detail::Requirements requirements) {
+    auto& hooks = startup ? impl_->startup_hooks : impl_->shutdown_hooks;
+    detail::Hook hook;
+    hook.name = name.empty() ? std::string(startup ? "startup" : "shutdown") + " hook #" +
+                                   std::to_string(hooks.size() + 1)
+                             : (startup ? "startup hook '" : "shutdown hook '") + name + "'";
+    hook.handler = std::move(handler);
+    hook.components = detail::components_of(requirements);
+    hooks.push_back(std::move(hook));
+}
+
 void App::add_websocket_route(std::string_view path,
                               std::unique_ptr<detail::WebSocketHandler> handler,
                               detail::Requirements requirements) {
@@ -161,12 +175,12 @@ int App::run(int argc, char** argv, const ServerOptions& defaults) {
     try {
         Server server(*this, cli.options);
         server.wait();
+        return server.shutdown_failed() ? 1 : 0;
     } catch (const std::exception& e) {
-        detail::logger().error("cannot start: {}", e.what());
-        std::cerr << "error: " << e.what() << "\n";
+        // One line, whatever the log level: what could not start, and why.
+        std::cerr << "error: cannot start: " << e.what() << "\n";
         return 1;
     }
-    return 0;
 }
 
 }  // namespace flamecpp

@@ -6,6 +6,7 @@
 #include <flamecpp/app.hpp>
 
 #include "app/exceptions.hpp"
+#include "app/lifespan.hpp"
 #include "app/pipeline.hpp"
 #include "routing/router.hpp"
 
@@ -19,6 +20,8 @@ struct App::Impl {
     std::vector<detail::ComponentSlot> components;  ///< indexed by detail::component_id<T>()
     std::vector<detail::Middleware> middleware;     ///< in registration order: outermost first
     detail::ExceptionHandlers exception_handlers;
+    std::vector<detail::Hook> startup_hooks;   ///< in registration order
+    std::vector<detail::Hook> shutdown_hooks;  ///< in registration order (run in reverse)
 };
 
 }  // namespace flamecpp

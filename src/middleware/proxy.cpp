@@ -1,3 +1,4 @@
+#include <ranges>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -78,7 +79,7 @@ struct ProxyHeaders::Trusted {
     }
 };
 
-ProxyHeaders::ProxyHeaders(std::vector<std::string> trusted) {
+ProxyHeaders::ProxyHeaders(const std::vector<std::string>& trusted) {
     auto parsed = std::make_shared<Trusted>();
     for (const auto& entry : trusted) {
         boost::system::error_code ec;
@@ -94,8 +95,8 @@ ProxyHeaders::ProxyHeaders(std::vector<std::string> trusted) {
             parsed->addresses.push_back(ip::make_address(entry, ec));
         }
         if (ec) {
-            throw std::invalid_argument("flamecpp: ProxyHeaders: \"" + entry +
-                                        "\" is not an IP address, a network or \"*\"");
+            throw std::invalid_argument("flamecpp: ProxyHeaders: '" + entry +
+                                        "' is not an IP address, a network or '*'");
         }
     }
     trusted_ = std::move(parsed);
@@ -136,9 +137,9 @@ Task<Response> ProxyHeaders::operator()(Request& request, Next next) const {
             return false;
         });
         std::string_view client;
-        for (auto hop = hops.rbegin(); hop != hops.rend(); ++hop) {
-            client = *hop;
-            if (!trusted_->contains(*hop)) {
+        for (const std::string_view hop : std::views::reverse(hops)) {
+            client = hop;
+            if (!trusted_->contains(hop)) {
                 break;
             }
         }

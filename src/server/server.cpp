@@ -1,3 +1,4 @@
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -16,6 +17,7 @@
 #include "app/components.hpp"
 #include "cpus.hpp"
 #include "log.hpp"
+#include "server/lifespan.hpp"
 #include "server/worker.hpp"
 
 namespace flamecpp {
@@ -38,7 +40,16 @@ struct Server::Impl {
     std::uint16_t port = 0;
     bool joined = false;
 
+    /// Set when the first loop was stopped with work still on it: the shutdown hooks then run
+    /// on a loop of their own rather than among what it abandoned.
+    std::atomic<bool> first_loop_cut{false};
+    bool shutdown_failed = false;
+
     Impl(App::Impl& a, ServerOptions o) : app(a), options(std::move(o)) {}
+
+    std::chrono::milliseconds options_grace() const {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(app.limits.shutdown_grace);
+    }
 
     tcp::endpoint resolve() {
         boost::system::error_code ec;
@@ -117,6 +128,9 @@ struct Server::Impl {
                     "stopping its event loop; the coroutines still waiting there are destroyed",
                     i);
                 workers[i]->io.stop();
+                if (i == 0) {
+                    first_loop_cut = true;
+                }
             }
         }
     }
@@ -140,10 +154,6 @@ Server::Server(App& app, ServerOptions options)
     : impl_(std::make_unique<Impl>(app.impl(), std::move(options))) {
     auto& opts = impl_->options;
     detail::set_log_level(opts.log_level);
-    // Components can only be checked against the app once it is complete: before listening.
-    detail::validate_components(impl_->app.router.routes(), impl_->app.components);
-    detail::validate_middleware(impl_->app.middleware, impl_->app.components);
-    impl_->app.exception_handlers.validate(impl_->app.components);
     unsigned threads = opts.threads != 0 ? opts.threads : detail::usable_cpus();
     tcp::endpoint endpoint = impl_->resolve();
     auto cannot_listen = [&endpoint](const boost::system::error_code& ec) {
@@ -172,12 +182,38 @@ Server::Server(App& app, ServerOptions options)
         // An even share of the limit, at least one connection per thread.
         worker->max_connections =
             std::max<std::size_t>(1, (impl_->app.limits.max_connections + threads - 1) / threads);
-        try {
-            worker->listen(endpoint);
-        } catch (const boost::system::system_error& e) {
-            throw cannot_listen(e.code());
-        }
         impl_->workers.push_back(std::move(worker));
+    }
+    // The lifespan's start: before anything listens, on the first loop (what a hook spawns
+    // runs there once the loop's thread starts). Hooks may register components.
+    App& app_ref = *impl_->app.self;
+    {
+        detail::Worker& first = *impl_->workers.front();
+        first.bind_to_this_thread();
+        try {
+            detail::run_startup_hooks(app_ref, first.io);
+        } catch (...) {
+            detail::Worker::unbind_this_thread();
+            throw;
+        }
+        detail::Worker::unbind_this_thread();
+    }
+    try {
+        // Components can only be checked against the app once it is complete.
+        detail::validate_components(impl_->app.router.routes(), impl_->app.components);
+        detail::validate_middleware(impl_->app.middleware, impl_->app.components);
+        impl_->app.exception_handlers.validate(impl_->app.components);
+        for (auto& worker : impl_->workers) {
+            try {
+                worker->listen(endpoint);
+            } catch (const boost::system::system_error& e) {
+                throw cannot_listen(e.code());
+            }
+        }
+    } catch (...) {
+        // The start failed after the startup hooks: what they opened is closed again.
+        detail::run_shutdown_hooks(app_ref, impl_->workers.front()->io, impl_->options_grace());
+        throw;
     }
     impl_->port = endpoint.port();
 
@@ -234,6 +270,8 @@ Server::~Server() {  // NOLINT(bugprone-exception-escape)
 
 std::uint16_t Server::port() const noexcept { return impl_->port; }
 
+bool Server::shutdown_failed() const noexcept { return impl_->shutdown_failed; }
+
 // noexcept: posting to the loops only fails when memory runs out, and then ending the process
 // is the answer.
 void Server::stop() noexcept {  // NOLINT(bugprone-exception-escape)
@@ -271,6 +309,13 @@ void Server::wait() {
     // goes now, in two passes so that nothing of one loop outlives another it refers to:
     // first the connections let go of their sockets and the mailboxes close, then every
     // loop's pending operations are destroyed, while all loops still exist.
+    // The lifespan's end: the connections have drained (or been cut off).
+    {
+        asio::io_context own;
+        asio::io_context& io = impl_->first_loop_cut ? own : impl_->workers.front()->io;
+        impl_->shutdown_failed =
+            !detail::run_shutdown_hooks(*impl_->app.self, io, impl_->options_grace());
+    }
     for (auto& w : impl_->workers) {
         w->abandon();
     }

@@ -69,6 +69,7 @@ bool log_task_failure(const std::exception_ptr& error, bool draining) noexcept {
 Worker* Worker::current() noexcept { return this_thread_worker; }
 
 void Worker::bind_to_this_thread() noexcept { this_thread_worker = this; }
+void Worker::unbind_this_thread() noexcept { this_thread_worker = nullptr; }
 
 Worker::Worker(App::Impl& app_impl, const ServerOptions& opts) : app(app_impl), options(opts) {}
 

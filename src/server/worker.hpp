@@ -149,6 +149,8 @@ public:
     static Worker* current() noexcept;
     /// Marks the calling thread as this worker's (the server's thread function).
     void bind_to_this_thread() noexcept;
+    /// Undoes bind_to_this_thread (the startup hooks run the first loop on the caller's thread).
+    static void unbind_this_thread() noexcept;
 
     /// Hands an exception a handler let escape to ServerOptions::on_handler_error, if set.
     void handler_failed(std::exception_ptr error) const noexcept {
