@@ -1,3 +1,6 @@
+#include <stdexcept>
+
+#include <flamecpp/app.hpp>
 #include <flamecpp/request.hpp>
 
 #include "text/ascii.hpp"
@@ -79,6 +82,18 @@ Session& Request::session() const {
             "before it: app.middleware(flamecpp::Sessions{{.secret_key = ...}})");
     }
     return *session_;
+}
+
+std::string Request::url_for(std::string_view name,
+                             std::initializer_list<PathArgument> arguments) const {
+    if (app_ == nullptr) {
+        throw std::logic_error("flamecpp: Request::url_for needs a request the server made");
+    }
+    std::string url(scheme_);
+    url += "://";
+    url += header("Host").value_or("localhost");
+    url += app_->url_path_for(name, arguments);
+    return url;
 }
 
 bool Request::set_scheme(std::string_view scheme) noexcept {

@@ -5,6 +5,7 @@
 /// (see <flamecpp/server.hpp>).
 
 #include <cstddef>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -16,6 +17,7 @@
 #include <flamecpp/detail/handler.hpp>
 #include <flamecpp/detail/http_endpoint.hpp>
 #include <flamecpp/detail/lifespan.hpp>
+#include <flamecpp/detail/registrar.hpp>
 #include <flamecpp/detail/route_literal.hpp>
 #include <flamecpp/detail/websocket_handler.hpp>
 #include <flamecpp/http_exception.hpp>
@@ -23,6 +25,7 @@
 #include <flamecpp/limits.hpp>
 #include <flamecpp/method.hpp>
 #include <flamecpp/middleware.hpp>
+#include <flamecpp/router.hpp>
 #include <flamecpp/server.hpp>
 
 namespace flamecpp {
@@ -39,7 +42,7 @@ namespace flamecpp {
 /// app.route<User>("/users/{user_id:int}");                // an HTTPEndpoint class
 /// return app.run(argc, argv);
 /// @endcode
-class App {
+class App : public detail::Registrar<App> {
 public:
     App();
     ~App();
@@ -54,83 +57,19 @@ public:
         return app;
     }
 
-    /// Registers a function view (plain function, lambda, or coroutine) for `methods`.
-    /// HEAD is served by the GET handler when no HEAD handler is registered.
-    template <class F>
-    App& route(std::string_view path, F handler, MethodSet methods = {Method::get}) {
-        static_assert(detail::check_handler<F>());
-        using H = detail::FunctionHandler<std::decay_t<F>>;
-        add_route(path, methods, std::unique_ptr<detail::RouteHandler>(new H(std::move(handler))),
-                  H::requirements());
-        return *this;
-    }
+    /// Mounts `router` at `prefix` (a literal path such as `/api/v1`, without a trailing
+    /// slash): its routes serve `prefix` + their own paths, its middleware wraps every answer
+    /// under the prefix inside the app's middleware, and its route names become
+    /// `name:route` (unqualified when `name` is empty). Mounts nest. Throws
+    /// std::invalid_argument for a bad prefix, and as route() does for the routes.
+    App& mount(std::string_view prefix, Router router, std::string_view name = {});
 
-    /// As `route(path, handler, methods)`, with the template checked at compile time: a
-    /// `Path<"name", T>` parameter the template lacks, or whose T does not fit the convertor,
-    /// does not compile.
-    ///
-    /// @code
-    /// app.route<"/users/{user_id:int}">(user);
-    /// @endcode
-    template <detail::FixedString Pattern, class F>
-    App& route(F handler, MethodSet methods = {Method::get}) {
-        static_assert(detail::check_route_literal<Pattern, std::decay_t<F>>());
-        return route(Pattern.view(), std::move(handler), methods);
-    }
-
-    /// As `route<E>(path)`, with the template checked against every member at compile time.
-    template <class E, detail::FixedString Pattern>
-    App& route() {
-        static_assert(detail::check_endpoint_literal<Pattern, E>());
-        return route<E>(Pattern.view());
-    }
-
-    /// Registers an HTTPEndpoint class; its methods are known at compile time.
-    template <class E>
-    App& route(std::string_view path) {
-        static_assert(detail::check_endpoint<E>());
-        add_route(path, detail::endpoint_methods<E>(),
-                  detail::endpoint_handler(detail::endpoint_table<E>),
-                  detail::EndpointRequirements<E>::Joined::value);
-        return *this;
-    }
-
-    /// Registers a WebSocket function view. One taking `WebSocket&` (and no `Data`) owns the
-    /// conversation: it accepts, loops on receive, and the connection closes when it returns.
-    /// One taking `Data` is called once per message, after the framework has accepted,
-    /// with messages decoded per `encoding`.
-    template <class F>
-    App& websocket_route(std::string_view path, F handler, Encoding encoding = Encoding::none) {
-        static_assert(detail::check_websocket_handler<F>());
-        using H = detail::FunctionWebSocketHandler<std::decay_t<F>>;
-        add_websocket_route(
-            path, std::unique_ptr<detail::WebSocketHandler>(new H(std::move(handler), encoding)),
-            H::requirements());
-        return *this;
-    }
-
-    /// Registers a WebSocketEndpoint class; one instance serves each connection.
-    template <class E>
-    App& websocket_route(std::string_view path) {
-        static_assert(detail::check_websocket_endpoint<E>());
-        add_websocket_route(path,
-                            detail::websocket_endpoint_handler(detail::websocket_endpoint_table<E>),
-                            detail::WebSocketEndpointRequirements<E>::value);
-        return *this;
-    }
-
-    /// Adds a middleware (see <flamecpp/middleware.hpp>): a function (plain or coroutine)
-    /// taking `flamecpp::Next` and injected parameters, returning `Task<Response>`. Requests
-    /// meet middleware in registration order, answers in the reverse order; every answer of
-    /// the app passes through, routed or not (404, 405, OPTIONS, 500, a WebSocket upgrade).
-    template <class F>
-    App& middleware(F function) {
-        static_assert(detail::check_middleware<F>());
-        using H = detail::FunctionHandler<std::decay_t<F>>;
-        add_middleware(std::unique_ptr<detail::RouteHandler>(new H(std::move(function))),
-                       H::requirements());
-        return *this;
-    }
+    /// The path of the route named `name` (`api:item` for a mounted one) with `arguments`
+    /// for its path parameters, percent-encoded: `app.url_path_for("item", {{"id", 7}})`
+    /// gives `/items/7`. Throws std::invalid_argument for an unknown name, a missing or
+    /// extra argument, or a value its convertor does not accept (`{id:int}` with "x").
+    std::string url_path_for(std::string_view name,
+                             std::initializer_list<PathArgument> arguments = {}) const;
 
     /// Registers the handler of exceptions of type T (or derived from it) thrown by handlers
     /// and middleware; the most derived registered type wins. `handler` (plain or coroutine)
@@ -255,13 +194,16 @@ public:
     Impl& impl() noexcept { return *impl_; }
 
 private:
+    friend class detail::Registrar<App>;
     void add_route(std::string_view path,
                    MethodSet methods,
                    std::unique_ptr<detail::RouteHandler> handler,
-                   detail::Requirements requirements);
+                   detail::Requirements requirements,
+                   std::string_view name);
     void add_websocket_route(std::string_view path,
                              std::unique_ptr<detail::WebSocketHandler> handler,
-                             detail::Requirements requirements);
+                             detail::Requirements requirements,
+                             std::string_view name);
     void add_component(std::size_t id, detail::ComponentSlot slot);
     void add_exception_handler(const detail::ExceptionType& type,
                                std::unique_ptr<detail::RouteHandler> handler,

@@ -3,6 +3,7 @@
 /// @file
 /// The request a handler receives.
 
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <span>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include <flamecpp/method.hpp>
+#include <flamecpp/routing.hpp>
 
 namespace flamecpp {
 
@@ -26,6 +28,7 @@ struct PathParam {
     std::string_view value;
 };
 
+class App;
 class Session;
 class Sessions;
 
@@ -91,6 +94,11 @@ public:
     /// The session the Sessions middleware loaded (<flamecpp/sessions.hpp>); throws
     /// std::logic_error when no Sessions middleware runs before the handler.
     Session& session() const;
+
+    /// The absolute URL of the route named `name` (see App::url_path_for) for this request's
+    /// scheme() and `Host` (`http://localhost` when it has none): what a page links to.
+    std::string url_for(std::string_view name,
+                        std::initializer_list<PathArgument> arguments = {}) const;
     /// The route template that matched ("/users/{id:int}"), empty before routing.
     std::string_view route() const noexcept { return route_; }
 
@@ -110,6 +118,7 @@ private:
     std::string_view scheme_ = "http";
     std::string client_storage_;  // a client() set by middleware
     std::shared_ptr<Session> session_;
+    const App* app_ = nullptr;  // the app serving the request, for url_for
     std::string_view route_;
     std::vector<HeaderField> headers_;
     std::vector<PathParam> path_params_;

@@ -4,6 +4,8 @@
 /// Typed path parameters. Route templates use `{name}`, `{name:str}`, `{name:int}`,
 /// `{name:float}`, `{name:uuid}` and `{name:path}` (the rest of the path, slashes included).
 
+#include <charconv>
+#include <concepts>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -27,6 +29,24 @@ namespace flamecpp {
 template <detail::FixedString Name, class T = std::string>
 struct Path : detail::Injected<T> {
     static constexpr std::string_view name = Name.view();
+};
+
+/// One path parameter for reverse routing: `{"id", 7}`, `{"slug", "hello"}`. Numbers are
+/// written as the `int` and `float` convertors read them.
+struct PathArgument {
+    PathArgument(std::string_view name, std::string_view value) : name(name), value(value) {}
+    PathArgument(std::string_view name, const char* value) : name(name), value(value) {}
+    PathArgument(std::string_view name, const std::string& value) : name(name), value(value) {}
+    template <class N>
+        requires(std::integral<N> || std::floating_point<N>)
+    &&(!std::same_as<N, bool>)PathArgument(std::string_view name, N number) : name(name) {
+        char buffer[64];
+        auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, number);
+        value.assign(buffer, end);
+    }
+
+    std::string_view name;
+    std::string value;
 };
 
 /// The kind of a path parameter, from the text after ':' in its template.

@@ -106,8 +106,22 @@ App& App::server_header(std::string value) {
 void App::add_route(std::string_view path,
                     MethodSet methods,
                     std::unique_ptr<detail::RouteHandler> handler,
-                    detail::Requirements requirements) {
-    impl_->router.add(path, methods, std::move(handler), requirements);
+                    detail::Requirements requirements,
+                    std::string_view name) {
+    const auto& route = impl_->router.add(path, methods, std::move(handler), requirements);
+    if (!name.empty()) {
+        detail::add_route_name(*impl_, std::string(name), route);
+    }
+}
+
+App& App::mount(std::string_view prefix, Router router, std::string_view name) {
+    detail::mount_router(*impl_, prefix, name, router);
+    return *this;
+}
+
+std::string App::url_path_for(std::string_view name,
+                              std::initializer_list<PathArgument> arguments) const {
+    return detail::url_path_for(*impl_, name, arguments);
 }
 
 void App::add_exception_handler(const detail::ExceptionType& type,
@@ -158,8 +172,12 @@ void App::add_hook(bool startup,
 
 void App::add_websocket_route(std::string_view path,
                               std::unique_ptr<detail::WebSocketHandler> handler,
-                              detail::Requirements requirements) {
-    impl_->router.add_websocket(path, std::move(handler), requirements);
+                              detail::Requirements requirements,
+                              std::string_view name) {
+    const auto& route = impl_->router.add_websocket(path, std::move(handler), requirements);
+    if (!name.empty()) {
+        detail::add_route_name(*impl_, std::string(name), route);
+    }
 }
 
 int App::run(int argc, char** argv, const ServerOptions& defaults) {

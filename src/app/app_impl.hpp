@@ -1,12 +1,18 @@
 #pragma once
 
+#include <functional>
+#include <initializer_list>
+#include <map>
+#include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <flamecpp/app.hpp>
 
 #include "app/exceptions.hpp"
 #include "app/lifespan.hpp"
+#include "app/mounts.hpp"
 #include "app/pipeline.hpp"
 #include "routing/router.hpp"
 
@@ -22,6 +28,24 @@ struct App::Impl {
     detail::ExceptionHandlers exception_handlers;
     std::vector<detail::Hook> startup_hooks;   ///< in registration order
     std::vector<detail::Hook> shutdown_hooks;  ///< in registration order (run in reverse)
+    std::vector<std::unique_ptr<detail::Mount>> mounts;
+    std::map<std::string, const detail::Route*, std::less<>> route_names;
 };
 
 }  // namespace flamecpp
+
+namespace flamecpp::detail {
+
+/// Names `route` for url_path_for; throws std::invalid_argument when the name is taken.
+void add_route_name(App::Impl& app, std::string name, const Route& route);
+/// Moves `router`'s routes and middleware into the app under `prefix` (App::mount).
+void mount_router(App::Impl& app,
+                  std::string_view prefix,
+                  std::string_view name,
+                  flamecpp::Router& router);
+/// App::url_path_for.
+std::string url_path_for(const App::Impl& app,
+                         std::string_view name,
+                         std::initializer_list<PathArgument> arguments);
+
+}  // namespace flamecpp::detail

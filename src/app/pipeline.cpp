@@ -12,15 +12,19 @@ Task<Response> Next::operator()() const { return pipeline_->call(index_); }
 namespace detail {
 
 Task<Response> Pipeline::call(std::size_t index) {
+    const std::size_t own = middleware_.size();
+    auto at = [&](std::size_t i) -> const Middleware& {
+        return i < own ? middleware_[i] : *mounted_[i - own];
+    };
     if (index != 0 && index <= reached_) {
         throw std::logic_error("flamecpp: a middleware awaited next() twice (" +
-                               middleware_[index - 1].name + ")");
+                               at(index - 1).name + ")");
     }
     reached_ = index;
-    if (index == middleware_.size()) {
+    if (index == own + mounted_.size()) {
         return end_.respond();
     }
-    return call_middleware(middleware_[index], index);
+    return call_middleware(at(index), index);
 }
 
 Task<Response> Pipeline::call_middleware(const Middleware& middleware, std::size_t index) {

@@ -1,10 +1,12 @@
 #pragma once
 
-// The middleware pipeline: the app's middleware in registration order, then the end (the
-// route, or the app's own 404/405/OPTIONS answer) that the session supplies.
+// The middleware pipeline: the app's middleware in registration order, then the middleware
+// of the mounts the request is under (outermost first), then the end (the route, or the
+// app's own 404/405/OPTIONS answer) that the session supplies.
 
 #include <cstddef>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -38,9 +40,10 @@ protected:
 class Pipeline {
 public:
     Pipeline(const std::vector<Middleware>& middleware,
+             std::span<const Middleware* const> mounted,
              const CallContext& ctx,
              PipelineEnd& end) noexcept
-        : middleware_(middleware), ctx_(ctx), end_(end) {}
+        : middleware_(middleware), mounted_(mounted), ctx_(ctx), end_(end) {}
 
     /// The answer, from the first middleware on.
     Task<Response> run() { return call(0); }
@@ -52,6 +55,7 @@ private:
     Task<Response> call_middleware(const Middleware& middleware, std::size_t index);
 
     const std::vector<Middleware>& middleware_;
+    std::span<const Middleware* const> mounted_;
     const CallContext& ctx_;
     PipelineEnd& end_;
     std::size_t reached_ = 0;  ///< the deepest layer entered so far

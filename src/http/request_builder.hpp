@@ -46,6 +46,7 @@ public:
     /// `scheme` must outlive the request (the session passes a string literal).
     void set_scheme(std::string_view scheme) noexcept { r_.scheme_ = scheme; }
     void clear_session() noexcept { r_.session_.reset(); }
+    void set_app(const App* app) noexcept { r_.app_ = app; }
     void set_route(std::string_view route) noexcept { r_.route_ = route; }
 
     /// Makes this request a deep copy of `src`, its bytes in `storage` (which must not change
@@ -73,6 +74,7 @@ public:
         r_.client_ = keep(src.client_);
         r_.scheme_ = src.scheme_;  // a string literal
         r_.session_ = src.session_;
+        r_.app_ = src.app_;
         r_.route_ = keep(src.route_);
     }
 

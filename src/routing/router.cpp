@@ -237,10 +237,10 @@ std::vector<ComponentRequirement> components_of(Requirements requirements) {
     return out;
 }
 
-void Router::add(std::string_view pattern,
-                 MethodSet methods,
-                 std::unique_ptr<RouteHandler> handler,
-                 Requirements requirements) {
+Route& Router::add(std::string_view pattern,
+                   MethodSet methods,
+                   std::unique_ptr<RouteHandler> handler,
+                   Requirements requirements) {
     if (methods.empty()) {
         fail(pattern, "no methods given");
     }
@@ -251,20 +251,38 @@ void Router::add(std::string_view pattern,
     route->pattern = std::string(pattern);
     route->methods = methods;
     route->handler = std::move(handler);
-    add_route(std::move(route), requirements);
+    return add_route(std::move(route), requirements);
 }
 
-void Router::add_websocket(std::string_view pattern,
-                           std::unique_ptr<WebSocketHandler> handler,
-                           Requirements requirements) {
+Route& Router::add_websocket(std::string_view pattern,
+                             std::unique_ptr<WebSocketHandler> handler,
+                             Requirements requirements) {
     auto route = std::make_unique<Route>();
     route->pattern = std::string(pattern);
     route->methods = MethodSet{Method::get};  // RFC 6455 4.1: the handshake is a GET
     route->websocket = std::move(handler);
-    add_route(std::move(route), requirements);
+    return add_route(std::move(route), requirements);
 }
 
-void Router::add_route(std::unique_ptr<Route> route, Requirements requirements) {
+void Router::add_mount(std::string prefix, const Mount* mount) {
+    mounts_.emplace_back(std::move(prefix), mount);
+}
+
+const Mount* Router::mount_for(std::string_view raw_path) const noexcept {
+    const Mount* best = nullptr;
+    std::size_t best_size = 0;
+    for (const auto& [prefix, mount] : mounts_) {
+        if (raw_path.starts_with(prefix) &&
+            (raw_path.size() == prefix.size() || raw_path[prefix.size()] == '/') &&
+            prefix.size() > best_size) {
+            best = mount;
+            best_size = prefix.size();
+        }
+    }
+    return best;
+}
+
+Route& Router::add_route(std::unique_ptr<Route> route, Requirements requirements) {
     const std::string& pattern = route->pattern;
     route->segments = compile_template(pattern);
     const auto& segments = route->segments;
@@ -304,6 +322,7 @@ void Router::add_route(std::unique_ptr<Route> route, Requirements requirements) 
         }
     }
     routes_.push_back(std::move(route));
+    return *routes_.back();
 }
 
 MatchResult Router::match(Method method,

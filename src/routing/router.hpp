@@ -15,6 +15,8 @@
 
 namespace flamecpp::detail {
 
+struct Mount;  // app/mounts.hpp: a mounted router's prefix and middleware
+
 /// One piece of a compiled route template: a literal segment or a parameter.
 struct Segment {
     bool is_param = false;
@@ -32,6 +34,7 @@ struct Route {
     std::vector<ComponentRequirement> components;  ///< checked when the server starts
     bool needs_components = false;  ///< a factory component must be made before the call
     bool async_components = false;  ///< ... and one of them is a coroutine
+    const Mount* mount = nullptr;   ///< the innermost mount the route came from, if any
     RouteKind kind() const noexcept { return websocket ? RouteKind::websocket : RouteKind::http; }
 };
 
@@ -72,14 +75,21 @@ public:
     /// Adds a route; throws std::invalid_argument for a bad template, a duplicated parameter
     /// name, a route an earlier one shadows, or a handler needing a parameter the template
     /// lacks. Every message names the route(s).
-    void add(std::string_view pattern,
-             MethodSet methods,
-             std::unique_ptr<RouteHandler> handler,
-             Requirements requirements);
+    Route& add(std::string_view pattern,
+               MethodSet methods,
+               std::unique_ptr<RouteHandler> handler,
+               Requirements requirements);
     /// Adds a WebSocket route, with the same checks; it shadows only WebSocket routes.
-    void add_websocket(std::string_view pattern,
-                       std::unique_ptr<WebSocketHandler> handler,
-                       Requirements requirements);
+    Route& add_websocket(std::string_view pattern,
+                         std::unique_ptr<WebSocketHandler> handler,
+                         Requirements requirements);
+
+    /// Records a mount's prefix, for mount_for.
+    void add_mount(std::string prefix, const Mount* mount);
+    /// The innermost mount whose prefix holds `raw_path` (the prefix itself, or the prefix and
+    /// a '/'), or nullptr: whose middleware answers a path no route serves.
+    const Mount* mount_for(std::string_view raw_path) const noexcept;
+    bool has_mounts() const noexcept { return !mounts_.empty(); }
 
     /// Finds the route of `kind` for `method` and the still-encoded `raw_path`; fills
     /// `params` with views into `scratch`.
@@ -93,9 +103,10 @@ public:
     std::vector<std::unique_ptr<Route>>& routes() noexcept { return routes_; }
 
 private:
-    void add_route(std::unique_ptr<Route> route, Requirements requirements);
+    Route& add_route(std::unique_ptr<Route> route, Requirements requirements);
 
     std::vector<std::unique_ptr<Route>> routes_;
+    std::vector<std::pair<std::string, const Mount*>> mounts_;
 };
 
 }  // namespace flamecpp::detail

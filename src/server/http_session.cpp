@@ -76,6 +76,7 @@ public:
         worker_.attach(conn_);
         client_ = transport_.peer();
         RequestBuilder(request_).set_client(client_);
+        RequestBuilder(request_).set_app(worker_.app.self);
     }
 
     ~HttpSession() {
@@ -225,12 +226,17 @@ private:
 
     /// The answer through the app's middleware. A middleware that throws is a 500, as a
     /// handler's exception is (the answer then skips the layers it would have passed).
-    asio::awaitable<Response> through_middleware(const MatchResult& match, bool upgrade) {
+    asio::awaitable<Response> through_middleware(const MatchResult& match,
+                                                 bool upgrade,
+                                                 const Mount* mount) {
         CallContext ctx(request_);
         ctx.app = worker_.app.self;
         ctx.components = &components_;
         RouteEnd end(*this, match, upgrade);
-        Pipeline pipeline(worker_.app.middleware, ctx, end);
+        Pipeline pipeline(worker_.app.middleware,
+                          mount != nullptr ? std::span<const Middleware* const>(mount->layers)
+                                           : std::span<const Middleware* const>(),
+                          ctx, end);
         std::exception_ptr failure;
         try {
             co_return co_await pipeline.run();
@@ -301,10 +307,15 @@ private:
         if (match.status == MatchStatus::found) {
             builder.set_route(match.route->pattern);
         }
-        if (!worker_.app.middleware.empty()) {
+        // The mount whose middleware the answer passes: the route's, or for a path no route
+        // serves, the innermost mount holding it.
+        const Mount* mount = match.status == MatchStatus::found ? match.route->mount
+                             : router.has_mounts() ? router.mount_for(request_.raw_path())
+                                                   : nullptr;
+        if (!worker_.app.middleware.empty() || (mount != nullptr && !mount->layers.empty())) {
             // Every answer passes through the middleware, routed or not; an upgrade goes on
             // only if the pipeline gives back the 101 its end made.
-            response = co_await through_middleware(match, upgrade);
+            response = co_await through_middleware(match, upgrade, mount);
             if (upgrade && match.status == MatchStatus::found &&
                 response.status() == Status::switching_protocols) {
                 components_.clear();

@@ -202,6 +202,10 @@ Server::Server(App& app, ServerOptions options)
         // Components can only be checked against the app once it is complete.
         detail::validate_components(impl_->app.router.routes(), impl_->app.components);
         detail::validate_middleware(impl_->app.middleware, impl_->app.components);
+        for (auto& mount : impl_->app.mounts) {
+            detail::validate_middleware(mount->middleware, impl_->app.components);
+            mount->layers = detail::mount_layers(*mount);
+        }
         impl_->app.exception_handlers.validate(impl_->app.components);
         for (auto& worker : impl_->workers) {
             try {

@@ -1,0 +1,125 @@
+#pragma once
+
+/// @file
+/// The registration calls an App and a Router share: routes, WebSocket routes, middleware.
+/// Each checks the handler at compile time and hands the library a type-erased handler and
+/// its requirements (`Self::add_route`, `add_websocket_route`, `add_middleware`).
+
+#include <memory>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include <flamecpp/detail/handler.hpp>
+#include <flamecpp/detail/http_endpoint.hpp>
+#include <flamecpp/detail/route_literal.hpp>
+#include <flamecpp/detail/websocket_handler.hpp>
+#include <flamecpp/method.hpp>
+
+namespace flamecpp::detail {
+
+template <class Self>
+class Registrar {
+public:
+    /// Registers a function view (plain function, lambda, or coroutine) for `methods`.
+    /// HEAD is served by the GET handler when no HEAD handler is registered. `name` names the
+    /// route for url_path_for (unique in the app; a mounted router's names are qualified
+    /// with the mount's: `api:items`).
+    template <class F>
+    Self& route(std::string_view path,
+                F handler,
+                MethodSet methods = {Method::get},
+                std::string_view name = {}) {
+        static_assert(detail::check_handler<F>());
+        using H = detail::FunctionHandler<std::decay_t<F>>;
+        self().add_route(path, methods,
+                         std::unique_ptr<detail::RouteHandler>(new H(std::move(handler))),
+                         H::requirements(), name);
+        return self();
+    }
+
+    /// As `route(path, handler, methods, name)`, with the template checked at compile time:
+    /// a `Path<"name", T>` parameter the template lacks, or whose T does not fit the
+    /// convertor, does not compile.
+    ///
+    /// @code
+    /// app.route<"/users/{user_id:int}">(user);
+    /// @endcode
+    template <detail::FixedString Pattern, class F>
+    Self& route(F handler, MethodSet methods = {Method::get}, std::string_view name = {}) {
+        static_assert(detail::check_route_literal<Pattern, std::decay_t<F>>());
+        return route(Pattern.view(), std::move(handler), methods, name);
+    }
+
+    /// As `route<E>(path, name)`, with the template checked against every member at compile
+    /// time.
+    template <class E, detail::FixedString Pattern>
+    Self& route(std::string_view name = {}) {
+        static_assert(detail::check_endpoint_literal<Pattern, E>());
+        return route<E>(Pattern.view(), name);
+    }
+
+    /// Registers an HTTPEndpoint class; its methods are known at compile time.
+    template <class E>
+    Self& route(std::string_view path, std::string_view name = {}) {
+        static_assert(detail::check_endpoint<E>());
+        self().add_route(path, detail::endpoint_methods<E>(),
+                         detail::endpoint_handler(detail::endpoint_table<E>),
+                         detail::EndpointRequirements<E>::Joined::value, name);
+        return self();
+    }
+
+    /// Registers a WebSocket function view. One taking `WebSocket&` (and no `Data`) owns the
+    /// conversation: it accepts, loops on receive, and the connection closes when it returns.
+    /// One taking `Data` is called once per message, after the framework has accepted,
+    /// with messages decoded per `encoding`.
+    template <class F>
+    Self& websocket_route(std::string_view path,
+                          F handler,
+                          Encoding encoding = Encoding::none,
+                          std::string_view name = {}) {
+        static_assert(detail::check_websocket_handler<F>());
+        using H = detail::FunctionWebSocketHandler<std::decay_t<F>>;
+        self().add_websocket_route(
+            path, std::unique_ptr<detail::WebSocketHandler>(new H(std::move(handler), encoding)),
+            H::requirements(), name);
+        return self();
+    }
+
+    /// Registers a WebSocketEndpoint class; one instance serves each connection.
+    template <class E>
+    Self& websocket_route(std::string_view path, std::string_view name = {}) {
+        static_assert(detail::check_websocket_endpoint<E>());
+        self().add_websocket_route(
+            path, detail::websocket_endpoint_handler(detail::websocket_endpoint_table<E>),
+            detail::WebSocketEndpointRequirements<E>::value, name);
+        return self();
+    }
+
+    /// Adds a middleware (see <flamecpp/middleware.hpp>): a function (plain or coroutine)
+    /// taking `flamecpp::Next` and injected parameters, returning `Task<Response>`. Requests
+    /// meet middleware in registration order, answers in the reverse order; every answer
+    /// passes through, routed or not (404, 405, OPTIONS, 500, a WebSocket upgrade). A
+    /// router's middleware runs inside the app's, for the answers under its mount.
+    template <class F>
+    Self& middleware(F function) {
+        static_assert(detail::check_middleware<F>());
+        using H = detail::FunctionHandler<std::decay_t<F>>;
+        self().add_middleware(std::unique_ptr<detail::RouteHandler>(new H(std::move(function))),
+                              H::requirements());
+        return self();
+    }
+
+protected:
+    Registrar() = default;
+    ~Registrar() = default;
+    Registrar(const Registrar&) = default;
+    Registrar(Registrar&&) noexcept = default;
+    Registrar& operator=(const Registrar&) = default;
+    Registrar& operator=(Registrar&&) noexcept = default;
+
+private:
+    Self& self() noexcept { return static_cast<Self&>(*this); }
+};
+
+}  // namespace flamecpp::detail
