@@ -184,6 +184,27 @@ std::string_view Response::header(std::string_view name) const noexcept {
     return {};
 }
 
+Response& Response::background(Task<void> task) & {
+    if (!background_) {
+        background_ = std::make_shared<std::vector<Task<void>>>();
+    }
+    background_->push_back(std::move(task));
+    return *this;
+}
+
+Response&& Response::background(Task<void> task) && {
+    return std::move(background(std::move(task)));
+}
+
+std::vector<Task<void>> Response::take_background() noexcept {
+    std::vector<Task<void>> tasks;
+    if (background_) {
+        tasks = std::move(*background_);
+        background_.reset();
+    }
+    return tasks;
+}
+
 Response& Response::set_header(std::string name, std::string value) {
     auto first = std::find_if(headers_.begin(), headers_.end(), [&](const auto& field) {
         return detail::iequals(field.first, name);

@@ -184,6 +184,11 @@ public:
     /// The `Server` header value (default "flamecpp").
     App& server_header(std::string value);
 
+    /// On (the default, as in Starlette): a GET or HEAD for a path no route serves, whose
+    /// twin with the trailing slash added or removed has a route, is answered with a 307 to
+    /// the twin (`/tasks/` to `/tasks`, the query kept). Off: a 404.
+    App& redirect_slashes(bool on);
+
     /// Parses the contract's command line (--host, --port, --threads, --log-level, --help),
     /// serves until SIGINT/SIGTERM, and returns the process exit code: 0 after a graceful
     /// stop, 2 for a bad command line, 1 when the server cannot start.

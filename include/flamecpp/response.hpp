@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -122,6 +123,18 @@ public:
     Response&& delete_cookie(std::string_view name, const CookieOptions& options = {}) &&;
     bool is_stream() const noexcept { return static_cast<bool>(stream_); }
     const BodyStream& stream_body() const noexcept { return stream_; }
+    /// Attaches a background task: it starts once this response has been written (or its
+    /// write failed), does not hold up the connection's next request, is logged if it throws,
+    /// and the graceful shutdown waits for it (within the grace period) instead of cancelling
+    /// it. Tasks attached to one response start in the order they were attached. Pass the
+    /// task a coroutine function made, its arguments copied into it:
+    /// `response.background(send_welcome_mail(address))`.
+    Response& background(Task<void> task) &;
+    Response&& background(Task<void> task) &&;
+    /// The background tasks attached, taken by the server when it has written the response.
+    std::vector<Task<void>> take_background() noexcept;
+    bool has_background() const noexcept { return background_ != nullptr; }
+
     /// Makes the body a stream (chunked), in place of any body the response had; status and
     /// headers stay. Middleware uses it to wrap a stream (GZip compresses chunk by chunk).
     void set_stream(BodyStream body) {
@@ -142,6 +155,7 @@ private:
     std::string body_;
     std::vector<std::pair<std::string, std::string>> headers_;
     BodyStream stream_;
+    std::shared_ptr<std::vector<Task<void>>> background_;  // rare: one pointer when unused
 };
 
 }  // namespace flamecpp

@@ -31,15 +31,21 @@ struct Path : detail::Injected<T> {
     static constexpr std::string_view name = Name.view();
 };
 
+namespace detail {
+template <class N>
+concept PathNumber = (std::integral<N> || std::floating_point<N>)&&!std::same_as<N, bool>;
+}  // namespace detail
+
 /// One path parameter for reverse routing: `{"id", 7}`, `{"slug", "hello"}`. Numbers are
 /// written as the `int` and `float` convertors read them.
 struct PathArgument {
-    PathArgument(std::string_view name, std::string_view value) : name(name), value(value) {}
-    PathArgument(std::string_view name, const char* value) : name(name), value(value) {}
-    PathArgument(std::string_view name, const std::string& value) : name(name), value(value) {}
-    template <class N>
-        requires(std::integral<N> || std::floating_point<N>)
-    &&(!std::same_as<N, bool>)PathArgument(std::string_view name, N number) : name(name) {
+    PathArgument(std::string_view parameter, std::string_view text)
+        : name(parameter), value(text) {}
+    PathArgument(std::string_view parameter, const char* text) : name(parameter), value(text) {}
+    PathArgument(std::string_view parameter, const std::string& text)
+        : name(parameter), value(text) {}
+    template <detail::PathNumber N>
+    PathArgument(std::string_view parameter, N number) : name(parameter) {
         char buffer[64];
         auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, number);
         value.assign(buffer, end);

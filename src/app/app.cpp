@@ -95,6 +95,11 @@ void App::add_component(std::size_t id, detail::ComponentSlot slot) {
     slots[id] = std::move(slot);
 }
 
+App& App::redirect_slashes(bool on) {
+    impl_->redirect_slashes = on;
+    return *this;
+}
+
 Limits& App::limits() noexcept { return impl_->limits; }
 const Limits& App::limits() const noexcept { return impl_->limits; }
 

@@ -23,6 +23,7 @@ struct App::Impl {
     detail::Router router;
     Limits limits;
     std::string server_header = "flamecpp";
+    bool redirect_slashes = true;
     std::vector<detail::ComponentSlot> components;  ///< indexed by detail::component_id<T>()
     std::vector<detail::Middleware> middleware;     ///< in registration order: outermost first
     detail::ExceptionHandlers exception_handlers;

@@ -106,16 +106,19 @@ public:
             std::size_t sent = 0;
             if (!out_.empty()) {
                 if (flush_now(sent)) {
+                    start_background();
                     if (!close_after) {
                         co_await worker_.after_queued_work();
                     }
                 } else {
                     bool ok = co_await flush(sent);
+                    start_background();
                     if (!ok) {
                         co_return;
                     }
                 }
             }
+            start_background();  // after a streamed response, written already
             if (close_after) {
                 co_await lingering_close();
                 co_return;
@@ -200,7 +203,7 @@ private:
         Task<Response> respond() override {
             Response response;
             if (match_.status != MatchStatus::found) {
-                response = unrouted_answer(match_, session_.request_.method(), upgrade_);
+                response = session_.unrouted(match_, upgrade_);
                 if (session_.has_status_handler(response.status())) {
                     co_return co_await session_.answer_with_status_handler(std::move(response));
                 }
@@ -223,6 +226,36 @@ private:
         const MatchResult& match_;
         bool upgrade_;
     };
+
+    /// The app's answer when no route serves the request: a redirect to the same path with or
+    /// without its trailing slash when that one has a route (GET and HEAD, as Starlette's
+    /// redirect_slashes), else the router's 400/404/405/OPTIONS answer.
+    Response unrouted(const MatchResult& match, bool upgrade) {
+        const std::string_view path = request_.raw_path();
+        if (match.status == MatchStatus::not_found && !upgrade && worker_.app.redirect_slashes &&
+            (request_.method() == Method::get || request_.method() == Method::head) &&
+            path.size() > 1) {
+            std::string other(path.ends_with('/') ? path.substr(0, path.size() - 1) : path);
+            if (!path.ends_with('/')) {
+                other += '/';
+            }
+            // "//host" would leave the site (a protocol-relative URL): never an answer.
+            if (other.starts_with("//")) {
+                return unrouted_answer(match, request_.method(), upgrade);
+            }
+            std::vector<PathParam> params;
+            MatchScratch scratch;
+            if (worker_.app.router.match(Method::get, other, scratch, params).status ==
+                MatchStatus::found) {
+                if (!request_.query_string().empty()) {
+                    other += '?';
+                    other += request_.query_string();
+                }
+                return Response::redirect(std::move(other), Status::temporary_redirect);
+            }
+        }
+        return unrouted_answer(match, request_.method(), upgrade);
+    }
 
     /// The answer through the app's middleware. A middleware that throws is a 500, as a
     /// handler's exception is (the answer then skips the layers it would have passed).
@@ -330,7 +363,7 @@ private:
             co_await call_handler(*match.route, response);
             components_.clear();
         } else {
-            response = unrouted_answer(match, request_.method(), upgrade);
+            response = unrouted(match, upgrade);
             if (has_status_handler(response.status())) {
                 response = co_await answer_with_status_handler(std::move(response));
             }
@@ -348,7 +381,24 @@ private:
             }
             log_access_line(response.status(), response.body().size(), true);
         }
+        if (response.has_background()) {
+            for (auto& task : response.take_background()) {
+                background_.push_back(std::move(task));
+            }
+        }
         conn_.phase = Connection::Phase::idle;  // between requests
+    }
+
+    /// Starts the background tasks of the responses just written, as tasks the worker owns
+    /// and the shutdown lets finish.
+    void start_background() {
+        if (background_.empty()) {
+            return;
+        }
+        for (auto& task : background_) {
+            worker_.spawn(std::move(task), /*finish_on_shutdown=*/true);
+        }
+        background_.clear();
     }
 
     /// Hands the socket to a WebSocket route. Responses to earlier pipelined requests go out
@@ -605,6 +655,7 @@ private:
     /// every open connection; a longer request continues in `in_`.
     std::array<char, 256> first_bytes_;
     std::string out_;
+    std::vector<Task<void>> background_;  ///< of the responses in out_, started once it is sent
     RequestStorage storage_;
     Request request_;
     MatchScratch scratch_;

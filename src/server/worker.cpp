@@ -127,8 +127,9 @@ void Worker::maybe_drained() noexcept {
     }
 }
 
-void Worker::spawn(asio::awaitable<void> task) {
+void Worker::spawn(asio::awaitable<void> task, bool finish_on_shutdown) {
     auto it = tasks_.emplace(tasks_.end());
+    it->finish_on_shutdown = finish_on_shutdown;
     auto done = [this, it](const std::exception_ptr& error) {
         if (error && log_task_failure(error, draining)) {
             handler_failed(error);
@@ -143,7 +144,7 @@ void Worker::spawn(asio::awaitable<void> task) {
     };
     asio::co_spawn(io, std::move(task),
                    asio::bind_cancellation_slot(it->cancel.slot(), std::move(done)));
-    if (draining) {
+    if (draining && !finish_on_shutdown) {
         // Started while the shutdown runs: cancelled at once, like the others were. Its first
         // wait ends with operation_aborted.
         it->cancel.emit(asio::cancellation_type::terminal);
@@ -152,7 +153,9 @@ void Worker::spawn(asio::awaitable<void> task) {
 
 void Worker::cancel_tasks() noexcept {
     for (OwnedTask& task : tasks_) {
-        task.cancel.emit(asio::cancellation_type::terminal);
+        if (!task.finish_on_shutdown) {
+            task.cancel.emit(asio::cancellation_type::terminal);
+        }
     }
 }
 

@@ -142,8 +142,10 @@ public:
     void abandon() noexcept;
 
     /// Runs `task` on this worker's loop as a task the server owns (flamecpp::spawn): tracked,
-    /// cancelled when shutdown begins, awaited by it, its exception logged. This thread only.
-    void spawn(boost::asio::awaitable<void> task);
+    /// cancelled when shutdown begins (unless `finish_on_shutdown`: a response's background
+    /// task, which the shutdown lets finish), awaited by it, its exception logged. This thread
+    /// only.
+    void spawn(boost::asio::awaitable<void> task, bool finish_on_shutdown = false);
 
     /// The worker whose loop runs on the calling thread, or null.
     static Worker* current() noexcept;
@@ -179,6 +181,7 @@ private:
     /// pending operation holds its cancellation slot until `io` destroys it.
     struct OwnedTask {
         boost::asio::cancellation_signal cancel;
+        bool finish_on_shutdown = false;
     };
     std::list<OwnedTask> tasks_;
 

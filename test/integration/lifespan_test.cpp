@@ -54,7 +54,7 @@ struct Journal : Component {
 
 /// A component only a startup hook can make: it needs the loop to set up.
 struct Pool : Component {
-    explicit Pool(int size) : size(size) {}
+    explicit Pool(int connections) : size(connections) {}
     int size;
 };
 
@@ -68,9 +68,9 @@ TEST(Lifespan, StartupRunsInOrderBeforeServingAndMayRegisterComponents) {
     App app;
     app.component(journal);
     app.on_startup([](Journal& j) { j.add("first"); });
-    app.on_startup([](App& app, Journal& j) -> Task<void> {
+    app.on_startup([](App& served, Journal& j) -> Task<void> {
         co_await wait_for(20ms);  // asynchronous set-up
-        app.component(std::make_shared<Pool>(4));
+        served.component(std::make_shared<Pool>(4));
         j.add("second");
     });
     app.on_startup(

@@ -201,5 +201,31 @@ TEST(Mount, TheTableChecksSeeThroughMounts) {
     }
 }
 
+TEST(RedirectSlashes, SendsGetAndHeadToTheTwinThatHasARoute) {
+    App app;
+    app.route("/tasks", [] { return "tasks"; }, {Method::get, Method::post});
+    app.route("/dir/", [] { return "dir"; });
+    app.route("/{a}/{b}", [] { return "two"; });
+    TestClient client(app, quiet());
+    auto r = client.get("/tasks/?page=2");
+    EXPECT_EQ(r.status, 307);
+    EXPECT_EQ(r.header("Location"), "/tasks?page=2");
+    EXPECT_EQ(client.get("/dir").header("Location"), "/dir/");
+    EXPECT_EQ(client.head("/dir").status, 307);
+    EXPECT_EQ(client.post("/tasks/").status, 404);  // GET and HEAD only
+    EXPECT_EQ(client.get("/nothing/").status, 404);
+    EXPECT_EQ(client.get("/tasks/", {.follow_redirects = true}).text(), "tasks");
+    // Never towards another site: "//evil.example/" would become "//evil.example".
+    EXPECT_EQ(client.get("//evil.example/").status, 404);
+}
+
+TEST(RedirectSlashes, CanBeTurnedOff) {
+    App app;
+    app.route("/tasks", [] { return "tasks"; });
+    app.redirect_slashes(false);
+    TestClient client(app, quiet());
+    EXPECT_EQ(client.get("/tasks/").status, 404);
+}
+
 }  // namespace
 }  // namespace flamecpp
