@@ -14,12 +14,14 @@
 
 #include <flamecpp/detail/component_factory.hpp>
 #include <flamecpp/detail/exception_handler.hpp>
+#include <flamecpp/detail/flags.hpp>
 #include <flamecpp/detail/handler.hpp>
 #include <flamecpp/detail/http_endpoint.hpp>
 #include <flamecpp/detail/lifespan.hpp>
 #include <flamecpp/detail/registrar.hpp>
 #include <flamecpp/detail/route_literal.hpp>
 #include <flamecpp/detail/websocket_handler.hpp>
+#include <flamecpp/flags.hpp>
 #include <flamecpp/http_exception.hpp>
 #include <flamecpp/injection.hpp>
 #include <flamecpp/limits.hpp>
@@ -116,11 +118,11 @@ public:
     ///                "open the database");
     /// @endcode
     template <class F>
-    App& on_startup(F hook, std::string name = {}) {
+    App& on_startup(F hook, std::string_view name = {}) {
         static_assert(detail::check_lifespan_hook<F>());
         using H = detail::HookHandler<std::decay_t<F>>;
-        add_hook(true, std::move(name),
-                 std::unique_ptr<detail::RouteHandler>(new H(std::move(hook))), H::requirements());
+        add_hook(true, name, std::unique_ptr<detail::RouteHandler>(new H(std::move(hook))),
+                 H::requirements());
         return *this;
     }
 
@@ -129,11 +131,11 @@ public:
     /// shutdown grace period to finish; one that throws or overruns is logged, the others still
     /// run, and run() returns 1.
     template <class F>
-    App& on_shutdown(F hook, std::string name = {}) {
+    App& on_shutdown(F hook, std::string_view name = {}) {
         static_assert(detail::check_lifespan_hook<F>());
         using H = detail::HookHandler<std::decay_t<F>>;
-        add_hook(false, std::move(name),
-                 std::unique_ptr<detail::RouteHandler>(new H(std::move(hook))), H::requirements());
+        add_hook(false, name, std::unique_ptr<detail::RouteHandler>(new H(std::move(hook))),
+                 H::requirements());
         return *this;
     }
 
@@ -177,6 +179,41 @@ public:
         return *this;
     }
 
+    /// Declares a flag of the app's own, parsed by run() with the framework's (`--host`,
+    /// `--port`, ...) and shown in `--help`: `--NAME VALUE_NAME`, or a bare `--NAME` for a
+    /// bool. T is std::string, long long, double, bool or std::vector<std::string> (the flag
+    /// may repeat). When the command line does not give it, the environment variable
+    /// `<env prefix><NAME>` does (upper case, '-' as '_': `FLAMECPP_ALLOWED_HOST`); else it
+    /// keeps `default_value`. A bad value exits 2 with the usage, as the framework's flags do.
+    /// Throws std::invalid_argument for a name that is not `[a-z0-9-]+` or is taken.
+    ///
+    /// @code
+    /// auto secret = app.flag<std::string>("secret", "signs the session cookie", "", "KEY");
+    /// app.on_startup([secret](flamecpp::App& app) { ... *secret ... });
+    /// @endcode
+    template <class T>
+    Flag<T> flag(std::string name,
+                 std::string help,
+                 T default_value = T{},
+                 std::string value_name = {}) {
+        detail::FlagSpec spec;
+        spec.name = std::move(name);
+        spec.help = std::move(help);
+        spec.value_name = std::move(value_name);
+        spec.kind = detail::flag_kind<T>();
+        auto value = std::make_shared<T>(std::move(default_value));
+        auto given = std::make_shared<bool>(false);
+        spec.value = value;
+        spec.given = given;
+        add_flag(std::move(spec));
+        return Flag<T>(std::move(value), std::move(given));
+    }
+
+    /// The prefix of the environment variables that stand in for flags the command line does
+    /// not give, the framework's included (`FLAMECPP_PORT`); default `FLAMECPP_`. Empty: the
+    /// environment is not read.
+    App& env_prefix(std::string prefix);
+
     /// The limits enforced on every connection; change them before `run`.
     Limits& limits() noexcept;
     const Limits& limits() const noexcept;
@@ -218,8 +255,9 @@ private:
                             detail::Requirements requirements);
     void add_middleware(std::unique_ptr<detail::RouteHandler> handler,
                         detail::Requirements requirements);
+    void add_flag(detail::FlagSpec spec);
     void add_hook(bool startup,
-                  std::string name,
+                  std::string_view name,
                   std::unique_ptr<detail::RouteHandler> handler,
                   detail::Requirements requirements);
 

@@ -42,8 +42,6 @@ struct PathArgument {
     PathArgument(std::string_view parameter, std::string_view text)
         : name(parameter), value(text) {}
     PathArgument(std::string_view parameter, const char* text) : name(parameter), value(text) {}
-    PathArgument(std::string_view parameter, const std::string& text)
-        : name(parameter), value(text) {}
     template <detail::PathNumber N>
     PathArgument(std::string_view parameter, N number) : name(parameter) {
         char buffer[64];

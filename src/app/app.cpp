@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <iostream>
@@ -95,6 +96,27 @@ void App::add_component(std::size_t id, detail::ComponentSlot slot) {
     slots[id] = std::move(slot);
 }
 
+void App::add_flag(detail::FlagSpec spec) {
+    const std::string& name = spec.name;
+    if (name.empty() || name.front() == '-' || !std::all_of(name.begin(), name.end(), [](char c) {
+            return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+        })) {
+        throw std::invalid_argument("flamecpp: flag name '" + name +
+                                    "': lower-case letters, digits and '-' only, no leading '-'");
+    }
+    if (detail::is_framework_flag(name) ||
+        std::any_of(impl_->flags.begin(), impl_->flags.end(),
+                    [&name](const detail::FlagSpec& f) { return f.name == name; })) {
+        throw std::invalid_argument("flamecpp: flag '--" + name + "' is declared already");
+    }
+    impl_->flags.push_back(std::move(spec));
+}
+
+App& App::env_prefix(std::string prefix) {
+    impl_->env_prefix = std::move(prefix);
+    return *this;
+}
+
 App& App::redirect_slashes(bool on) {
     impl_->redirect_slashes = on;
     return *this;
@@ -162,14 +184,15 @@ void App::add_middleware(std::unique_ptr<detail::RouteHandler> handler,
 }
 
 void App::add_hook(bool startup,
-                   std::string name,
+                   std::string_view name,
                    std::unique_ptr<detail::RouteHandler> handler,
                    detail::Requirements requirements) {
     auto& hooks = startup ? impl_->startup_hooks : impl_->shutdown_hooks;
     detail::Hook hook;
-    hook.name = name.empty() ? std::string(startup ? "startup" : "shutdown") + " hook #" +
-                                   std::to_string(hooks.size() + 1)
-                             : (startup ? "startup hook '" : "shutdown hook '") + name + "'";
+    hook.name = name.empty()
+                    ? std::string(startup ? "startup" : "shutdown") + " hook #" +
+                          std::to_string(hooks.size() + 1)
+                    : (startup ? "startup hook '" : "shutdown hook '") + std::string(name) + "'";
     hook.handler = std::move(handler);
     hook.components = detail::components_of(requirements);
     hooks.push_back(std::move(hook));
@@ -186,7 +209,7 @@ void App::add_websocket_route(std::string_view path,
 }
 
 int App::run(int argc, char** argv, const ServerOptions& defaults) {
-    auto cli = detail::parse_command_line(argc, argv, defaults);
+    auto cli = detail::parse_command_line(argc, argv, defaults, impl_->flags, impl_->env_prefix);
     if (!cli.error.empty()) {
         std::cerr << "error: " << cli.error << "\n" << cli.usage;
         return 2;

@@ -24,6 +24,8 @@ struct App::Impl {
     Limits limits;
     std::string server_header = "flamecpp";
     bool redirect_slashes = true;
+    std::vector<detail::FlagSpec> flags;  ///< the app's own, in declaration order
+    std::string env_prefix = "FLAMECPP_";
     std::vector<detail::ComponentSlot> components;  ///< indexed by detail::component_id<T>()
     std::vector<detail::Middleware> middleware;     ///< in registration order: outermost first
     detail::ExceptionHandlers exception_handlers;

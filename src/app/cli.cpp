@@ -17,7 +17,68 @@ namespace {
 constexpr std::array<const char*, 6> level_names{"trace", "debug", "info", "warn", "error", "off"};
 }
 
-CommandLine parse_command_line(int argc, char** argv, const ServerOptions& defaults) {
+bool is_framework_flag(std::string_view name) noexcept {
+    return name == "help" || name == "host" || name == "port" || name == "threads" ||
+           name == "log-level";
+}
+
+namespace {
+
+/// The option of one app flag, writing into its storage.
+void add_app_flag(po::options_description& desc, const FlagSpec& flag) {
+    const char* name = flag.name.c_str();
+    const char* help = flag.help.c_str();
+    auto named = [&flag](auto* semantic) {
+        if (!flag.value_name.empty()) {
+            semantic->value_name(flag.value_name);
+        }
+        return semantic;
+    };
+    switch (flag.kind) {
+        case FlagKind::text: {
+            auto* target = static_cast<std::string*>(flag.value.get());
+            desc.add_options()(name, named(po::value<std::string>(target)->default_value(*target)),
+                               help);
+            break;
+        }
+        case FlagKind::integer: {
+            auto* target = static_cast<long long*>(flag.value.get());
+            desc.add_options()(name, named(po::value<long long>(target)->default_value(*target)),
+                               help);
+            break;
+        }
+        case FlagKind::number: {
+            auto* target = static_cast<double*>(flag.value.get());
+            desc.add_options()(name, named(po::value<double>(target)->default_value(*target)),
+                               help);
+            break;
+        }
+        case FlagKind::boolean:
+            desc.add_options()(name, po::bool_switch(static_cast<bool*>(flag.value.get())), help);
+            break;
+        case FlagKind::list: {
+            auto* target = static_cast<std::vector<std::string>*>(flag.value.get());
+            desc.add_options()(name, named(po::value<std::vector<std::string>>(target)), help);
+            break;
+        }
+    }
+}
+
+std::string env_name(const std::string& prefix, std::string_view flag) {
+    std::string out = prefix;
+    for (char c : flag) {
+        out += c == '-' ? '_' : static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c);
+    }
+    return out;
+}
+
+}  // namespace
+
+CommandLine parse_command_line(int argc,
+                               char** argv,
+                               const ServerOptions& defaults,
+                               const std::vector<FlagSpec>& flags,
+                               const std::string& env_prefix) {
     CommandLine result;
     result.options = defaults;
     std::string level = level_names[static_cast<int>(defaults.log_level)];
@@ -33,8 +94,20 @@ CommandLine parse_command_line(int argc, char** argv, const ServerOptions& defau
         "worker threads, one event loop each (0: one per CPU this process may use)")(
         "log-level", po::value<std::string>(&level)->default_value(level),
         "trace|debug|info|warn|error|off");
+    po::options_description app_desc("App options");
+    for (const auto& flag : flags) {
+        add_app_flag(app_desc, flag);
+    }
     std::ostringstream usage;
     usage << "usage: " << (argc > 0 ? argv[0] : "app") << " [options]\n" << desc;
+    if (!flags.empty()) {
+        usage << app_desc;
+    }
+    if (!env_prefix.empty()) {
+        usage << "A flag not given may be set by the environment variable " << env_prefix
+              << "<FLAG> (upper case, '_' for '-'): " << env_name(env_prefix, "log-level")
+              << "=debug.\n";
+    }
     result.usage = usage.str();
 
     // Words that are not flags are collected here, to be refused by name: every option of
@@ -43,15 +116,36 @@ CommandLine parse_command_line(int argc, char** argv, const ServerOptions& defau
     po::options_description hidden;
     hidden.add_options()("stray", po::value<std::vector<std::string>>(&stray));
     po::options_description all;
-    all.add(desc).add(hidden);
+    all.add(desc).add(app_desc).add(hidden);
     po::positional_options_description positional;
     positional.add("stray", -1);
     try {
         po::variables_map vm;
         po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(),
                   vm);
+        if (!env_prefix.empty()) {
+            // After the command line: po::store keeps values already stored, so a flag given
+            // on the command line wins over its variable.
+            po::options_description named;
+            named.add(desc).add(app_desc);
+            po::store(po::parse_environment(named,
+                                            [&env_prefix, &named](const std::string& variable) {
+                                                for (const auto& option : named.options()) {
+                                                    const std::string& name = option->long_name();
+                                                    if (name != "help" &&
+                                                        env_name(env_prefix, name) == variable) {
+                                                        return name;
+                                                    }
+                                                }
+                                                return std::string();
+                                            }),
+                      vm);
+        }
         po::notify(vm);
         result.help = vm.count("help") != 0;
+        for (const auto& flag : flags) {
+            *flag.given = vm.count(flag.name) != 0 && !vm[flag.name].defaulted();
+        }
     } catch (const po::error& e) {
         result.error = e.what();
         return result;

@@ -1,10 +1,14 @@
 #include "app/cli.hpp"
 
+#include <cstdlib>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 #include <sched.h>
+
+#include "app/app_impl.hpp"
 
 namespace flamecpp::detail {
 namespace {
@@ -89,6 +93,99 @@ TEST(CommandLine, ErrorIsOneLine) {
 }
 
 TEST(CommandLine, Help) { EXPECT_TRUE(parse({"--help"}).help); }
+
+// --- The app's own flags ------------------------------------------------------------------
+
+struct SiteFlags {
+    App app;
+    Flag<std::string> secret = app.flag<std::string>("secret", "signs cookies", "", "KEY");
+    Flag<std::vector<std::string>> hosts =
+        app.flag<std::vector<std::string>>("allowed-host", "a Host to accept", {}, "HOST");
+    Flag<bool> fail = app.flag<bool>("fail-startup", "fail on purpose");
+    Flag<long long> workers = app.flag<long long>("jobs", "job workers", 4);
+    Flag<double> ratio = app.flag<double>("ratio", "a ratio", 0.5);
+
+    CommandLine parse(std::vector<std::string> args, const std::string& env_prefix = {}) {
+        args.insert(args.begin(), "site");
+        std::vector<char*> argv;
+        for (auto& a : args) argv.push_back(a.data());
+        return parse_command_line(static_cast<int>(argv.size()), argv.data(), ServerOptions{},
+                                  app.impl().flags, env_prefix);
+    }
+};
+
+TEST(AppFlags, DefaultsThenValuesFromTheCommandLine) {
+    SiteFlags site;
+    auto none = site.parse({});
+    ASSERT_TRUE(none.error.empty()) << none.error;
+    EXPECT_EQ(*site.secret, "");
+    EXPECT_FALSE(site.secret.given());
+    EXPECT_TRUE(site.hosts->empty());
+    EXPECT_FALSE(*site.fail);
+    EXPECT_EQ(*site.workers, 4);
+
+    auto given =
+        site.parse({"--secret", "k", "--allowed-host", "a.example", "--allowed-host", "b.example",
+                    "--fail-startup", "--jobs", "8", "--ratio", "0.25", "--port", "0"});
+    ASSERT_TRUE(given.error.empty()) << given.error;
+    EXPECT_EQ(*site.secret, "k");
+    EXPECT_TRUE(site.secret.given());
+    EXPECT_EQ(*site.hosts, (std::vector<std::string>{"a.example", "b.example"}));
+    EXPECT_TRUE(*site.fail);
+    EXPECT_EQ(*site.workers, 8);
+    EXPECT_DOUBLE_EQ(*site.ratio, 0.25);
+    EXPECT_EQ(given.options.port, 0);
+}
+
+TEST(AppFlags, BadValuesAndUnknownFlagsAreErrors) {
+    SiteFlags site;
+    EXPECT_NE(site.parse({"--jobs", "many"}).error.find("--jobs"), std::string::npos);
+    EXPECT_NE(site.parse({"--ratio", "x"}).error.find("--ratio"), std::string::npos);
+    EXPECT_FALSE(site.parse({"--secret"}).error.empty());  // the value is missing
+    EXPECT_FALSE(site.parse({"--nope"}).error.empty());
+}
+
+TEST(AppFlags, TheHelpShowsThem) {
+    SiteFlags site;
+    const std::string usage = site.parse({"--help"}).usage;
+    EXPECT_NE(usage.find("--secret KEY"), std::string::npos) << usage;
+    EXPECT_NE(usage.find("--allowed-host HOST"), std::string::npos) << usage;
+    EXPECT_NE(usage.find("--fail-startup"), std::string::npos) << usage;
+    EXPECT_NE(usage.find("signs cookies"), std::string::npos) << usage;
+}
+
+TEST(AppFlags, TheEnvironmentStandsInForFlagsNotGiven) {
+    SiteFlags site;
+    ::setenv("SITETEST_SECRET", "from-env", 1);
+    ::setenv("SITETEST_JOBS", "16", 1);
+    ::setenv("SITETEST_PORT", "9001", 1);
+    ::setenv("SITETEST_FAIL_STARTUP", "true", 1);
+    auto cl = site.parse({"--jobs", "2"}, "SITETEST_");
+    ::unsetenv("SITETEST_SECRET");
+    ::unsetenv("SITETEST_JOBS");
+    ::unsetenv("SITETEST_PORT");
+    ::unsetenv("SITETEST_FAIL_STARTUP");
+    ASSERT_TRUE(cl.error.empty()) << cl.error;
+    EXPECT_EQ(*site.secret, "from-env");
+    EXPECT_TRUE(site.secret.given());
+    EXPECT_EQ(*site.workers, 2);  // the command line wins
+    EXPECT_EQ(cl.options.port, 9001);
+    EXPECT_TRUE(*site.fail);
+
+    ::setenv("SITETEST_JOBS", "lots", 1);
+    auto bad = site.parse({}, "SITETEST_");
+    ::unsetenv("SITETEST_JOBS");
+    EXPECT_NE(bad.error.find("jobs"), std::string::npos) << bad.error;
+}
+
+TEST(AppFlags, NamesAreCheckedWhenDeclared) {
+    App app;
+    EXPECT_THROW(app.flag<std::string>("port", "taken by the framework"), std::invalid_argument);
+    EXPECT_THROW(app.flag<std::string>("Bad_Name", "not lower-case"), std::invalid_argument);
+    EXPECT_THROW(app.flag<std::string>("", "empty"), std::invalid_argument);
+    app.flag<std::string>("static", "a folder");
+    EXPECT_THROW(app.flag<std::string>("static", "twice"), std::invalid_argument);
+}
 
 }  // namespace
 }  // namespace flamecpp::detail
