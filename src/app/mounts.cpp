@@ -92,8 +92,9 @@ std::vector<const Middleware*> mount_layers(const Mount& mount) {
         chain.push_back(m);
     }
     std::vector<const Middleware*> layers;
-    for (auto m = chain.rbegin(); m != chain.rend(); ++m) {
-        for (const auto& middleware : (*m)->middleware) {
+    std::reverse(chain.begin(), chain.end());  // outermost first
+    for (const Mount* m : chain) {
+        for (const auto& middleware : m->middleware) {
             layers.push_back(&middleware);
         }
     }

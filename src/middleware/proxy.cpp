@@ -1,4 +1,3 @@
-#include <ranges>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -137,9 +136,9 @@ Task<Response> ProxyHeaders::operator()(Request& request, Next next) const {
             return false;
         });
         std::string_view client;
-        for (const std::string_view hop : std::views::reverse(hops)) {
-            client = hop;
-            if (!trusted_->contains(hop)) {
+        for (std::size_t i = hops.size(); i-- > 0;) {
+            client = hops[i];
+            if (!trusted_->contains(hops[i])) {
                 break;
             }
         }

@@ -59,7 +59,7 @@ bool unbase64(std::string_view text, std::string& out) {
         return false;
     }
     // EVP_DecodeBlock counts the padding as zero bytes.
-    std::size_t size = static_cast<std::size_t>(n);
+    auto size = static_cast<std::size_t>(n);
     size -= text.ends_with("==") ? 2 : text.ends_with('=') ? 1 : 0;
     out.resize(size);
     return true;

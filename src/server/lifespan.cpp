@@ -2,7 +2,6 @@
 
 #include <exception>
 #include <optional>
-#include <ranges>
 #include <stdexcept>
 #include <string>
 
@@ -95,7 +94,8 @@ void run_startup_hooks(App& app, asio::io_context& io) {
 bool run_shutdown_hooks(App& app, asio::io_context& io, std::chrono::milliseconds bound) {
     auto& impl = app.impl();
     bool all_ok = true;
-    for (const Hook& hook : std::views::reverse(impl.shutdown_hooks)) {
+    for (std::size_t i = impl.shutdown_hooks.size(); i-- > 0;) {
+        const Hook& hook = impl.shutdown_hooks[i];
         try {
             validate_needs(hook.components, impl.components, hook.name);
             auto result = run_to_end(app, hook, io, std::chrono::steady_clock::now() + bound);
