@@ -4,6 +4,8 @@
 
 #include <spdlog/sinks/stdout_sinks.h>
 
+#include <flamecpp/log.hpp>
+
 namespace flamecpp::detail {
 
 spdlog::logger& logger() {
@@ -17,11 +19,23 @@ spdlog::logger& logger() {
     return *instance;
 }
 
-void set_log_level(LogLevel level) {
-    static constexpr spdlog::level::level_enum levels[] = {
-        spdlog::level::trace, spdlog::level::debug, spdlog::level::info,
-        spdlog::level::warn,  spdlog::level::err,   spdlog::level::off};
-    logger().set_level(levels[static_cast<int>(level)]);
+namespace {
+constexpr spdlog::level::level_enum levels[] = {spdlog::level::trace, spdlog::level::debug,
+                                                spdlog::level::info,  spdlog::level::warn,
+                                                spdlog::level::err,   spdlog::level::off};
 }
 
+void set_log_level(LogLevel level) { logger().set_level(levels[static_cast<int>(level)]); }
+
 }  // namespace flamecpp::detail
+
+namespace flamecpp {
+
+void log(LogLevel level, std::string_view text) {
+    if (level == LogLevel::off) {
+        return;
+    }
+    detail::logger().log(detail::levels[static_cast<int>(level)], "{}", text);
+}
+
+}  // namespace flamecpp

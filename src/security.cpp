@@ -3,9 +3,13 @@
 #include <stdexcept>
 #include <vector>
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include <flamecpp/security.hpp>
+
+#include "text/ascii.hpp"
+#include "text/base64.hpp"
 
 namespace flamecpp {
 namespace {
@@ -59,6 +63,29 @@ std::string random_uuid() {
     out += '-';
     append_hex(out, raw.data() + 10, 6);
     return out;
+}
+
+bool constant_time_equals(std::string_view a, std::string_view b) noexcept {
+    // The length is not secret (it shows in the request); the bytes are.
+    return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::optional<BasicCredentials> basic_auth(std::string_view authorization) {
+    authorization = detail::trim_ows(authorization);
+    const auto space = authorization.find(' ');
+    if (space == std::string_view::npos ||
+        !detail::iequals(authorization.substr(0, space), "Basic")) {
+        return std::nullopt;
+    }
+    std::string decoded;
+    if (!detail::base64_decode(detail::trim_ows(authorization.substr(space + 1)), decoded)) {
+        return std::nullopt;
+    }
+    const auto colon = decoded.find(':');
+    if (colon == std::string::npos) {
+        return std::nullopt;
+    }
+    return BasicCredentials{decoded.substr(0, colon), decoded.substr(colon + 1)};
 }
 
 }  // namespace flamecpp

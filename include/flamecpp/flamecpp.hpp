@@ -10,6 +10,7 @@
 #include <flamecpp/endpoints.hpp>
 #include <flamecpp/http_exception.hpp>
 #include <flamecpp/limits.hpp>
+#include <flamecpp/log.hpp>
 #include <flamecpp/method.hpp>
 #include <flamecpp/request.hpp>
 #include <flamecpp/response.hpp>

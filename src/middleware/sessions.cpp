@@ -9,13 +9,13 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <spdlog/logger.h>
 
 #include <flamecpp/sessions.hpp>
 
 #include "log.hpp"
+#include "text/base64.hpp"
 
 namespace flamecpp {
 
@@ -30,40 +30,6 @@ namespace {
 // The cookie: BASE64(JSON) "." TIME "." BASE64(HMAC-SHA256(key, BASE64(JSON) "." TIME)).
 // Standard base64 ('+', '/', '=') and '.' are all cookie-octets (RFC 6265 4.1.1).
 constexpr std::size_t kDigest = 32;
-
-std::string base64(const unsigned char* bytes, std::size_t size) {
-    std::string out(4 * ((size + 2) / 3), '\0');
-    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), bytes,
-                                  static_cast<int>(size));
-    out.resize(static_cast<std::size_t>(n));
-    return out;
-}
-
-/// The bytes of standard, padded base64 `text`; false when it is not that.
-bool unbase64(std::string_view text, std::string& out) {
-    if (text.empty() || text.size() % 4 != 0) {
-        return false;
-    }
-    for (char c : text) {
-        const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                        (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '=';
-        if (!ok) {
-            return false;  // EVP_DecodeBlock would skip white space
-        }
-    }
-    out.resize(text.size() / 4 * 3);
-    const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                  reinterpret_cast<const unsigned char*>(text.data()),
-                                  static_cast<int>(text.size()));
-    if (n < 0) {
-        return false;
-    }
-    // EVP_DecodeBlock counts the padding as zero bytes.
-    auto size = static_cast<std::size_t>(n);
-    size -= text.ends_with("==") ? 2 : text.ends_with('=') ? 1 : 0;
-    out.resize(size);
-    return true;
-}
 
 void hmac(std::string_view key, std::string_view data, unsigned char (&digest)[kDigest]) {
     unsigned int size = 0;
@@ -112,13 +78,14 @@ Sessions::Sessions(SessionOptions options) {
 
 std::string Sessions::sign(const Session& session, std::int64_t now) const {
     const std::string json = boost::json::serialize(session.data());
-    std::string value = base64(reinterpret_cast<const unsigned char*>(json.data()), json.size());
+    std::string value = detail::base64_encode(json);
     value += '.';
     value += std::to_string(now);
     unsigned char digest[kDigest];
     hmac(keys_->keys.front(), value, digest);
     value += '.';
-    value += base64(digest, kDigest);
+    value +=
+        detail::base64_encode(std::string_view(reinterpret_cast<const char*>(digest), kDigest));
     return value;
 }
 
@@ -130,7 +97,7 @@ bool Sessions::load(std::string_view cookie, std::int64_t now, Session& session)
     }
     const std::string_view signed_part = cookie.substr(0, dot);
     std::string given;
-    if (!unbase64(cookie.substr(dot + 1), given) || given.size() != kDigest) {
+    if (!detail::base64_decode(cookie.substr(dot + 1), given) || given.size() != kDigest) {
         return false;
     }
     bool verified = false;
@@ -160,7 +127,7 @@ bool Sessions::load(std::string_view cookie, std::int64_t now, Session& session)
         return false;  // expired, whatever the browser kept
     }
     std::string json;
-    if (!unbase64(signed_part.substr(0, time_dot), json)) {
+    if (!detail::base64_decode(signed_part.substr(0, time_dot), json)) {
         return false;
     }
     boost::system::error_code parse_error;

@@ -115,7 +115,7 @@ class Http : public SharedSampleServer<Http> {};
 TEST_P(Http, UnknownPathIs404NotFoundPlainText) {
     const Response r = http_get(port(), "/no/such/path", kIo);
     EXPECT_EQ(r.status, 404);
-    EXPECT_TRUE(starts_with_ci(r.header("Content-Type").value_or(""), "text/plain"))
+    EXPECT_TRUE(starts_with_ci(r.header("Content-Type").value_or(""), GetParam().not_found_type))
         << "Content-Type: " << r.header("Content-Type").value_or("<none>");
     EXPECT_NE(r.body.find("Not Found"), std::string::npos) << "body: " << r.body;
     ExpectCommonHeaders(r);

@@ -64,6 +64,13 @@ void ExpectCommonHeaders(const Response& r, bool head_request) {
             << "a chunked response must not carry Content-Length";
         return;
     }
+    if (r.status < 200 || r.status == 204 || r.status == 304) {
+        // RFC 9110 8.6: these carry no Content-Length (the contract says so too).
+        EXPECT_EQ(r.header_count("Content-Length"), 0u)
+            << "status " << r.status << ": must not carry Content-Length";
+        EXPECT_EQ(r.body, "");
+        return;
+    }
     ASSERT_EQ(r.header_count("Content-Length"), 1u)
         << "status " << r.status << ": expected exactly one Content-Length header";
     if (!head_request) {

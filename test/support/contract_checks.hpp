@@ -56,6 +56,8 @@ struct SampleTraits {
     std::span<const Probe> probes;
     // The answer to a POST on ok.target, if the sample's table fixes it.
     std::optional<int> post_status;
+    // The Content-Type of the 404 for an unknown path (`site` answers with an HTML page).
+    std::string_view not_found_type = "text/plain";
 };
 
 // Names the sample in test names ("HelloContract/Limits.X/0  # GetParam() = hello").

@@ -126,6 +126,30 @@ TEST(Response, SetHeaderRemoveHeaderAndVary) {
     EXPECT_EQ(star.header("Vary"), "*");
 }
 
+TEST(Security, BasicAuthDecodesUserAndPassword) {
+    auto admin = basic_auth("Basic YWRtaW46c2VjcmV0");  // admin:secret
+    ASSERT_TRUE(admin);
+    EXPECT_EQ(admin->user, "admin");
+    EXPECT_EQ(admin->password, "secret");
+    auto colon = basic_auth("basic  dTpwOnE=");  // u:p:q, the password keeps its ':'
+    ASSERT_TRUE(colon);
+    EXPECT_EQ(colon->password, "p:q");
+    EXPECT_FALSE(basic_auth(""));
+    EXPECT_FALSE(basic_auth("Bearer YWRtaW46c2VjcmV0"));
+    EXPECT_FALSE(basic_auth("Basic"));
+    EXPECT_FALSE(basic_auth("Basic !!!!"));
+    EXPECT_FALSE(basic_auth("Basic YWRtaW4="));       // no ':'
+    EXPECT_FALSE(basic_auth("Basic YWRt aW46c2Vj"));  // white space inside
+    EXPECT_FALSE(basic_auth("Basic YQ=a"));
+}
+
+TEST(Security, ConstantTimeEquals) {
+    EXPECT_TRUE(constant_time_equals("secret", "secret"));
+    EXPECT_FALSE(constant_time_equals("secret", "secreT"));
+    EXPECT_FALSE(constant_time_equals("secret", "secret2"));
+    EXPECT_TRUE(constant_time_equals("", ""));
+}
+
 TEST(Security, RandomUuidIsVersion4) {
     std::set<std::string> seen;
     for (int i = 0; i < 100; ++i) {

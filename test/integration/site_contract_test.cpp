@@ -1,0 +1,436 @@
+// Integration tests of the `site` sample against the samples' contract (docs/samples.md): the
+// rules every sample shares (sample_contract_tests.hpp) and the `site` rows of the application
+// layer (middleware, exception handlers, Basic authentication, sessions, the WebSocket ticker,
+// the API mount, background jobs, lifespan), over real loopback sockets against the binary.
+// The static-file, SSE, form and upload rows come with those features.
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <fstream>
+#include <optional>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+#include <gtest/gtest.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "contract_checks.hpp"
+#include "http_client.hpp"
+#include "process.hpp"
+#include "sample_contract_tests.hpp"
+#include "ws_client.hpp"
+
+#ifndef FLAMECPP_SAMPLE_SITE
+#error "FLAMECPP_SAMPLE_SITE must be defined as the path of the site sample executable"
+#endif
+
+namespace flamecpp::test {
+namespace {
+
+using namespace std::chrono_literals;
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+constexpr std::string_view kItems = R"([{"id":1,"name":"alpha"},{"id":2,"name":"beta"}])";
+constexpr std::string_view kAlpha = R"({"id":1,"name":"alpha"})";
+
+constexpr Exchange kSitePipeline[] = {
+    {"/api/v1/items", 200, kItems},
+    {"/api/v1/items/1", 200, kAlpha},
+    {"/api/v1/items/2", 200, R"({"id":2,"name":"beta"})"},
+};
+
+constexpr Probe kSiteProbes[] = {
+    {"GET", "/api/v1/items"}, {"GET", "/api/v1/items/9"}, {"GET", "/nowhere"},
+    {"GET", "/teapot"},       {"GET", "/boom"},           {"GET", "/admin"},
+    {"GET", "/session"},      {"OPTIONS", "/session"},    {"POST", "/session"},
+};
+
+constexpr SampleTraits kSite{
+    .name = "site",
+    .executable = FLAMECPP_SAMPLE_SITE,
+    .ok = {"/api/v1/items", 200, kItems},
+    .next = {"/api/v1/items/1", 200, kAlpha},
+    .pipeline = kSitePipeline,
+    .probes = kSiteProbes,
+    .post_status = 405,
+    .not_found_type = "text/html",
+};
+
+INSTANTIATE_TEST_SUITE_P(SiteContract, CommandLine, ::testing::Values(kSite));
+INSTANTIATE_TEST_SUITE_P(SiteContract, Lifecycle, ::testing::Values(kSite));
+INSTANTIATE_TEST_SUITE_P(SiteContract, Http, ::testing::Values(kSite));
+INSTANTIATE_TEST_SUITE_P(SiteContract, Limits, ::testing::Values(kSite));
+INSTANTIATE_TEST_SUITE_P(SiteContract, SlowLimits, ::testing::Values(kSite));
+
+// ---------------------------------------------------------------------------------------------
+// Helpers.
+
+Response Send(std::uint16_t port,
+              std::string_view method,
+              std::string_view target,
+              const Headers& headers = {},
+              std::string_view body = {}) {
+    RawConnection c(port);
+    Headers all = headers;
+    if (body.empty() && method != "GET" && method != "HEAD" && method != "OPTIONS") {
+        all.emplace_back("Content-Length", "0");
+    }
+    c.send(make_request(method, target, all, body));
+    return c.read_response(kIo);
+}
+
+/// A GET with `host` as its only Host header (make_request adds one of its own).
+Response GetWithHost(std::uint16_t port, std::string_view target, std::string_view host) {
+    RawConnection c(port);
+    c.send("GET " + std::string(target) + " HTTP/1.1\r\nHost: " + std::string(host) + "\r\n\r\n");
+    return c.read_response(kIo);
+}
+
+boost::json::value JsonOf(const Response& r) {
+    boost::system::error_code ec;
+    boost::json::value v = boost::json::parse(r.body, ec);
+    EXPECT_FALSE(ec) << "status " << r.status << ": the body is not JSON: " << r.body;
+    return ec ? boost::json::value() : v;
+}
+
+void ExpectJson(const Response& r, int status, std::string_view expected) {
+    EXPECT_EQ(r.status, status) << "body: " << r.body;
+    EXPECT_TRUE(starts_with_ci(r.header("Content-Type").value_or(""), "application/json"))
+        << "Content-Type: " << r.header("Content-Type").value_or("<none>");
+    EXPECT_EQ(JsonOf(r), boost::json::parse(expected)) << "body: " << r.body;
+    ExpectCommonHeaders(r);
+}
+
+std::optional<std::string> HeaderValue(const HeaderList& headers, std::string_view name) {
+    for (const auto& [n, v] : headers) {
+        if (lowercase(n) == lowercase(name)) {
+            return v;
+        }
+    }
+    return std::nullopt;
+}
+
+bool IsUuid4(const std::string& id) {
+    static const std::regex uuid4(
+        "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
+    return std::regex_match(id, uuid4);
+}
+
+std::string Gunzip(const std::string& data) {
+    z_stream z{};
+    EXPECT_EQ(inflateInit2(&z, 15 + 16), Z_OK);
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+    z.avail_in = static_cast<uInt>(data.size());
+    std::string out;
+    int rc = Z_OK;
+    while (rc == Z_OK) {
+        char buffer[16384];
+        z.next_out = reinterpret_cast<Bytef*>(buffer);
+        z.avail_out = sizeof buffer;
+        rc = inflate(&z, Z_NO_FLUSH);
+        out.append(buffer, sizeof buffer - z.avail_out);
+        if (rc == Z_BUF_ERROR) {
+            break;
+        }
+    }
+    EXPECT_EQ(rc, Z_STREAM_END) << "not a whole gzip member";
+    inflateEnd(&z);
+    return out;
+}
+
+/// The site with its stderr in a file, to read its log lines.
+struct LoggedSite {
+    std::string log_path;
+    SampleProcess process;
+
+    explicit LoggedSite(std::vector<std::string> flags = {})
+        : log_path(::testing::TempDir() + "site_" + std::to_string(::getpid()) + "_" +
+                   std::to_string(counter++) + ".log"),
+          process(Launch(log_path, std::move(flags))) {}
+
+    static SampleProcess Launch(const std::string& log, std::vector<std::string> flags) {
+        std::vector<std::string> args = {"-c", "exec \"$0\" --port 0 \"$@\" 2>\"$LOG\"",
+                                         FLAMECPP_SAMPLE_SITE};
+        args.insert(args.end(), flags.begin(), flags.end());
+        SpawnOptions options;
+        options.env.push_back("LOG=" + log);
+        SampleProcess p("/bin/sh", std::move(args), options);
+        p.wait_for_listening();
+        return p;
+    }
+
+    std::string log() const {
+        std::ifstream in(log_path);
+        std::stringstream text;
+        text << in.rdbuf();
+        return text.str();
+    }
+
+    inline static int counter = 0;
+};
+
+/// One site process for the tests that only ask it things, started with every flag the
+/// middleware rows need.
+class Site : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        process = new SampleProcess(SampleProcess::start(
+            FLAMECPP_SAMPLE_SITE,
+            {"--allowed-host", "127.0.0.1", "--allowed-host", "site.example", "--cors-origin",
+             "https://app.example", "--secret", "test-key", "--log-level", "error"}));
+    }
+    static void TearDownTestSuite() {
+        delete process;
+        process = nullptr;
+    }
+    static std::uint16_t port() { return process->port(); }
+    inline static SampleProcess* process = nullptr;
+};
+
+// ---------------------------------------------------------------------------------------------
+// App-wide middleware, on every answer the app gives.
+
+TEST_F(Site, EveryAnswerCarriesARequestId) {
+    EXPECT_EQ(Send(port(), "GET", "/api/v1/items", {{"X-Request-ID", "abc-123_X.y"}})
+                  .header("X-Request-ID"),
+              "abc-123_X.y");
+    for (const auto& [method, target] : std::vector<std::pair<std::string, std::string>>{
+             {"GET", "/api/v1/items"},
+             {"GET", "/nowhere"},
+             {"POST", "/session"},     // 405
+             {"OPTIONS", "/session"},  // the automatic OPTIONS answer
+             {"GET", "/boom"},         // 500
+             {"GET", "/teapot"}}) {
+        const Response r = Send(port(), method, target, {{"X-Request-ID", "bad id!"}});
+        EXPECT_TRUE(IsUuid4(r.header("X-Request-ID").value_or("")))
+            << method << " " << target << ": " << r.header("X-Request-ID").value_or("<none>");
+        EXPECT_EQ(r.header_count("X-Request-ID"), 1u) << method << " " << target;
+    }
+    const Response refused = GetWithHost(port(), "/api/v1/items", "evil.example");
+    EXPECT_EQ(refused.status, 400);
+    EXPECT_TRUE(IsUuid4(refused.header("X-Request-ID").value_or("")));
+    RawWebSocket ws(port(), "/ws/ticker", {{"X-Request-ID", "ws-42"}});
+    EXPECT_EQ(HeaderValue(ws.handshake_headers(), "X-Request-ID"), "ws-42");
+}
+
+TEST_F(Site, HostsNotAllowedAreRefused) {
+    for (const char* host : {"evil.example", "site.example.evil", "127.0.0.2"}) {
+        const Response r = GetWithHost(port(), "/api/v1/items", host);
+        EXPECT_EQ(r.status, 400) << host;
+        EXPECT_EQ(r.body, "Invalid host header") << host;
+        EXPECT_TRUE(starts_with_ci(r.header("Content-Type").value_or(""), "text/plain"));
+    }
+    EXPECT_EQ(GetWithHost(port(), "/api/v1/items", "site.example:8443").status,
+              200);  // the port part is ignored
+    try {
+        RawWebSocket ws(port(), "/ws/ticker", {{"Host", "evil.example"}});
+        FAIL() << "the upgrade from another host should have been refused";
+    } catch (const HandshakeRejected& e) {
+        EXPECT_EQ(e.status, 400);
+        EXPECT_EQ(e.body, "Invalid host header");
+    }
+}
+
+TEST_F(Site, CorsPreflightAndSimpleRequests) {
+    const Response ok = Send(port(), "OPTIONS", "/api/v1/items",
+                             {{"Origin", "https://app.example"},
+                              {"Access-Control-Request-Method", "PUT"},
+                              {"Access-Control-Request-Headers", "X-Token, Content-Type"}});
+    EXPECT_EQ(ok.status, 200);
+    EXPECT_EQ(ok.body, "");
+    EXPECT_EQ(ok.header("Access-Control-Allow-Origin"), "https://app.example");
+    EXPECT_TRUE(ok.header_has_token("Access-Control-Allow-Methods", "PUT"))
+        << ok.header("Access-Control-Allow-Methods").value_or("<none>");
+    EXPECT_TRUE(ok.header_has_token("Access-Control-Allow-Headers", "X-Token"));
+    EXPECT_TRUE(ok.header_has_token("Access-Control-Allow-Headers", "Content-Type"));
+    EXPECT_TRUE(ok.header("Access-Control-Max-Age"));
+    EXPECT_TRUE(ok.header_has_token("Vary", "Origin"));
+    ExpectCommonHeaders(ok);
+
+    const Response other =
+        Send(port(), "OPTIONS", "/api/v1/items",
+             {{"Origin", "https://evil.example"}, {"Access-Control-Request-Method", "GET"}});
+    EXPECT_EQ(other.status, 400);
+    EXPECT_EQ(other.body, "Disallowed CORS origin");
+
+    const Response simple =
+        Send(port(), "GET", "/api/v1/items", {{"Origin", "https://app.example"}});
+    EXPECT_EQ(simple.header("Access-Control-Allow-Origin"), "https://app.example");
+    EXPECT_TRUE(simple.header_has_token("Vary", "Origin"));
+    const Response unlisted =
+        Send(port(), "GET", "/api/v1/items", {{"Origin", "https://evil.example"}});
+    EXPECT_EQ(unlisted.status, 200);
+    for (const auto& [name, value] : unlisted.headers) {
+        EXPECT_FALSE(starts_with_ci(name, "Access-Control-")) << name << ": " << value;
+    }
+}
+
+TEST_F(Site, LargeTextAnswersAreGzippedForClientsThatAcceptIt) {
+    const Response plain = Send(port(), "GET", "/nowhere");
+    ASSERT_GE(plain.body.size(), 500u) << "the row needs an answer of 500 bytes or more";
+    const Response gz = Send(port(), "GET", "/nowhere", {{"Accept-Encoding", "gzip, br"}});
+    EXPECT_EQ(gz.status, 404);
+    EXPECT_EQ(gz.header("Content-Encoding"), "gzip");
+    EXPECT_TRUE(gz.header_has_token("Vary", "Accept-Encoding"));
+    EXPECT_EQ(Gunzip(gz.body), plain.body);
+    ExpectCommonHeaders(gz);  // Content-Length counts the compressed bytes
+
+    EXPECT_FALSE(Send(port(), "GET", "/nowhere", {{"Accept-Encoding", "identity"}})
+                     .header("Content-Encoding"));
+    EXPECT_FALSE(Send(port(), "GET", "/nowhere", {{"Accept-Encoding", "gzip;q=0"}})
+                     .header("Content-Encoding"));
+    const Response small = Send(port(), "GET", "/api/v1/items", {{"Accept-Encoding", "gzip"}});
+    EXPECT_FALSE(small.header("Content-Encoding"));
+    EXPECT_EQ(small.body, kItems);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Exception handlers and routes.
+
+TEST_F(Site, ExceptionHandlersMakeThe404418And500) {
+    const Response missing = Send(port(), "GET", "/nowhere");
+    EXPECT_EQ(missing.status, 404);
+    EXPECT_EQ(missing.header("Content-Type"), "text/html; charset=utf-8");
+    ExpectJson(Send(port(), "GET", "/teapot"), 418, R"({"detail":"I'm a teapot"})");
+    ExpectJson(Send(port(), "GET", "/boom"), 500, R"({"detail":"Internal Server Error"})");
+    EXPECT_EQ(Send(port(), "GET", "/api/v1/items").status, 200);  // still serving
+}
+
+TEST_F(Site, AdminNeedsBasicCredentials) {
+    for (const Headers& headers :
+         {Headers{}, Headers{{"Authorization", "Basic YWRtaW46d3Jvbmc="}},  // admin:wrong
+          Headers{{"Authorization", "Bearer YWRtaW46c2VjcmV0"}},
+          Headers{{"Authorization", "Basic !!"}}}) {
+        const Response r = Send(port(), "GET", "/admin", headers);
+        EXPECT_EQ(r.status, 401);
+        EXPECT_EQ(r.header("WWW-Authenticate"), "Basic realm=\"site\"");
+    }
+    ExpectJson(Send(port(), "GET", "/admin", {{"Authorization", "Basic YWRtaW46c2VjcmV0"}}), 200,
+               R"({"user":"admin"})");
+}
+
+TEST_F(Site, SessionCountsVisitsInASignedCookie) {
+    const Response first = Send(port(), "GET", "/session");
+    ExpectJson(first, 200, R"({"visits":1})");
+    const std::string set_cookie = first.header("Set-Cookie").value_or("");
+    EXPECT_TRUE(set_cookie.starts_with("session=")) << set_cookie;
+    EXPECT_TRUE(contains_ci(set_cookie, "HttpOnly")) << set_cookie;
+    EXPECT_TRUE(contains_ci(set_cookie, "SameSite=Lax")) << set_cookie;
+    EXPECT_TRUE(contains_ci(set_cookie, "Path=/")) << set_cookie;
+    const std::string cookie = set_cookie.substr(0, set_cookie.find(';'));
+    const Response second = Send(port(), "GET", "/session", {{"Cookie", cookie}});
+    ExpectJson(second, 200, R"({"visits":2})");
+
+    std::string tampered = cookie;
+    tampered[tampered.find('=') + 2] ^= 1;
+    for (const std::string& bad :
+         {tampered, std::string("session=garbage"), std::string("session=a.b.c"), cookie + "x"}) {
+        ExpectJson(Send(port(), "GET", "/session", {{"Cookie", bad}}), 200, R"({"visits":1})");
+    }
+}
+
+TEST_F(Site, TheTickerSendsACountEvery100Ms) {
+    RawWebSocket ws(port(), "/ws/ticker");
+    EXPECT_TRUE(HeaderValue(ws.handshake_headers(), "X-Request-ID"));
+    const auto start = std::chrono::steady_clock::now();
+    for (int k = 1; k <= 4; ++k) {
+        auto frame = ws.read_frame(2s);
+        ASSERT_TRUE(frame);
+        EXPECT_EQ(frame->opcode, 1);
+        EXPECT_EQ(boost::json::parse(frame->payload),
+                  boost::json::parse("{\"n\":" + std::to_string(k) + "}"));
+    }
+    const auto took = std::chrono::steady_clock::now() - start;
+    EXPECT_GE(took, 250ms);  // ticks 2..4 came 100 ms apart
+    EXPECT_LT(took, 2s);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The API mount.
+
+TEST_F(Site, TheMountsMiddlewareMarksAnswersUnderItOnly) {
+    for (const char* target : {"/api/v1/items", "/api/v1/items/9", "/api/v1/nowhere"}) {
+        EXPECT_EQ(Send(port(), "GET", target).header("X-API-Version"), "1") << target;
+    }
+    EXPECT_EQ(Send(port(), "POST", "/api/v1/items").header("X-API-Version"), "1");
+    for (const char* target : {"/session", "/nowhere", "/teapot"}) {
+        EXPECT_FALSE(Send(port(), "GET", target).header("X-API-Version")) << target;
+    }
+}
+
+TEST_F(Site, ItemsAndTheirErrors) {
+    ExpectJson(Send(port(), "GET", "/api/v1/items"), 200, kItems);
+    ExpectJson(Send(port(), "GET", "/api/v1/items/2"), 200, R"({"id":2,"name":"beta"})");
+    ExpectJson(Send(port(), "GET", "/api/v1/items/9"), 404, R"({"detail":"item 9 not found"})");
+}
+
+TEST_F(Site, LinksAreAbsoluteForTheRequestsHost) {
+    const Response r = GetWithHost(port(), "/api/v1/links", "site.example:8080");
+    ASSERT_EQ(r.status, 200) << r.body;
+    const auto v = JsonOf(r);
+    EXPECT_EQ(v.at("self"), "http://site.example:8080/api/v1/links");
+    EXPECT_EQ(v.at("item"), "http://site.example:8080/api/v1/items/7");
+}
+
+TEST_F(Site, JobsRunAfterTheirAnswer) {
+    const auto asked = std::chrono::steady_clock::now();
+    const Response accepted = Send(port(), "POST", "/api/v1/jobs");
+    EXPECT_EQ(accepted.status, 202);
+    EXPECT_LT(std::chrono::steady_clock::now() - asked, 250ms) << "the answer waited for the job";
+    const auto id = JsonOf(accepted).at("id").as_int64();
+    const std::string target = "/api/v1/jobs/" + std::to_string(id);
+    ExpectJson(Send(port(), "GET", target), 200,
+               R"({"id":)" + std::to_string(id) + R"(,"done":false})");
+    std::this_thread::sleep_for(1s);
+    ExpectJson(Send(port(), "GET", target), 200,
+               R"({"id":)" + std::to_string(id) + R"(,"done":true})");
+    ExpectJson(Send(port(), "GET", "/api/v1/jobs/999999"), 404,
+               R"({"detail":"job 999999 not found"})");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lifespan.
+
+TEST(SiteLifespan, StartupBeforeListeningAndShutdownAfterTheConnectionsDrain) {
+    LoggedSite site;
+    // The listening line is out: the startup hook has run and logged.
+    EXPECT_NE(site.log().find("startup complete"), std::string::npos) << site.log();
+    EXPECT_NE(site.log().find("no --secret"), std::string::npos) << "the random-key warning";
+    EXPECT_EQ(site.log().find("shutdown complete"), std::string::npos);
+    EXPECT_EQ(site.process.stop(SIGTERM), 0);
+    const std::string log = site.log();
+    EXPECT_NE(log.find("shutdown complete"), std::string::npos) << log;
+    EXPECT_LT(log.find("startup complete"), log.find("shutdown complete"));
+}
+
+TEST(SiteLifespan, AFailingStartupHookIsOneLineAndExit1) {
+    const RunResult r =
+        SampleProcess::run_to_exit(FLAMECPP_SAMPLE_SITE, {"--port", "0", "--fail-startup"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.stdout_text.find("listening on"), std::string::npos) << r.stdout_text;
+    EXPECT_EQ(std::count(r.stderr_text.begin(), r.stderr_text.end(), '\n'), 1) << r.stderr_text;
+    EXPECT_NE(r.stderr_text.find("startup hook 'prepare the site' failed"), std::string::npos)
+        << r.stderr_text;
+}
+
+TEST(SiteLifespan, AppFlagsAreInTheHelpAndBadOnesExit2) {
+    const RunResult help = SampleProcess::run_to_exit(FLAMECPP_SAMPLE_SITE, {"--help"});
+    EXPECT_EQ(help.exit_code, 0);
+    for (const char* flag :
+         {"--secret KEY", "--allowed-host HOST", "--cors-origin ORIGIN", "--fail-startup"}) {
+        EXPECT_NE(help.stdout_text.find(flag), std::string::npos) << flag;
+    }
+    const RunResult bad = SampleProcess::run_to_exit(FLAMECPP_SAMPLE_SITE, {"--secret"});
+    EXPECT_EQ(bad.exit_code, 2);
+    EXPECT_NE(bad.stderr_text.find("usage:"), std::string::npos) << bad.stderr_text;
+}
+
+}  // namespace
+}  // namespace flamecpp::test
