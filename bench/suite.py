@@ -108,6 +108,21 @@ class Flamecpp(Server):
                 str(self.threads), "--log-level", "off"]
 
 
+class FlamecppMiddleware(Flamecpp):
+    """samples/bench --middleware: the same routes through RequestID, CORS (no Origin: not a
+    preflight) and GZip (13 bytes: below its threshold), for the middleware row."""
+
+    LAYERS = 3
+
+    def __init__(self):
+        super().__init__()
+        self.name = "flamecpp + 3 middleware"
+        self.ws_path = None
+
+    def command(self, port):
+        return super().command(port) + ["--middleware"]
+
+
 class BeastRef(Server):
     """bench/ref: the HTTP reference, and the WebSocket reference for the echo rows."""
 
@@ -348,6 +363,7 @@ def main():
     started = time.time()
 
     targets = [Flamecpp, BeastRef, Nginx, Uvicorn]
+    middleware_tests = {"plaintext"}  # cells where FlamecppMiddleware runs too
     http_cells = [("plaintext", "/plaintext", 64, None), ("plaintext", "/plaintext", 256, None),
                   ("json", "/json", 64, None), ("json", "/json", 256, None),
                   ("pipelined 16", "/plaintext", 256, 16)]
@@ -366,15 +382,18 @@ def main():
         http_servers = [cls() for cls in targets]
         beast_ws = BeastWsRef()  # Beast's echo is its own program
         floor = EpollRef()
+        layered = FlamecppMiddleware()
         ws_servers = [beast_ws if isinstance(s, BeastRef) else s
                       for s in http_servers if s.ws_path]
         running = []
         try:
-            for server in http_servers + [beast_ws, floor]:
+            for server in http_servers + [beast_ws, floor, layered]:
                 running.append(server.start())
             for test, path, conns, depth in http_cells:
                 cell_servers = http_servers + ([floor] if test in floor_tests and not depth
                                                else [])
+                if test in middleware_tests and not depth:
+                    cell_servers.append(layered)
                 shift = rnd % len(cell_servers)
                 for server in cell_servers[shift:] + cell_servers[:shift]:
                     add((server.name, test, conns), run_wrk(server, path, conns, args.duration,
@@ -432,7 +451,7 @@ def main():
         theirs = [r["rps"] for r in results.get((name, test, conns), [])]
         return [a / b for a, b in zip(ours, theirs) if b]
 
-    names = ["flamecpp", "beast", "nginx", "starlette", "epoll floor"]
+    names = ["flamecpp", "flamecpp + 3 middleware", "beast", "nginx", "starlette", "epoll floor"]
     rows = []
     cells = [(t, c) for t, _, c, _ in http_cells] + [("websocket echo", c) for c in ws_cells]
     for test, conns in cells:
@@ -470,6 +489,25 @@ def main():
             return "n/a" if v != v else f"{v:.2f} ms"
         lines.append(f"| {test} | {conns} | {name} | {fmt_rate(rps)} | {ms(p50)} | "
                      f"{ms(p99)} | {us:.2f} | {load:.0%} | {ratio} |")
+    middleware_cells = [(t, c) for t, _, c, d in http_cells if t in middleware_tests and not d]
+    if middleware_cells:
+        lines += ["", "Middleware: samples/bench `--middleware` (RequestID, CORS without an Origin, "
+                  "GZip below its threshold) against the same binary without, measured in the "
+                  "same rounds:", "",
+                  "| test | conns | rate with / without (paired, range) | server CPU µs each, "
+                  "without → with | ns per middleware |", "|---|---:|---:|---:|---:|"]
+        for test, conns in middleware_cells:
+            plain = results.get(("flamecpp", test, conns), [])
+            layered_runs = results.get((FlamecppMiddleware().name, test, conns), [])
+            ratios = [b["rps"] / a["rps"] for a, b in zip(plain, layered_runs) if a["rps"]]
+            if not ratios:
+                continue
+            us_plain = median(("flamecpp", test, conns), "us_per_req")
+            us_layered = median((FlamecppMiddleware().name, test, conns), "us_per_req")
+            per_layer = (us_layered - us_plain) * 1000 / FlamecppMiddleware.LAYERS
+            lines.append(f"| {test} | {conns} | {statistics.median(ratios):.2f} "
+                         f"({min(ratios):.2f}-{max(ratios):.2f}) | {us_plain:.2f} → "
+                         f"{us_layered:.2f} | {per_layer:.0f} |")
     lines += ["", f"Idle keep-alive connections ({args.idle_connections:,} held after one "
                   "request each, `bench/tools/conn_hold`):", "",
               "| target | RSS idle | RSS with the connections | open | bytes per connection |",

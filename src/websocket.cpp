@@ -8,6 +8,9 @@
 
 #include <flamecpp/websocket.hpp>
 
+#include "app/app_impl.hpp"
+#include "app/components.hpp"
+#include "app/exceptions.hpp"
 #include "json/reader.hpp"
 #include "json/writer.hpp"
 #include "log.hpp"
@@ -133,9 +136,50 @@ bool is_disconnect(const WebSocket& ws, const std::exception_ptr& error) noexcep
     }
 }
 
-Task<void> fail_websocket(WebSocket& ws, std::string_view route, std::exception_ptr error) {
+namespace {
+
+/// The close the app's WebSocket exception handler chooses for `error`, if it has one for its
+/// type; a handler that fails is logged, and gives none.
+Task<std::optional<WebSocketClose>> chosen_close(CallContext& ctx,
+                                                 const std::exception_ptr& error) {
+    const ExceptionHandlers& handlers = ctx.app->impl().websocket_exception_handlers;
+    const void* object = nullptr;
+    const ExceptionHandlerEntry* entry =
+        handlers.empty() ? nullptr : handlers.for_exception(error, object);
+    if (entry == nullptr) {
+        co_return std::nullopt;
+    }
+    std::exception_ptr failure;
+    try {
+        CallContext call = ctx;
+        call.exception = object;
+        if (entry->needs_components && !prepare_components_now(call, entry->components)) {
+            co_await prepare_components(call, entry->components);
+        }
+        co_return co_await entry->closer->choose(call);
+    } catch (...) {
+        failure = std::current_exception();
+    }
+    WebSocketAccess::session(*ctx.websocket).handler_failed(entry->name, failure);
+    co_return std::nullopt;
+}
+
+}  // namespace
+
+Task<void> fail_websocket(CallContext& ctx, std::string_view route, std::exception_ptr error) {
+    WebSocket& ws = *ctx.websocket;
     if (is_disconnect(ws, error)) {
         co_return;
+    }
+    if (ws.state() == WebSocket::State::connected && ctx.app != nullptr) {
+        const std::optional<WebSocketClose> chosen = co_await chosen_close(ctx, error);
+        if (chosen) {
+            try {
+                co_await ws.close(chosen->code, chosen->reason);
+            } catch (const std::exception&) {
+            }
+            co_return;
+        }
     }
     WebSocketAccess::session(ws).handler_failed(route, error);
     if (ws.state() == WebSocket::State::connecting) {

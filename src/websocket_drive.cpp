@@ -52,7 +52,7 @@ Task<void> drive_websocket_view(CallContext& ctx,
         failure = std::current_exception();
     }
     if (failure) {
-        co_await fail_websocket(ws, route, failure);
+        co_await fail_websocket(ctx, route, failure);
     }
     co_await finish_websocket(ws);
 }
@@ -93,7 +93,7 @@ Task<void> drive_websocket_endpoint(CallContext& ctx,
         failure = std::current_exception();
     }
     if (failure) {
-        co_await fail_websocket(ws, route, failure);
+        co_await fail_websocket(ctx, route, failure);
     }
     co_await finish_websocket(ws);
     ctx.data = nullptr;

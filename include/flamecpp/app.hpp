@@ -93,6 +93,28 @@ public:
         return *this;
     }
 
+    /// Registers how a WebSocket connection closes when its handler throws a T (or derived)
+    /// after accepting: `handler` (plain or coroutine) takes a `const T&` and any parameter a
+    /// WebSocket handler may take (`WebSocket&`, `Request&`, components) and returns a
+    /// flamecpp::WebSocketClose. The most derived registered type wins; the exception is not
+    /// logged as an error. Without one, the connection closes with 1011 and the error is
+    /// logged.
+    ///
+    /// @code
+    /// app.websocket_exception_handler<RateLimited>([](const RateLimited&) {
+    ///     return flamecpp::WebSocketClose{flamecpp::Code::try_again_later, "slow down"};
+    /// });
+    /// @endcode
+    template <class T, class F>
+    App& websocket_exception_handler(F handler) {
+        static_assert(detail::check_websocket_exception_handler<T, F>());
+        using H = detail::WebSocketExceptionHandler<T, std::decay_t<F>>;
+        add_websocket_exception_handler(
+            detail::exception_type<T>,
+            std::unique_ptr<detail::CloseChooser>(new H(std::move(handler))), H::requirements());
+        return *this;
+    }
+
     /// Registers the handler that makes every answer of `status`: HTTPExceptions of that
     /// status, the app's own 404 and 405 (and 400 for an undecodable path), and for 500 every
     /// exception no type handler takes (after it is logged). `handler` may take a
@@ -250,10 +272,13 @@ private:
     void add_exception_handler(const detail::ExceptionType& type,
                                std::unique_ptr<detail::RouteHandler> handler,
                                detail::Requirements requirements);
+    void add_websocket_exception_handler(const detail::ExceptionType& type,
+                                         std::unique_ptr<detail::CloseChooser> handler,
+                                         detail::Requirements requirements);
     void add_status_handler(Status status,
                             std::unique_ptr<detail::RouteHandler> handler,
                             detail::Requirements requirements);
-    void add_middleware(std::unique_ptr<detail::RouteHandler> handler,
+    void add_middleware(std::unique_ptr<detail::MiddlewareHandler> handler,
                         detail::Requirements requirements);
     void add_flag(detail::FlagSpec spec);
     void add_hook(bool startup,

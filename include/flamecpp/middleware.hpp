@@ -42,11 +42,12 @@ public:
 
 private:
     friend class detail::Pipeline;
+    Next() noexcept = default;
     Next(detail::Pipeline& pipeline, std::size_t index) noexcept
         : pipeline_(&pipeline), index_(index) {}
 
-    detail::Pipeline* pipeline_;
-    std::size_t index_;
+    detail::Pipeline* pipeline_ = nullptr;
+    std::size_t index_ = 0;
 };
 
 }  // namespace flamecpp

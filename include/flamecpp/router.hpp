@@ -53,7 +53,7 @@ private:
                              std::unique_ptr<detail::WebSocketHandler> handler,
                              detail::Requirements requirements,
                              std::string_view name);
-    void add_middleware(std::unique_ptr<detail::RouteHandler> handler,
+    void add_middleware(std::unique_ptr<detail::MiddlewareHandler> handler,
                         detail::Requirements requirements);
 
     std::unique_ptr<Impl> impl_;

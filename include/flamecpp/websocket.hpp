@@ -36,6 +36,7 @@ enum class Code : std::uint16_t {
     policy_violation = 1008,
     message_too_big = 1009,  ///< over the app's WebSocket message limit
     internal_error = 1011,   ///< a handler threw
+    try_again_later = 1013,  ///< a temporary condition (overload): the client may retry
 };
 
 /// How a WebSocketEndpoint (or a function view taking `Data`) wants messages decoded.
@@ -89,6 +90,13 @@ public:
 private:
     Code code_;
     std::string reason_;
+};
+
+/// How a WebSocket connection closes when its handler threw after accepting: what a WebSocket
+/// exception handler (App::websocket_exception_handler) returns.
+struct WebSocketClose {
+    Code code = Code::internal_error;
+    std::string reason;  ///< at most 123 bytes of UTF-8 (RFC 6455 5.5); longer is cut
 };
 
 namespace detail {

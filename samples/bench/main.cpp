@@ -20,6 +20,16 @@ flamecpp::Task<void> echo(flamecpp::WebSocket& ws, flamecpp::Data data) {
 
 int main(int argc, char** argv) {
     flamecpp::App app;
+    // bench/run's middleware row: the same routes through three layers most services have.
+    const auto middleware = app.flag<bool>(
+        "middleware", "serve through RequestID, CORS and GZip (what one layer of each costs)");
+    app.on_startup([middleware](flamecpp::App& served) {
+        if (*middleware) {
+            served.middleware(flamecpp::RequestID{});
+            served.middleware(flamecpp::CORS{{.allow_origins = {"https://app.example"}}});
+            served.middleware(flamecpp::GZip{});
+        }
+    });
     app.route("/plaintext", plaintext);
     app.route("/json", json);
     app.websocket_route("/ws", echo);

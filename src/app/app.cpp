@@ -17,6 +17,10 @@ namespace detail {
 
 Task<void> completed_task() { co_return; }
 
+Task<Response> ready_response(Response response) { co_return response; }
+
+Task<WebSocketClose> ready_close(WebSocketClose close) { co_return close; }
+
 namespace {
 
 /// The route handler of every HTTPEndpoint class: the class's member table, indexed by
@@ -162,6 +166,17 @@ void App::add_exception_handler(const detail::ExceptionType& type,
     impl_->exception_handlers.add_type(std::move(entry));
 }
 
+void App::add_websocket_exception_handler(const detail::ExceptionType& type,
+                                          std::unique_ptr<detail::CloseChooser> handler,
+                                          detail::Requirements requirements) {
+    detail::ExceptionHandlerEntry entry;
+    entry.closer = std::move(handler);
+    entry.components = detail::components_of(requirements);
+    entry.name = "the WebSocket exception handler for " + detail::type_name(type.type);
+    entry.type = type;
+    impl_->websocket_exception_handlers.add_type(std::move(entry));
+}
+
 void App::add_status_handler(Status status,
                              std::unique_ptr<detail::RouteHandler> handler,
                              detail::Requirements requirements) {
@@ -174,7 +189,7 @@ void App::add_status_handler(Status status,
     impl_->exception_handlers.add_status(std::move(entry));
 }
 
-void App::add_middleware(std::unique_ptr<detail::RouteHandler> handler,
+void App::add_middleware(std::unique_ptr<detail::MiddlewareHandler> handler,
                          detail::Requirements requirements) {
     detail::Middleware middleware;
     middleware.handler = std::move(handler);

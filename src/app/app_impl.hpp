@@ -29,7 +29,8 @@ struct App::Impl {
     std::vector<detail::ComponentSlot> components;  ///< indexed by detail::component_id<T>()
     std::vector<detail::Middleware> middleware;     ///< in registration order: outermost first
     detail::ExceptionHandlers exception_handlers;
-    std::vector<detail::Hook> startup_hooks;   ///< in registration order
+    detail::ExceptionHandlers websocket_exception_handlers;  ///< by type, choosing close codes
+    std::vector<detail::Hook> startup_hooks;                 ///< in registration order
     std::vector<detail::Hook> shutdown_hooks;  ///< in registration order (run in reverse)
     std::vector<std::unique_ptr<detail::Mount>> mounts;
     std::map<std::string, const detail::Route*, std::less<>> route_names;

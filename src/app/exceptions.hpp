@@ -20,6 +20,7 @@ namespace flamecpp::detail {
 /// One registered exception handler.
 struct ExceptionHandlerEntry {
     std::unique_ptr<RouteHandler> handler;
+    std::unique_ptr<CloseChooser> closer;  ///< instead of `handler`, for WebSocket routes
     std::vector<ComponentRequirement> components;
     std::string name;               ///< "the exception handler for ...", for errors and logs
     ExceptionType type;             ///< by type; unset for a status handler

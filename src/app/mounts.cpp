@@ -44,7 +44,7 @@ void Router::add_websocket_route(std::string_view path,
     impl_->entries.push_back({std::move(route), nullptr});
 }
 
-void Router::add_middleware(std::unique_ptr<detail::RouteHandler> handler,
+void Router::add_middleware(std::unique_ptr<detail::MiddlewareHandler> handler,
                             detail::Requirements requirements) {
     detail::Middleware middleware;
     middleware.handler = std::move(handler);

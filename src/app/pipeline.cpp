@@ -7,7 +7,12 @@
 
 namespace flamecpp {
 
-Task<Response> Next::operator()() const { return pipeline_->call(index_); }
+Task<Response> Next::operator()() const {
+    if (pipeline_ == nullptr) {
+        throw std::logic_error("flamecpp: this Next belongs to no pipeline");
+    }
+    return pipeline_->call(index_);
+}
 
 namespace detail {
 
@@ -24,21 +29,24 @@ Task<Response> Pipeline::call(std::size_t index) {
     if (index == own + mounted_.size()) {
         return end_.respond();
     }
-    return call_middleware(at(index), index);
-}
-
-Task<Response> Pipeline::call_middleware(const Middleware& middleware, std::size_t index) {
+    const Middleware& middleware = at(index);
+    Next& next = next_for(index);
+    next = Next(*this, index + 1);
     CallContext ctx = ctx_;
-    const Next next(*this, index + 1);
     ctx.next = &next;
     if (middleware.needs_components && !prepare_components_now(ctx, middleware.components)) {
-        co_await prepare_components(ctx, middleware.components);
+        return call_with_components(middleware, next);
     }
-    Response out;
-    if (!middleware.handler->call_sync(ctx, out)) {
-        co_await middleware.handler->call_async(ctx, out);
-    }
-    co_return out;
+    // The middleware's own task, with no frame of ours around it: its parameters are bound
+    // by the time call() returns, so `ctx` may go.
+    return middleware.handler->call(ctx);
+}
+
+Task<Response> Pipeline::call_with_components(const Middleware& middleware, const Next& next) {
+    CallContext ctx = ctx_;
+    ctx.next = &next;
+    co_await prepare_components(ctx, middleware.components);
+    co_return co_await middleware.handler->call(ctx);
 }
 
 void validate_middleware(std::vector<Middleware>& middleware,

@@ -4,6 +4,7 @@
 // of the mounts the request is under (outermost first), then the end (the route, or the
 // app's own 404/405/OPTIONS answer) that the session supplies.
 
+#include <array>
 #include <cstddef>
 #include <memory>
 #include <span>
@@ -20,7 +21,7 @@ namespace flamecpp::detail {
 
 /// One registered middleware.
 struct Middleware {
-    std::unique_ptr<RouteHandler> handler;
+    std::unique_ptr<MiddlewareHandler> handler;
     std::vector<ComponentRequirement> components;
     std::string name;               ///< "middleware #N", for errors and logs
     bool needs_components = false;  ///< set when the server starts
@@ -42,8 +43,13 @@ public:
     Pipeline(const std::vector<Middleware>& middleware,
              std::span<const Middleware* const> mounted,
              const CallContext& ctx,
-             PipelineEnd& end) noexcept
-        : middleware_(middleware), mounted_(mounted), ctx_(ctx), end_(end) {}
+             PipelineEnd& end)
+        : middleware_(middleware), mounted_(mounted), ctx_(ctx), end_(end) {
+        const std::size_t layers = middleware.size() + mounted.size();
+        if (layers > inline_nexts_.size()) {
+            more_nexts_.assign(layers, Next(*this, 0));
+        }
+    }
 
     /// The answer, from the first middleware on.
     Task<Response> run() { return call(0); }
@@ -52,13 +58,22 @@ public:
     Task<Response> call(std::size_t index);
 
 private:
-    Task<Response> call_middleware(const Middleware& middleware, std::size_t index);
+    /// A middleware that takes a per-request component: made first, then the call.
+    Task<Response> call_with_components(const Middleware& middleware, const Next& next);
+
+    /// The Next that middleware `index` receives: it lives as long as the pipeline, so a
+    /// middleware may take it by reference.
+    Next& next_for(std::size_t index) noexcept {
+        return more_nexts_.empty() ? inline_nexts_[index] : more_nexts_[index];
+    }
 
     const std::vector<Middleware>& middleware_;
     std::span<const Middleware* const> mounted_;
     const CallContext& ctx_;
     PipelineEnd& end_;
     std::size_t reached_ = 0;  ///< the deepest layer entered so far
+    std::array<Next, 8> inline_nexts_{};
+    std::vector<Next> more_nexts_;  ///< for more than 8 layers
 };
 
 /// Checks, before the server listens, the components each middleware needs (as

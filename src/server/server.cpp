@@ -207,6 +207,7 @@ Server::Server(App& app, ServerOptions options)
             mount->layers = detail::mount_layers(*mount);
         }
         impl_->app.exception_handlers.validate(impl_->app.components);
+        impl_->app.websocket_exception_handlers.validate(impl_->app.components);
         for (auto& worker : impl_->workers) {
             try {
                 worker->listen(endpoint);

@@ -232,5 +232,84 @@ TEST(ExceptionHandlers, RegisteringTheSameTwiceIsAnError) {
                  std::invalid_argument);
 }
 
+// --- WebSocket exception handlers: the close code --------------------------------------------
+
+struct RateLimited : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+struct Banned : RateLimited {
+    using RateLimited::RateLimited;
+};
+
+Task<void> throws_after_accept(WebSocket& ws) {
+    co_await ws.accept();
+    const std::string path(ws.request().raw_path());
+    if (path == "/ws/limited")
+        throw RateLimited("slow down");
+    if (path == "/ws/banned")
+        throw Banned("go away");
+    if (path == "/ws/logic")
+        throw std::logic_error("bug");
+    if (path == "/ws/chooser-fails")
+        throw std::out_of_range("x");
+    throw std::runtime_error("nobody handles this");
+}
+
+App websocket_errors_app() {
+    App app;
+    app.websocket_exception_handler<RateLimited>([](const RateLimited& e) {
+        return WebSocketClose{Code::try_again_later, e.what()};
+    });
+    // Registered after its base: still the one for Banned (the most derived wins).
+    app.websocket_exception_handler<Banned>(
+        [](const Banned&, WebSocket& ws) -> Task<WebSocketClose> {
+            co_return WebSocketClose{Code{4003}, std::string(ws.request().raw_path())};
+        });
+    app.websocket_exception_handler<std::logic_error>([](const std::logic_error& e) {
+        if (dynamic_cast<const std::out_of_range*>(&e) != nullptr) {
+            throw std::runtime_error("the handler itself fails");
+        }
+        return WebSocketClose{Code::policy_violation, "logic"};
+    });
+    for (const char* path :
+         {"/ws/limited", "/ws/banned", "/ws/logic", "/ws/chooser-fails", "/ws/other"}) {
+        app.websocket_route(path, throws_after_accept);
+    }
+    return app;
+}
+
+int close_code_of(TestClient& client, std::string_view path, std::string* reason = nullptr) {
+    auto ws = client.websocket_connect(path);
+    try {
+        ws.receive_text();
+    } catch (const testing::WebSocketClosed& e) {
+        if (reason != nullptr)
+            *reason = e.reason();
+        return e.code();
+    }
+    return 0;
+}
+
+TEST(WebSocketExceptionHandlers, ChooseTheCloseCodeByTheMostDerivedType) {
+    TestClient client(websocket_errors_app(),
+                      ClientOptions{.raise_server_exceptions = false, .log_level = LogLevel::off});
+    std::string reason;
+    EXPECT_EQ(close_code_of(client, "/ws/limited", &reason), 1013);
+    EXPECT_EQ(reason, "slow down");
+    EXPECT_EQ(close_code_of(client, "/ws/banned", &reason), 4003);
+    EXPECT_EQ(reason, "/ws/banned");
+    EXPECT_EQ(close_code_of(client, "/ws/logic", &reason), 1008);
+    // No handler for the type, or a handler that throws: 1011, as without handlers.
+    EXPECT_EQ(close_code_of(client, "/ws/other"), 1011);
+    EXPECT_EQ(close_code_of(client, "/ws/chooser-fails"), 1011);
+}
+
+TEST(WebSocketExceptionHandlers, AHandledExceptionIsNotAServerError) {
+    // raise_server_exceptions is on: an unhandled server error would be raised by close().
+    TestClient client(websocket_errors_app(), ClientOptions{.log_level = LogLevel::off});
+    EXPECT_EQ(close_code_of(client, "/ws/limited"), 1013);
+    client.close();  // nothing to raise: the handler took it
+}
+
 }  // namespace
 }  // namespace flamecpp

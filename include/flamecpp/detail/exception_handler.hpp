@@ -110,4 +110,65 @@ constexpr bool check_exception_handler() {
 template <class T, class F>
 using ExceptionHandler = FunctionHandler<F, ExceptionArguments<T>>;
 
+/// A WebSocket exception handler, type-erased: it chooses the close code.
+class CloseChooser {
+public:
+    virtual ~CloseChooser() = default;
+    /// Resolves the parameters from `ctx` (`ctx.exception` points at the exception) and calls
+    /// the handler.
+    virtual Task<WebSocketClose> choose(CallContext& ctx) = 0;
+};
+
+/// The task of a WebSocket exception handler that is not a coroutine: its choice, ready.
+Task<WebSocketClose> ready_close(WebSocketClose close);
+
+template <class T, class F>
+class WebSocketExceptionHandler final : public CloseChooser {
+    using Traits = CallableTraits<F>;
+    using Args = typename Traits::args;
+
+public:
+    explicit WebSocketExceptionHandler(F f) : f_(std::move(f)) {}
+
+    Task<WebSocketClose> choose(CallContext& ctx) override {
+        if constexpr (TaskResult<typename Traits::result>::is_task) {
+            return invoke_with<ExceptionArguments<T>>(f_, ctx, static_cast<Args*>(nullptr));
+        } else {
+            return ready_close(
+                invoke_with<ExceptionArguments<T>>(f_, ctx, static_cast<Args*>(nullptr)));
+        }
+    }
+
+    static Requirements requirements() noexcept {
+        return RequirementsOf<typename InjectedOf<T, Args>::type>::value;
+    }
+
+private:
+    F f_;
+};
+
+/// Compile-time checks of a WebSocket exception handler for T.
+template <class T, class F>
+constexpr bool check_websocket_exception_handler() {
+    static_assert(std::is_class_v<T>,
+                  "flamecpp: websocket_exception_handler<T>() takes a class type T: the type a "
+                  "WebSocket handler throws.");
+    static_assert(HasKnownSignature<F>,
+                  "flamecpp: the exception handler's signature cannot be read. Pass a "
+                  "function, a non-generic lambda or a function object with one operator().");
+    if constexpr (HasKnownSignature<F>) {
+        using Traits = CallableTraits<std::decay_t<F>>;
+        using Injected = typename InjectedOf<T, typename Traits::args>::type;
+        using Result = typename TaskResult<typename Traits::result>::type;
+        static_assert(std::is_same_v<Result, WebSocketClose>,
+                      "flamecpp: a WebSocket exception handler returns flamecpp::WebSocketClose "
+                      "(or Task<WebSocketClose>): the close code and reason (see 'F = ...' "
+                      "above).");
+        return ParametersCheck<F, Injected, Caller::websocket>::value &&
+               std::is_same_v<Result, WebSocketClose>;
+    } else {
+        return false;
+    }
+}
+
 }  // namespace flamecpp::detail

@@ -143,6 +143,42 @@ constexpr bool check_middleware() {
     }
 }
 
+/// A middleware as the pipeline calls it: one call that gives the middleware's own task, so
+/// that a layer costs the middleware's coroutine frame and nothing more.
+class MiddlewareHandler {
+public:
+    virtual ~MiddlewareHandler() = default;
+    /// Resolves the parameters from `ctx` and calls the middleware; `ctx` need not outlive
+    /// the call (the parameters are bound by then).
+    virtual Task<Response> call(CallContext& ctx) = 0;
+};
+
+/// The task of a middleware that is not a coroutine: its answer, ready.
+Task<Response> ready_response(Response response);
+
+/// A middleware function as a MiddlewareHandler.
+template <class F>
+class FunctionMiddleware final : public MiddlewareHandler {
+    using Traits = CallableTraits<F>;
+    using Args = typename Traits::args;
+
+public:
+    explicit FunctionMiddleware(F f) : f_(std::move(f)) {}
+
+    Task<Response> call(CallContext& ctx) override {
+        if constexpr (TaskResult<typename Traits::result>::is_task) {
+            return invoke_injected(f_, ctx, static_cast<Args*>(nullptr));
+        } else {
+            return ready_response(invoke_injected(f_, ctx, static_cast<Args*>(nullptr)));
+        }
+    }
+
+    static Requirements requirements() noexcept { return RequirementsOf<Args>::value; }
+
+private:
+    F f_;
+};
+
 /// A handler function (a view, a middleware, an exception handler) as a RouteHandler, its
 /// arguments made by `Arguments`.
 template <class F, class Arguments = InjectorArguments>

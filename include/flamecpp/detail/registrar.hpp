@@ -104,9 +104,10 @@ public:
     template <class F>
     Self& middleware(F function) {
         static_assert(detail::check_middleware<F>());
-        using H = detail::FunctionHandler<std::decay_t<F>>;
-        self().add_middleware(std::unique_ptr<detail::RouteHandler>(new H(std::move(function))),
-                              H::requirements());
+        using H = detail::FunctionMiddleware<std::decay_t<F>>;
+        self().add_middleware(
+            std::unique_ptr<detail::MiddlewareHandler>(new H(std::move(function))),
+            H::requirements());
         return self();
     }
 

@@ -21,9 +21,10 @@ namespace flamecpp::detail {
 /// The next message decoded per `encoding`, or nullopt once the connection has closed. A
 /// message that does not fit the encoding closes the connection with 1003 (nullopt).
 Task<std::optional<Data>> next_message(WebSocket& ws, Encoding encoding);
-/// After a handler threw: logs once, then closes with 1011 (or refuses the handshake with
-/// 500 before accept).
-Task<void> fail_websocket(WebSocket& ws, std::string_view route, std::exception_ptr error);
+/// After a handler threw: the app's WebSocket exception handler for the error's type chooses
+/// the close code; without one it is logged once and the connection closes with 1011 (or the
+/// handshake is refused with 500 before accept).
+Task<void> fail_websocket(CallContext& ctx, std::string_view route, std::exception_ptr error);
 /// When a handler is done: closes with 1000 if still open, refuses with 403 if never
 /// accepted.
 Task<void> finish_websocket(WebSocket& ws);
