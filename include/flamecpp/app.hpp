@@ -73,26 +73,6 @@ public:
     std::string url_path_for(std::string_view name,
                              std::initializer_list<PathArgument> arguments = {}) const;
 
-    /// Registers the handler of exceptions of type T (or derived from it) thrown by handlers
-    /// and middleware; the most derived registered type wins. `handler` (plain or coroutine)
-    /// takes a `const T&` parameter for the exception, any injectable parameter besides, and
-    /// returns anything a route handler may return. See docs/errors.md.
-    ///
-    /// @code
-    /// app.exception_handler<NotFoundInDb>([](const NotFoundInDb& e) {
-    ///     return flamecpp::Response::text(e.what(), flamecpp::Status::not_found);
-    /// });
-    /// @endcode
-    template <class T, class F>
-    App& exception_handler(F handler) {
-        static_assert(detail::check_exception_handler<T, F>());
-        using H = detail::ExceptionHandler<T, std::decay_t<F>>;
-        add_exception_handler(detail::exception_type<T>,
-                              std::unique_ptr<detail::RouteHandler>(new H(std::move(handler))),
-                              H::requirements());
-        return *this;
-    }
-
     /// Registers how a WebSocket connection closes when its handler throws a T (or derived)
     /// after accepting: `handler` (plain or coroutine) takes a `const T&` and any parameter a
     /// WebSocket handler may take (`WebSocket&`, `Request&`, components) and returns a
@@ -112,19 +92,6 @@ public:
         add_websocket_exception_handler(
             detail::exception_type<T>,
             std::unique_ptr<detail::CloseChooser>(new H(std::move(handler))), H::requirements());
-        return *this;
-    }
-
-    /// Registers the handler that makes every answer of `status`: HTTPExceptions of that
-    /// status, the app's own 404 and 405 (and 400 for an undecodable path), and for 500 every
-    /// exception no type handler takes (after it is logged). `handler` may take a
-    /// `const HTTPException&` (the status, detail and headers) and injectable parameters.
-    template <class F>
-    App& exception_handler(Status status, F handler) {
-        static_assert(detail::check_exception_handler<HTTPException, F>());
-        using H = detail::ExceptionHandler<HTTPException, std::decay_t<F>>;
-        add_status_handler(status, std::unique_ptr<detail::RouteHandler>(new H(std::move(handler))),
-                           H::requirements());
         return *this;
     }
 

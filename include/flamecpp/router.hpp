@@ -55,6 +55,12 @@ private:
                              std::string_view name);
     void add_middleware(std::unique_ptr<detail::MiddlewareHandler> handler,
                         detail::Requirements requirements);
+    void add_exception_handler(const detail::ExceptionType& type,
+                               std::unique_ptr<detail::RouteHandler> handler,
+                               detail::Requirements requirements);
+    void add_status_handler(Status status,
+                            std::unique_ptr<detail::RouteHandler> handler,
+                            detail::Requirements requirements);
 
     std::unique_ptr<Impl> impl_;
 };

@@ -66,13 +66,13 @@ constexpr const char* not_found_html = R"html(<!DOCTYPE html>
 </html>
 )html";
 
-/// The app's 404: an HTML page for the site, JSON `{"detail"}` under the API (where handlers
-/// raise 404s of their own, "item 9 not found").
-Response not_found(const HTTPException& e, flamecpp::Request& request) {
-    if (request.raw_path().starts_with("/api/")) {
-        return Response::json(boost::json::object{{"detail", e.detail()}}, Status::not_found);
-    }
-    return Response::html(not_found_html, Status::not_found);
+/// The site's 404: an HTML page (the API router has a JSON one of its own).
+Response not_found_page() { return Response::html(not_found_html, Status::not_found); }
+
+/// The API's 404: JSON `{"detail"}`, for unknown paths under it and for the 404s its handlers
+/// raise ("item 9 not found").
+Response api_not_found(const HTTPException& e) {
+    return Response::json(boost::json::object{{"detail", e.detail()}}, Status::not_found);
 }
 
 Response teapot_answer(const Teapot& e) {
@@ -197,6 +197,7 @@ Task<Response> api_version(flamecpp::Next next) {
 flamecpp::Router api_router(const std::shared_ptr<Jobs>& jobs) {
     flamecpp::Router api;
     api.middleware(api_version);
+    api.exception_handler(Status::not_found, api_not_found);
     api.route("/items", list_items, {Method::get}, "items");
     api.route("/items/{id:int}", get_item, {Method::get}, "item");
     api.route("/links", links, {Method::get}, "links");
@@ -262,7 +263,7 @@ int main(int argc, char** argv) {
     app.on_shutdown([] { flamecpp::log(flamecpp::LogLevel::info, "shutdown complete"); },
                     "say goodbye");
 
-    app.exception_handler(Status::not_found, not_found);
+    app.exception_handler(Status::not_found, not_found_page);
     app.exception_handler<Teapot>(teapot_answer);
     app.exception_handler(Status::internal_server_error, server_error);
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <functional>
 #include <initializer_list>
 #include <map>
@@ -30,7 +31,9 @@ struct App::Impl {
     std::vector<detail::Middleware> middleware;     ///< in registration order: outermost first
     detail::ExceptionHandlers exception_handlers;
     detail::ExceptionHandlers websocket_exception_handlers;  ///< by type, choosing close codes
-    std::vector<detail::Hook> startup_hooks;                 ///< in registration order
+    /// The handler sets of an error outside any mount with handlers of its own.
+    std::array<const detail::ExceptionHandlers*, 1> handler_chain{&exception_handlers};
+    std::vector<detail::Hook> startup_hooks;   ///< in registration order
     std::vector<detail::Hook> shutdown_hooks;  ///< in registration order (run in reverse)
     std::vector<std::unique_ptr<detail::Mount>> mounts;
     std::map<std::string, const detail::Route*, std::less<>> route_names;

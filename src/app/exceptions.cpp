@@ -100,7 +100,40 @@ Response default_answer(const HTTPException& error) {
     return response;
 }
 
-Task<Response> answer_exception(const ExceptionHandlers& handlers,
+namespace {
+
+const ExceptionHandlerEntry* for_status(HandlerChain chain, Status status) noexcept {
+    for (const ExceptionHandlers* set : chain) {
+        if (const ExceptionHandlerEntry* entry = set->for_status(status)) {
+            return entry;
+        }
+    }
+    return nullptr;
+}
+
+const ExceptionHandlerEntry* for_exception(HandlerChain chain,
+                                           const std::exception_ptr& error,
+                                           const void*& object) noexcept {
+    for (const ExceptionHandlers* set : chain) {
+        if (const ExceptionHandlerEntry* entry = set->for_exception(error, object)) {
+            return entry;
+        }
+    }
+    return nullptr;
+}
+
+}  // namespace
+
+bool chain_handles_status(HandlerChain chain, Status status) noexcept {
+    for (const ExceptionHandlers* set : chain) {
+        if (set->handles_status(status)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+Task<Response> answer_exception(HandlerChain handlers,
                                 const CallContext& ctx,
                                 std::exception_ptr error,
                                 std::string_view who,
@@ -117,12 +150,12 @@ Task<Response> answer_exception(const ExceptionHandlers& handlers,
     std::exception_ptr late;
     try {
         if (http != nullptr) {
-            entry = handlers.for_status(http->status());
+            entry = for_status(handlers, http->status());
             if (entry != nullptr) {
                 co_return co_await call(*entry, ctx, http);
             }
         }
-        entry = handlers.for_exception(error, object);
+        entry = for_exception(handlers, error, object);
         // An HTTPException goes to a handler of its own class (or a subclass's), not to one
         // for std::exception: its default answer is more specific than a catch-all.
         if (entry != nullptr && (http == nullptr || derives_from(entry->type, http_type))) {
@@ -133,7 +166,7 @@ Task<Response> answer_exception(const ExceptionHandlers& handlers,
             co_return default_answer(*http);
         }
         log.unhandled(who, error);
-        entry = handlers.for_status(Status::internal_server_error);
+        entry = for_status(handlers, Status::internal_server_error);
         if (entry != nullptr) {
             const HTTPException server_error(Status::internal_server_error);
             co_return co_await call(*entry, ctx, &server_error);

@@ -5,6 +5,7 @@
 
 #include <exception>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -65,13 +66,20 @@ private:
     std::vector<ExceptionHandlerEntry> by_status_;
 };
 
-/// The app's answer for `error`, thrown while serving `ctx.request` by `who`:
+/// The app's answer for `error`, thrown while serving `ctx.request` by `who` (each step tries
+/// the sets of `handlers` in order, the first that has a handler making the answer):
 /// - an HTTPException: the handler for its status, else one for its type, else the default
 ///   `{"detail"}` answer with the exception's headers;
 /// - another exception: the handler for its type; else it is logged (`log`), then the
 ///   handler for 500, else the default 500.
 /// An exception handler that throws is logged, and the answer is the default 500.
-Task<Response> answer_exception(const ExceptionHandlers& handlers,
+/// The handler sets an error tries in turn: a mount's, its ancestors', then the app's.
+using HandlerChain = std::span<const ExceptionHandlers* const>;
+
+/// True when any set of `chain` has a handler for `status` (an error status).
+bool chain_handles_status(HandlerChain chain, Status status) noexcept;
+
+Task<Response> answer_exception(HandlerChain handlers,
                                 const CallContext& ctx,
                                 std::exception_ptr error,
                                 std::string_view who,

@@ -52,6 +52,29 @@ void Router::add_middleware(std::unique_ptr<detail::MiddlewareHandler> handler,
     impl_->middleware.push_back(std::move(middleware));
 }
 
+void Router::add_exception_handler(const detail::ExceptionType& type,
+                                   std::unique_ptr<detail::RouteHandler> handler,
+                                   detail::Requirements requirements) {
+    detail::ExceptionHandlerEntry entry;
+    entry.handler = std::move(handler);
+    entry.components = detail::components_of(requirements);
+    entry.name = "the router's exception handler for " + detail::type_name(type.type);
+    entry.type = type;
+    impl_->exception_handlers.add_type(std::move(entry));
+}
+
+void Router::add_status_handler(Status status,
+                                std::unique_ptr<detail::RouteHandler> handler,
+                                detail::Requirements requirements) {
+    detail::ExceptionHandlerEntry entry;
+    entry.handler = std::move(handler);
+    entry.components = detail::components_of(requirements);
+    entry.name = "the router's exception handler for status " +
+                 std::to_string(static_cast<unsigned>(status));
+    entry.status = status;
+    impl_->exception_handlers.add_status(std::move(entry));
+}
+
 Router& Router::mount(std::string_view prefix, Router router, std::string_view name) {
     detail::check_mount_prefix(prefix);
     auto mount = std::make_unique<detail::PendingMount>();
@@ -84,6 +107,21 @@ void check_mount_prefix(std::string_view prefix) {
     if (prefix.find("//") != std::string_view::npos) {
         fail("empty segment ('//')");
     }
+}
+
+std::vector<const ExceptionHandlers*> mount_handler_chain(const Mount& mount,
+                                                          const ExceptionHandlers& app) {
+    std::vector<const ExceptionHandlers*> chain;
+    for (const Mount* m = &mount; m != nullptr; m = m->parent) {
+        if (!m->exception_handlers.empty()) {
+            chain.push_back(&m->exception_handlers);
+        }
+    }
+    if (chain.empty()) {
+        return chain;
+    }
+    chain.push_back(&app);
+    return chain;
 }
 
 std::vector<const Middleware*> mount_layers(const Mount& mount) {
@@ -124,6 +162,7 @@ void add_mount(App::Impl& app,
     mount.name = name;
     mount.parent = parent;
     mount.middleware = std::move(router.impl().middleware);
+    mount.exception_handlers = std::move(router.impl().exception_handlers);
     for (std::size_t i = 0; i < mount.middleware.size(); ++i) {
         mount.middleware[i].name =
             "middleware #" + std::to_string(i + 1) + " of the mount " + prefix;

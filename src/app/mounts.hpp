@@ -10,6 +10,7 @@
 
 #include <flamecpp/router.hpp>
 
+#include "app/exceptions.hpp"
 #include "app/pipeline.hpp"
 #include "routing/router.hpp"
 
@@ -24,6 +25,10 @@ struct Mount {
     const Mount* parent = nullptr;
     std::vector<Middleware> middleware;
     std::vector<const Middleware*> layers;
+    ExceptionHandlers exception_handlers;  ///< the router's own
+    /// Set when the server starts, when this mount or one around it has exception handlers:
+    /// the handler sets an error under it tries, innermost first, the app's last.
+    std::vector<const ExceptionHandlers*> handler_chain;
 };
 
 /// A route a Router holds until it is mounted.
@@ -50,6 +55,11 @@ void check_mount_prefix(std::string_view prefix);
 /// The middleware layers of `mount`: its ancestors' middleware, outermost first, then its own.
 std::vector<const Middleware*> mount_layers(const Mount& mount);
 
+/// The exception handler sets an error under `mount` tries: its own, its ancestors', then
+/// `app`'s; empty when only the app has handlers (the session then uses the app's alone).
+std::vector<const ExceptionHandlers*> mount_handler_chain(const Mount& mount,
+                                                          const ExceptionHandlers& app);
+
 }  // namespace flamecpp::detail
 
 namespace flamecpp {
@@ -62,6 +72,7 @@ struct Router::Impl {
     };
     std::vector<Entry> entries;
     std::vector<detail::Middleware> middleware;
+    detail::ExceptionHandlers exception_handlers;
 };
 
 }  // namespace flamecpp

@@ -299,8 +299,16 @@ private:
         CallContext ctx(request_);
         ctx.app = worker_.app.self;
         ctx.components = &components_;
-        co_return co_await answer_exception(worker_.app.exception_handlers, ctx, std::move(failure),
-                                            who, *this);
+        co_return co_await answer_exception(handler_chain(), ctx, std::move(failure), who, *this);
+    }
+
+    /// The exception handler sets of this request: its mount's chain when a router under it
+    /// has handlers, else the app's alone.
+    HandlerChain handler_chain() const noexcept {
+        if (mount_ != nullptr && !mount_->handler_chain.empty()) {
+            return mount_->handler_chain;
+        }
+        return worker_.app.handler_chain;
     }
 
     asio::awaitable<void> answer_failure_into(std::exception_ptr failure, Response& out) {
@@ -308,7 +316,7 @@ private:
     }
 
     bool has_status_handler(Status status) const noexcept {
-        return worker_.app.exception_handlers.handles_status(status);
+        return chain_handles_status(handler_chain(), status);
     }
 
     /// The app's own error answer (404, 405, ...) made by the handler for its status instead.
@@ -345,6 +353,7 @@ private:
         const Mount* mount = match.status == MatchStatus::found ? match.route->mount
                              : router.has_mounts() ? router.mount_for(request_.raw_path())
                                                    : nullptr;
+        mount_ = mount;
         if (!worker_.app.middleware.empty() || (mount != nullptr && !mount->layers.empty())) {
             // Every answer passes through the middleware, routed or not; an upgrade goes on
             // only if the pipeline gives back the 101 its end made.
@@ -439,7 +448,8 @@ private:
                 co_await route.handler->call_async(ctx, response);
             }
         } catch (const HTTPException& e) {
-            if (worker_.app.exception_handlers.empty()) {
+            if (worker_.app.exception_handlers.empty() &&
+                (mount_ == nullptr || mount_->handler_chain.empty())) {
                 response = default_answer(e);
             } else {
                 failure = std::current_exception();
@@ -656,6 +666,7 @@ private:
     std::array<char, 256> first_bytes_;
     std::string out_;
     std::vector<Task<void>> background_;  ///< of the responses in out_, started once it is sent
+    const Mount* mount_ = nullptr;        ///< the mount of the request being handled, if any
     RequestStorage storage_;
     Request request_;
     MatchScratch scratch_;

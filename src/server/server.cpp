@@ -205,6 +205,9 @@ Server::Server(App& app, ServerOptions options)
         for (auto& mount : impl_->app.mounts) {
             detail::validate_middleware(mount->middleware, impl_->app.components);
             mount->layers = detail::mount_layers(*mount);
+            mount->exception_handlers.validate(impl_->app.components);
+            mount->handler_chain =
+                detail::mount_handler_chain(*mount, impl_->app.exception_handlers);
         }
         impl_->app.exception_handlers.validate(impl_->app.components);
         impl_->app.websocket_exception_handlers.validate(impl_->app.components);

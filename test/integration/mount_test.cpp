@@ -201,6 +201,51 @@ TEST(Mount, TheTableChecksSeeThroughMounts) {
     }
 }
 
+struct ItemMissing : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+struct Teapot : std::runtime_error {
+    Teapot() : std::runtime_error("teapot") {}
+};
+
+TEST(Mount, ARoutersExceptionHandlersAnswerUnderItsPrefixFirst) {
+    Router admin;
+    admin.exception_handler(Status::not_found, [] { return "admin's 404"; });
+    admin.route("/x", []() -> Response { throw ItemMissing("x"); });
+    Router api;
+    api.exception_handler(Status::not_found, [](const HTTPException& e) {
+        return Response::json(boost::json::value{{"detail", e.detail()}}, Status::not_found);
+    });
+    api.exception_handler<ItemMissing>([](const ItemMissing& e) {
+        return Response::json(boost::json::value{{"missing", e.what()}}, Status::not_found);
+    });
+    api.route("/items/{id:int}", [](Path<"id", int> id) -> Response {
+        throw ItemMissing("item " + std::to_string(*id));
+    });
+    api.route("/tea", []() -> Response { throw Teapot(); });
+    api.route("/gone", []() -> Response { throw HTTPException(Status::not_found, "gone"); });
+    api.mount("/admin", std::move(admin));
+    App app;
+    app.exception_handler(Status::not_found,
+                          [] { return Response::html("<h1>404</h1>", Status::not_found); });
+    app.exception_handler<Teapot>(
+        [] { return Response::text("the app's teapot", Status::im_a_teapot); });
+    app.mount("/api", std::move(api));
+    TestClient client(app, quiet());
+
+    EXPECT_EQ(client.get("/nowhere").text(), "<h1>404</h1>");
+    EXPECT_EQ(client.get("/api/nowhere").json().at("detail"), "Not Found");
+    EXPECT_EQ(client.get("/api/gone").json().at("detail"), "gone");
+    EXPECT_EQ(client.get("/api/items/3").json().at("missing"), "item 3");
+    // Not the router's type: the app's handler.
+    auto tea = client.get("/api/tea");
+    EXPECT_EQ(tea.status, 418);
+    EXPECT_EQ(tea.text(), "the app's teapot");
+    // The innermost router first, then the ones around it.
+    EXPECT_EQ(client.get("/api/admin/nowhere").text(), "admin's 404");
+    EXPECT_EQ(client.get("/api/admin/x").json().at("missing"), "x");
+}
+
 TEST(RedirectSlashes, SendsGetAndHeadToTheTwinThatHasARoute) {
     App app;
     app.route("/tasks", [] { return "tasks"; }, {Method::get, Method::post});

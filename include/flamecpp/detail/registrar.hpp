@@ -10,11 +10,13 @@
 #include <type_traits>
 #include <utility>
 
+#include <flamecpp/detail/exception_handler.hpp>
 #include <flamecpp/detail/handler.hpp>
 #include <flamecpp/detail/http_endpoint.hpp>
 #include <flamecpp/detail/route_literal.hpp>
 #include <flamecpp/detail/websocket_handler.hpp>
 #include <flamecpp/method.hpp>
+#include <flamecpp/status.hpp>
 
 namespace flamecpp::detail {
 
@@ -93,6 +95,42 @@ public:
         self().add_websocket_route(
             path, detail::websocket_endpoint_handler(detail::websocket_endpoint_table<E>),
             detail::WebSocketEndpointRequirements<E>::value, name);
+        return self();
+    }
+
+    /// Registers the handler of exceptions of type T (or derived from it) thrown by handlers
+    /// and middleware; the most derived registered type wins. A router's handlers answer for
+    /// its routes and the paths under its mount first; what they do not handle goes to the
+    /// app's. `handler` (plain or coroutine)
+    /// takes a `const T&` parameter for the exception, any injectable parameter besides, and
+    /// returns anything a route handler may return. See docs/errors.md.
+    ///
+    /// @code
+    /// app.exception_handler<NotFoundInDb>([](const NotFoundInDb& e) {
+    ///     return flamecpp::Response::text(e.what(), flamecpp::Status::not_found);
+    /// });
+    /// @endcode
+    template <class T, class F>
+    Self& exception_handler(F handler) {
+        static_assert(detail::check_exception_handler<T, F>());
+        using H = detail::ExceptionHandler<T, std::decay_t<F>>;
+        self().add_exception_handler(
+            detail::exception_type<T>,
+            std::unique_ptr<detail::RouteHandler>(new H(std::move(handler))), H::requirements());
+        return self();
+    }
+
+    /// Registers the handler that makes every answer of `status`: HTTPExceptions of that
+    /// status, the app's own 404 and 405 (and 400 for an undecodable path), and for 500 every
+    /// exception no type handler takes (after it is logged). `handler` may take a
+    /// `const HTTPException&` (the status, detail and headers) and injectable parameters.
+    template <class F>
+    Self& exception_handler(Status status, F handler) {
+        static_assert(detail::check_exception_handler<HTTPException, F>());
+        using H = detail::ExceptionHandler<HTTPException, std::decay_t<F>>;
+        self().add_status_handler(status,
+                                  std::unique_ptr<detail::RouteHandler>(new H(std::move(handler))),
+                                  H::requirements());
         return self();
     }
 
