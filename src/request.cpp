@@ -1,6 +1,7 @@
 #include <stdexcept>
 
 #include <flamecpp/app.hpp>
+#include <flamecpp/http_exception.hpp>
 #include <flamecpp/request.hpp>
 
 #include "text/ascii.hpp"
@@ -89,9 +90,14 @@ std::string Request::url_for(std::string_view name,
     if (app_ == nullptr) {
         throw std::logic_error("flamecpp: Request::url_for needs a request the server made");
     }
+    const std::string_view host = header("Host").value_or("localhost");
+    if (!detail::valid_host(host)) {
+        // A URL for another site would be built from it: the request is refused instead.
+        throw HTTPException(Status::bad_request, "Invalid host header");
+    }
     std::string url(scheme_);
     url += "://";
-    url += header("Host").value_or("localhost");
+    url += host;
     url += app_->url_path_for(name, arguments);
     return url;
 }

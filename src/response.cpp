@@ -228,18 +228,28 @@ std::size_t Response::remove_header(std::string_view name) noexcept {
 }
 
 Response& Response::vary(std::string_view field) {
-    std::string_view current = header("Vary");
-    if (current.empty()) {
-        headers_.emplace_back("Vary", std::string(field));
+    // Vary is a comma-separated list of field names (RFC 9110 12.5.5), case-insensitive, and
+    // may come in several lines: they are merged into one.
+    std::string merged;
+    bool listed = false;
+    for (const auto& [name, value] : headers_) {
+        if (!detail::iequals(name, "Vary")) {
+            continue;
+        }
+        listed = listed || detail::for_each_list_item(value, [field](std::string_view item) {
+                     return item == "*" || detail::iequals(item, field);
+                 });
+        if (!detail::trim_ows(value).empty()) {
+            merged += merged.empty() ? "" : ", ";
+            merged += detail::trim_ows(value);
+        }
+    }
+    if (listed) {
         return *this;
     }
-    // Vary is a comma-separated list of field names (RFC 9110 12.5.5), case-insensitive.
-    if (detail::for_each_list_item(current, [field](std::string_view item) {
-            return item == "*" || detail::iequals(item, field);
-        })) {
-        return *this;
-    }
-    return set_header("Vary", std::string(current) + ", " + std::string(field));
+    merged += merged.empty() ? "" : ", ";
+    merged += field;
+    return set_header("Vary", std::move(merged));
 }
 
 }  // namespace flamecpp

@@ -1,6 +1,8 @@
 #include "app/cli.hpp"
 
+#include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -9,6 +11,7 @@
 #include <boost/program_options.hpp>
 
 #include "cpus.hpp"
+#include "text/ascii.hpp"
 
 namespace flamecpp::detail {
 namespace po = boost::program_options;
@@ -119,6 +122,9 @@ CommandLine parse_command_line(int argc,
     all.add(desc).add(app_desc).add(hidden);
     po::positional_options_description positional;
     positional.add("stray", -1);
+    for (const auto& flag : flags) {
+        *flag.given = false;
+    }
     try {
         po::variables_map vm;
         po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(),
@@ -128,23 +134,46 @@ CommandLine parse_command_line(int argc,
             // on the command line wins over its variable.
             po::options_description named;
             named.add(desc).add(app_desc);
-            po::store(po::parse_environment(named,
-                                            [&env_prefix, &named](const std::string& variable) {
-                                                for (const auto& option : named.options()) {
-                                                    const std::string& name = option->long_name();
-                                                    if (name != "help" &&
-                                                        env_name(env_prefix, name) == variable) {
-                                                        return name;
-                                                    }
-                                                }
-                                                return std::string();
-                                            }),
-                      vm);
+            // A list flag's variable is split on commas below; the parser would keep it whole.
+            auto is_list = [&flags](const std::string& name) {
+                return std::any_of(flags.begin(), flags.end(), [&name](const FlagSpec& f) {
+                    return f.name == name && f.kind == FlagKind::list;
+                });
+            };
+            po::store(
+                po::parse_environment(named,
+                                      [&env_prefix, &named, &is_list](const std::string& variable) {
+                                          for (const auto& option : named.options()) {
+                                              const std::string& name = option->long_name();
+                                              if (name != "help" && !is_list(name) &&
+                                                  env_name(env_prefix, name) == variable) {
+                                                  return name;
+                                              }
+                                          }
+                                          return std::string();
+                                      }),
+                vm);
         }
         po::notify(vm);
+        for (const auto& flag : flags) {
+            if (flag.kind != FlagKind::list || env_prefix.empty() || vm.count(flag.name) != 0) {
+                continue;
+            }
+            const char* value = std::getenv(env_name(env_prefix, flag.name).c_str());
+            if (value == nullptr) {
+                continue;
+            }
+            auto* target = static_cast<std::vector<std::string>*>(flag.value.get());
+            target->clear();
+            for_each_list_item(value, [target](std::string_view item) {
+                target->emplace_back(item);
+                return false;
+            });
+            *flag.given = true;
+        }
         result.help = vm.count("help") != 0;
         for (const auto& flag : flags) {
-            *flag.given = vm.count(flag.name) != 0 && !vm[flag.name].defaulted();
+            *flag.given = *flag.given || (vm.count(flag.name) != 0 && !vm[flag.name].defaulted());
         }
     } catch (const po::error& e) {
         result.error = e.what();

@@ -150,20 +150,25 @@ Task<Response> answer_exception(HandlerChain handlers,
     std::exception_ptr late;
     try {
         if (http != nullptr) {
-            entry = for_status(handlers, http->status());
-            if (entry != nullptr) {
-                co_return co_await call(*entry, ctx, http);
+            // Set by set, innermost first: the handler for its status, else one for its class
+            // (or a subclass's), not a catch-all for std::exception, whose default answer is
+            // less specific than the HTTPException's own.
+            for (const ExceptionHandlers* set : handlers) {
+                entry = set->for_status(http->status());
+                if (entry != nullptr) {
+                    co_return co_await call(*entry, ctx, http);
+                }
+                entry = set->for_exception(error, object);
+                if (entry != nullptr && derives_from(entry->type, http_type)) {
+                    co_return co_await call(*entry, ctx, object);
+                }
             }
+            entry = nullptr;
+            co_return default_answer(*http);
         }
         entry = for_exception(handlers, error, object);
-        // An HTTPException goes to a handler of its own class (or a subclass's), not to one
-        // for std::exception: its default answer is more specific than a catch-all.
-        if (entry != nullptr && (http == nullptr || derives_from(entry->type, http_type))) {
+        if (entry != nullptr) {
             co_return co_await call(*entry, ctx, object);
-        }
-        entry = nullptr;
-        if (http != nullptr) {
-            co_return default_answer(*http);
         }
         log.unhandled(who, error);
         entry = for_status(handlers, Status::internal_server_error);

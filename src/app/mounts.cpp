@@ -205,6 +205,22 @@ std::string encode_path_value(std::string_view text, bool keep_slashes) {
     }
 }
 
+/// True when a '/'-separated segment of `value` is "." or "..".
+bool has_dot_segment(std::string_view value) noexcept {
+    std::size_t start = 0;
+    for (;;) {
+        const std::size_t slash = value.find('/', start);
+        const std::string_view segment = value.substr(start, slash - start);
+        if (segment == "." || segment == "..") {
+            return true;
+        }
+        if (slash == std::string_view::npos) {
+            return false;
+        }
+        start = slash + 1;
+    }
+}
+
 }  // namespace
 
 void add_route_name(App::Impl& app, std::string name, const Route& route) {
@@ -261,6 +277,11 @@ std::string url_path_for(const App::Impl& app,
             throw std::invalid_argument("flamecpp: " + quoted + ": '" + argument->value +
                                         "' does not fit {" + std::string(inner) + "} of " +
                                         route.pattern);
+        }
+        if (has_dot_segment(argument->value)) {
+            // Browsers resolve "/users/.." to "/": the path would name another route.
+            throw std::invalid_argument("flamecpp: " + quoted + ": '" + argument->value +
+                                        "' holds a '.' or '..' segment");
         }
         path += encode_path_value(argument->value, entry.spans_slashes);
         ++used;

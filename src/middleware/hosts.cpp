@@ -60,10 +60,10 @@ bool TrustedHost::allows(std::string_view host) const noexcept {
     if (any_) {
         return true;
     }
-    const std::string_view name = host_part(host);
-    if (name.empty()) {
-        return false;
+    if (!detail::valid_host(host)) {
+        return false;  // user info, a path, a bad port: not a host whatever its name says
     }
+    const std::string_view name = host_part(host);
     for (const auto& pattern : allowed_) {
         if (pattern.starts_with("*.")) {
             const std::string_view suffix = std::string_view(pattern).substr(1);  // ".example.com"

@@ -20,8 +20,8 @@ Task<Response> HTTPSRedirect::operator()(Request& request, Next next) const {
         co_return co_await next();
     }
     const auto host = request.header("Host");
-    if (!host || host->empty()) {
-        co_return Response::text("Missing Host header", Status::bad_request);
+    if (!host || !detail::valid_host(*host)) {
+        co_return Response::text("Invalid host header", Status::bad_request);
     }
     std::string_view authority = *host;
     if (authority.ends_with(":80")) {
@@ -119,22 +119,27 @@ Task<Response> ProxyHeaders::operator()(Request& request, Next next) const {
     if (!trusted_->contains(address_of(request.client()))) {
         co_return co_await next();
     }
-    if (const auto proto = request.header("X-Forwarded-Proto")) {
-        std::string_view first = *proto;
-        detail::for_each_list_item(*proto, [&first](std::string_view item) {
-            first = item;
-            return true;
-        });
-        request.set_scheme(first);  // a value other than http(s)/ws(s) is ignored
+    // Every field line, in order (RFC 9110 5.3: several lines are one comma-separated list): a
+    // proxy may append a line of its own after the client's.
+    auto items_of = [&request](std::string_view field) {
+        std::vector<std::string_view> items;
+        for (const HeaderField& h : request.headers()) {
+            if (detail::iequals(h.name, field)) {
+                detail::for_each_list_item(h.value, [&items](std::string_view item) {
+                    items.push_back(item);
+                    return false;
+                });
+            }
+        }
+        return items;
+    };
+    if (const auto protos = items_of("X-Forwarded-Proto"); !protos.empty()) {
+        // The nearest proxy's word: the client may have sent a value of its own before it.
+        request.set_scheme(protos.back());  // a value other than http(s)/ws(s) is ignored
     }
-    if (const auto forwarded = request.header("X-Forwarded-For")) {
+    if (const auto hops = items_of("X-Forwarded-For"); !hops.empty()) {
         // Right to left: the proxies this request went through, nearest last. The first one
         // that is not a trusted proxy is the client; if all are, the leftmost is.
-        std::vector<std::string_view> hops;
-        detail::for_each_list_item(*forwarded, [&hops](std::string_view item) {
-            hops.push_back(item);
-            return false;
-        });
         std::string_view client;
         for (std::size_t i = hops.size(); i-- > 0;) {
             client = hops[i];
@@ -142,8 +147,10 @@ Task<Response> ProxyHeaders::operator()(Request& request, Next next) const {
                 break;
             }
         }
-        if (!client.empty()) {
-            request.set_client(std::string(client) + ":0");
+        boost::system::error_code ec;
+        const auto address = ip::make_address(client, ec);
+        if (!ec) {  // anything but an address (a name, "unknown", garbage) is not believed
+            request.set_client(address.to_string() + ":0");
         }
     }
     co_return co_await next();

@@ -239,8 +239,9 @@ private:
             if (!path.ends_with('/')) {
                 other += '/';
             }
-            // "//host" would leave the site (a protocol-relative URL): never an answer.
-            if (other.starts_with("//")) {
+            // "//host" would leave the site (a protocol-relative URL), and browsers read "/\"
+            // as "//": never an answer.
+            if (other.size() > 1 && (other[1] == '/' || other[1] == '\\')) {
                 return unrouted_answer(match, request_.method(), upgrade);
             }
             std::vector<PathParam> params;
@@ -425,6 +426,7 @@ private:
         if (!out_.empty()) {
             // GCC 12 miscompiles co_await inside && (SIGILL): keep awaits in statements.
             bool flushed = co_await flush();
+            start_background();  // of the pipelined answers just written
             if (!flushed) {
                 co_return;
             }

@@ -1,6 +1,7 @@
 #include "server/lifespan.hpp"
 
 #include <exception>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -41,22 +42,27 @@ std::optional<std::exception_ptr> run_to_end(App& app,
                                              const Hook& hook,
                                              asio::io_context& io,
                                              std::chrono::steady_clock::time_point deadline) {
-    bool done = false;
-    std::exception_ptr error;
+    // Shared with the completion: a hook that overran may still end later, while the next
+    // hook runs on the same loop, after this frame is gone.
+    struct Outcome {
+        bool done = false;
+        std::exception_ptr error;
+    };
+    auto outcome = std::make_shared<Outcome>();
     io.restart();
-    asio::co_spawn(io, run_hook(app, hook), [&done, &error](std::exception_ptr e) {
-        error = std::move(e);
-        done = true;
+    asio::co_spawn(io, run_hook(app, hook), [outcome](std::exception_ptr e) {
+        outcome->error = std::move(e);
+        outcome->done = true;
     });
-    while (!done) {
-        if (io.run_one_until(deadline) == 0 && !done &&
+    while (!outcome->done) {
+        if (io.run_one_until(deadline) == 0 && !outcome->done &&
             (std::chrono::steady_clock::now() >= deadline || io.stopped())) {
             return std::nullopt;
         }
     }
     // The loop stops itself when it runs out of work: ready it for its thread's run().
     io.restart();
-    return error;
+    return outcome->error;
 }
 
 std::string message_of(const std::exception_ptr& error) {

@@ -41,4 +41,50 @@ bool for_each_list_item(std::string_view list, Fn fn) {
     return false;
 }
 
+/// True for a Host field value a URL may be built from (RFC 9110 7.2 with RFC 3986's
+/// authority, strictly): a name of letters, digits, '-', '.' and '_', or a bracketed IPv6
+/// literal of hex digits, ':' and '.', then an optional ':' and port digits. No user info, no
+/// path, no white space: `example.com:@evil.com` is not a host.
+constexpr bool valid_host(std::string_view host) noexcept {
+    std::size_t i = 0;
+    if (!host.empty() && host.front() == '[') {
+        const auto close = host.find(']');
+        if (close == std::string_view::npos || close < 3) {
+            return false;
+        }
+        for (char c : host.substr(1, close - 1)) {
+            const bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+                            (c >= 'A' && c <= 'F') || c == ':' || c == '.';
+            if (!ok) {
+                return false;
+            }
+        }
+        i = close + 1;
+    } else {
+        for (; i < host.size() && host[i] != ':'; ++i) {
+            const char c = host[i];
+            const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_';
+            if (!ok) {
+                return false;
+            }
+        }
+        if (i == 0) {
+            return false;
+        }
+    }
+    if (i == host.size()) {
+        return true;
+    }
+    if (host[i] != ':' || i + 1 == host.size() || host.size() - i - 1 > 5) {
+        return false;
+    }
+    for (char c : host.substr(i + 1)) {
+        if (c < '0' || c > '9') {
+            return false;
+        }
+    }
+    return true;
+}
+
 }  // namespace flamecpp::detail

@@ -14,6 +14,7 @@
 
 #include <flamecpp/flamecpp.hpp>
 #include <flamecpp/testing.hpp>
+#include <flamecpp/websocket.hpp>
 
 #include "http_client.hpp"
 
@@ -56,6 +57,7 @@ App jobs_app(std::shared_ptr<Jobs> jobs) {
     });
     app.route("/fails", [] { return Response::text("ok").background(failing_job()); });
     app.route("/done", [jobs] { return std::to_string(jobs->done.load()); });
+    app.websocket_route("/ws", [](WebSocket& ws) -> Task<void> { co_await ws.accept(); });
     return app;
 }
 
@@ -86,6 +88,24 @@ TEST(Background, AFailingTaskIsLoggedAndTheServerGoesOn) {
                       ClientOptions{.raise_server_exceptions = false, .log_level = LogLevel::off});
     EXPECT_EQ(client.get("/fails").text(), "ok");
     EXPECT_EQ(client.get("/done").status, 200);
+}
+
+TEST(Background, AnAnswerPipelinedBeforeAnUpgradeStillStartsItsTask) {
+    auto jobs = std::make_shared<Jobs>();
+    TestClient client(jobs_app(jobs), ClientOptions{.log_level = LogLevel::off});
+    test::RawConnection c(client.port());
+    c.send(test::make_request("POST", "/jobs", {{"Content-Length", "0"}}) +
+           test::make_request("GET", "/ws",
+                              {{"Upgrade", "websocket"},
+                               {"Connection", "Upgrade"},
+                               {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="},
+                               {"Sec-WebSocket-Version", "13"}}));
+    EXPECT_EQ(c.read_response().status, 202);
+    const auto deadline = Clock::now() + 5s;
+    while (jobs->done < 1 && Clock::now() < deadline) {
+        std::this_thread::sleep_for(10ms);
+    }
+    EXPECT_EQ(jobs->done, 1) << "the job of the answer written before the upgrade never ran";
 }
 
 TEST(Background, TheGracefulShutdownLetsThemFinish) {

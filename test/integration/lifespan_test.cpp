@@ -1,4 +1,5 @@
 // Startup and shutdown hooks, run by the server (and so by TestClient) around the app's life.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -175,6 +176,29 @@ TEST(Lifespan, AFailingOrOverrunningShutdownHookIsLoggedAndTheOthersRun) {
     EXPECT_LT(std::chrono::steady_clock::now() - stopping, 2s);
     EXPECT_TRUE(server.shutdown_failed());
     EXPECT_EQ(journal->read(), std::vector<std::string>{"last"});
+}
+
+// The hook that overran ends while the next one runs on the same loop: the next one is still
+// waited for (its end is not mistaken for the overrun one's).
+TEST(Lifespan, AnOverrunHookEndingLaterDoesNotCutTheNextShort) {
+    auto journal = std::make_shared<Journal>();
+    App app;
+    app.component(journal);
+    app.limits().shutdown_grace = 300ms;
+    app.on_shutdown([](Journal& j) -> Task<void> {
+        co_await wait_for(200ms);
+        j.add("second done");
+    });
+    app.on_shutdown([](Journal& j) -> Task<void> {
+        co_await wait_for(400ms);  // overruns its 300 ms, ends 100 ms into the next hook
+        j.add("first done");
+    });
+    Server server(app, server_options());
+    server.stop();
+    server.wait();
+    EXPECT_TRUE(server.shutdown_failed());
+    const auto lines = journal->read();
+    EXPECT_NE(std::find(lines.begin(), lines.end(), "second done"), lines.end());
 }
 
 TEST(Lifespan, WorkAStartupHookSpawnsRunsOnceTheServerRuns) {

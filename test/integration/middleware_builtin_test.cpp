@@ -237,6 +237,9 @@ TEST(HTTPSRedirectMiddleware, SendsPlainHttpToHttps) {
               "https://example.com/b");
     EXPECT_EQ(client.get("/b", {.headers = {{"Host", "example.com:8080"}}}).header("Location"),
               "https://example.com:8080/b");
+    auto bad = client.get("/b", {.headers = {{"Host", "example.com:@evil.example"}}});
+    EXPECT_EQ(bad.status, 400);
+    EXPECT_FALSE(bad.header("Location"));
 }
 
 App proxy_app(std::vector<std::string> trusted) {
@@ -258,6 +261,18 @@ TEST(ProxyHeadersMiddleware, BelievesTrustedProxiesOnly) {
     EXPECT_EQ(r.json().at("scheme"), "https");
     // The next request on the same connection starts from the connection's own values.
     EXPECT_EQ(trusted.get("/who").status, 307);
+
+    // A proxy appends a line of its own: every line counts, and the nearest proxy's scheme.
+    auto two_lines = trusted.get("/who", {.headers = {{"X-Forwarded-For", "1.2.3.4"},
+                                                      {"X-Forwarded-Proto", "https"},
+                                                      {"X-Forwarded-For", "198.51.100.9"},
+                                                      {"X-Forwarded-Proto", "https"}}});
+    EXPECT_EQ(two_lines.json().at("client"), "198.51.100.9:0");
+    auto spoofed_proto = trusted.get("/who", {.headers = {{"X-Forwarded-Proto", "https, http"}}});
+    EXPECT_EQ(spoofed_proto.status, 307);  // the nearest proxy said http
+    auto garbage = trusted.get(
+        "/who", {.headers = {{"X-Forwarded-For", "not-an-ip"}, {"X-Forwarded-Proto", "https"}}});
+    EXPECT_TRUE(std::string(garbage.json().at("client").as_string()).starts_with("127.0.0.1:"));
 
     TestClient untrusted(proxy_app({"10.0.0.0/8"}), quiet());
     auto ignored = untrusted.get(

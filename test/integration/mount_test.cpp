@@ -12,6 +12,8 @@
 #include <flamecpp/json.hpp>
 #include <flamecpp/testing.hpp>
 
+#include "http_client.hpp"
+
 namespace flamecpp {
 namespace {
 
@@ -19,6 +21,14 @@ using testing::ClientOptions;
 using testing::TestClient;
 
 ClientOptions quiet() { return ClientOptions{.log_level = LogLevel::off}; }
+
+/// GET /\evil.example/ with a raw backslash (TestClient would encode it).
+void test_raw_backslash(std::uint16_t port) {
+    test::RawConnection c(port);
+    c.send("GET /\\evil.example/ HTTP/1.1\r\nHost: testserver\r\n\r\n");
+    const auto r = c.read_response();
+    EXPECT_NE(r.status, 307) << r.header("Location").value_or("");
+}
 
 /// A middleware that adds `name: value` to every answer it sees.
 struct Stamp {
@@ -157,6 +167,10 @@ TEST(ReverseRouting, EncodesValuesAndKeepsSlashesOnlyForPathParameters) {
     EXPECT_EQ(app.url_path_for("file", {{"rest", "a b/c?d.txt"}}), "/files/a%20b/c%3Fd.txt");
     EXPECT_EQ(app.url_path_for("tag", {{"tag", "c++ & more"}}), "/tags/c++%20&%20more");
     EXPECT_THROW(app.url_path_for("tag", {{"tag", "a/b"}}), std::invalid_argument);
+    EXPECT_THROW(app.url_path_for("tag", {{"tag", ".."}}), std::invalid_argument);
+    EXPECT_THROW(app.url_path_for("tag", {{"tag", "."}}), std::invalid_argument);
+    EXPECT_THROW(app.url_path_for("file", {{"rest", "a/../b"}}), std::invalid_argument);
+    EXPECT_EQ(app.url_path_for("file", {{"rest", "a/..b/.c"}}), "/files/a/..b/.c");
     EXPECT_EQ(app.url_path_for("float", {{"x", 2.5}}), "/f/2.5");
 }
 
@@ -186,6 +200,9 @@ TEST(ReverseRouting, RequestUrlForIsAbsoluteForTheRequestsSchemeAndHost) {
     auto proxied = client.get(
         "/links", {.headers = {{"Host", "example.com"}, {"X-Forwarded-Proto", "https"}}});
     EXPECT_EQ(proxied.json().at("item"), "https://example.com/api/v1/items/7");
+    // A Host that is no host: no URL is built from it.
+    EXPECT_EQ(client.get("/links", {.headers = {{"Host", "example.com:@evil.example"}}}).status,
+              400);
 }
 
 TEST(Mount, TheTableChecksSeeThroughMounts) {
@@ -246,6 +263,22 @@ TEST(Mount, ARoutersExceptionHandlersAnswerUnderItsPrefixFirst) {
     EXPECT_EQ(client.get("/api/admin/x").json().at("missing"), "x");
 }
 
+TEST(Mount, AnHttpExceptionSkipsARoutersCatchAllForTheAppsOwnHandler) {
+    Router api;
+    api.exception_handler<std::exception>(
+        [] { return Response::text("router catch-all", Status::internal_server_error); });
+    api.route("/gone", []() -> Response { throw HTTPException(Status::gone, "gone"); });
+    api.route("/bug", []() -> Response { throw std::runtime_error("bug"); });
+    App app;
+    app.exception_handler<HTTPException>(
+        [](const HTTPException& e) { return Response::text("app: " + e.detail(), e.status()); });
+    app.mount("/api", std::move(api));
+    TestClient client(app,
+                      ClientOptions{.raise_server_exceptions = false, .log_level = LogLevel::off});
+    EXPECT_EQ(client.get("/api/gone").text(), "app: gone");
+    EXPECT_EQ(client.get("/api/bug").text(), "router catch-all");
+}
+
 TEST(RedirectSlashes, SendsGetAndHeadToTheTwinThatHasARoute) {
     App app;
     app.route("/tasks", [] { return "tasks"; }, {Method::get, Method::post});
@@ -262,6 +295,16 @@ TEST(RedirectSlashes, SendsGetAndHeadToTheTwinThatHasARoute) {
     EXPECT_EQ(client.get("/tasks/", {.follow_redirects = true}).text(), "tasks");
     // Never towards another site: "//evil.example/" would become "//evil.example".
     EXPECT_EQ(client.get("//evil.example/").status, 404);
+}
+
+TEST(RedirectSlashes, NeverToAnotherSite) {
+    App app;
+    app.route("/{user}", [] { return "user"; });
+    TestClient client(app, quiet());
+    EXPECT_EQ(client.get("/ana/").header("Location"), "/ana");
+    // Browsers read "/\\" as "//": "/\\evil.example" would leave the site.
+    EXPECT_EQ(client.get("/%5Cevil.example/").status, 307);  // encoded: stays a path
+    test_raw_backslash(client.port());
 }
 
 TEST(RedirectSlashes, CanBeTurnedOff) {

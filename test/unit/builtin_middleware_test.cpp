@@ -9,6 +9,8 @@
 #include <flamecpp/builtin_middleware.hpp>
 #include <flamecpp/security.hpp>
 
+#include "text/ascii.hpp"
+
 namespace flamecpp {
 namespace {
 
@@ -39,6 +41,12 @@ TEST(TrustedHost, ExactWildcardAndAny) {
     EXPECT_FALSE(trusted.allows(""));
     EXPECT_FALSE(trusted.allows(":8000"));
     EXPECT_TRUE(TrustedHost({"*"}).allows("anything:1"));
+    // Not hosts at all, whatever name they start with.
+    EXPECT_FALSE(trusted.allows("example.com:@evil.com"));
+    EXPECT_FALSE(trusted.allows("example.com:80/path"));
+    EXPECT_FALSE(trusted.allows("example.com:8x"));
+    EXPECT_FALSE(trusted.allows("example.com evil"));
+    EXPECT_FALSE(trusted.allows("[::1]x"));
 }
 
 TEST(GZip, AcceptEncodingWithQValues) {
@@ -121,6 +129,13 @@ TEST(Response, SetHeaderRemoveHeaderAndVary) {
     r.vary("origin");
     r.vary("Accept-Encoding");
     EXPECT_EQ(r.header("Vary"), "Origin, Accept-Encoding");
+    Response lines =
+        Response::text("z").with_header("Vary", "Cookie").with_header("vary", "Authorization");
+    lines.vary("Origin");
+    EXPECT_EQ(lines.header("Vary"), "Cookie, Authorization, Origin");
+    EXPECT_EQ(lines.headers().size(), 1u);
+    lines.vary("authorization");
+    EXPECT_EQ(lines.header("Vary"), "Cookie, Authorization, Origin");
     Response star = Response::text("y").with_header("Vary", "*");
     star.vary("Origin");
     EXPECT_EQ(star.header("Vary"), "*");
@@ -141,6 +156,17 @@ TEST(Security, BasicAuthDecodesUserAndPassword) {
     EXPECT_FALSE(basic_auth("Basic YWRtaW4="));       // no ':'
     EXPECT_FALSE(basic_auth("Basic YWRt aW46c2Vj"));  // white space inside
     EXPECT_FALSE(basic_auth("Basic YQ=a"));
+}
+
+TEST(Security, ValidHost) {
+    for (const char* host :
+         {"example.com", "a-b.example.com:8080", "127.0.0.1", "[::1]:443", "under_score", "x:1"}) {
+        EXPECT_TRUE(detail::valid_host(host)) << host;
+    }
+    for (const char* host : {"", ":80", "example.com:", "example.com:@evil.com", "a b",
+                             "example.com/x", "[::1", "[]", "[::g]", "host:123456", "é.com"}) {
+        EXPECT_FALSE(detail::valid_host(host)) << host;
+    }
 }
 
 TEST(Security, ConstantTimeEquals) {

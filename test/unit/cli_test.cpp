@@ -172,6 +172,16 @@ TEST(AppFlags, TheEnvironmentStandsInForFlagsNotGiven) {
     EXPECT_EQ(cl.options.port, 9001);
     EXPECT_TRUE(*site.fail);
 
+    ::setenv("SITETEST_ALLOWED_HOST", "a.example, b.example", 1);
+    auto listed = site.parse({}, "SITETEST_");
+    EXPECT_EQ(*site.hosts, (std::vector<std::string>{"a.example", "b.example"}));
+    EXPECT_TRUE(site.hosts.given());
+    auto command_line_wins = site.parse({"--allowed-host", "c.example"}, "SITETEST_");
+    ::unsetenv("SITETEST_ALLOWED_HOST");
+    EXPECT_TRUE(listed.error.empty()) << listed.error;
+    EXPECT_TRUE(command_line_wins.error.empty()) << command_line_wins.error;
+    EXPECT_EQ(*site.hosts, std::vector<std::string>{"c.example"});
+
     ::setenv("SITETEST_JOBS", "lots", 1);
     auto bad = site.parse({}, "SITETEST_");
     ::unsetenv("SITETEST_JOBS");
