@@ -158,34 +158,24 @@ std::string App::url_path_for(std::string_view name,
 void App::add_exception_handler(const detail::ExceptionType& type,
                                 std::unique_ptr<detail::RouteHandler> handler,
                                 detail::Requirements requirements) {
-    detail::ExceptionHandlerEntry entry;
+    auto entry = detail::type_entry("the exception handler", type, requirements);
     entry.handler = std::move(handler);
-    entry.components = detail::components_of(requirements);
-    entry.name = "the exception handler for " + detail::type_name(type.type);
-    entry.type = type;
     impl_->exception_handlers.add_type(std::move(entry));
 }
 
 void App::add_websocket_exception_handler(const detail::ExceptionType& type,
                                           std::unique_ptr<detail::CloseChooser> handler,
                                           detail::Requirements requirements) {
-    detail::ExceptionHandlerEntry entry;
+    auto entry = detail::type_entry("the WebSocket exception handler", type, requirements);
     entry.closer = std::move(handler);
-    entry.components = detail::components_of(requirements);
-    entry.name = "the WebSocket exception handler for " + detail::type_name(type.type);
-    entry.type = type;
     impl_->websocket_exception_handlers.add_type(std::move(entry));
 }
 
 void App::add_status_handler(Status status,
                              std::unique_ptr<detail::RouteHandler> handler,
                              detail::Requirements requirements) {
-    detail::ExceptionHandlerEntry entry;
+    auto entry = detail::status_entry("the exception handler", status, requirements);
     entry.handler = std::move(handler);
-    entry.components = detail::components_of(requirements);
-    entry.name =
-        "the exception handler for status " + std::to_string(static_cast<unsigned>(status));
-    entry.status = status;
     impl_->exception_handlers.add_status(std::move(entry));
 }
 

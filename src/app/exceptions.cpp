@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <string>
 #include <utility>
 
 #include "app/components.hpp"
@@ -34,6 +35,26 @@ Response internal_error() {
 }
 
 }  // namespace
+
+ExceptionHandlerEntry type_entry(std::string_view kind,
+                                 const ExceptionType& type,
+                                 Requirements requirements) {
+    ExceptionHandlerEntry entry;
+    entry.components = components_of(requirements);
+    entry.name = std::string(kind) + " for " + type_name(type.type);
+    entry.type = type;
+    return entry;
+}
+
+ExceptionHandlerEntry status_entry(std::string_view kind,
+                                   Status status,
+                                   Requirements requirements) {
+    ExceptionHandlerEntry entry;
+    entry.components = components_of(requirements);
+    entry.name = std::string(kind) + " for status " + std::to_string(static_cast<unsigned>(status));
+    entry.status = status;
+    return entry;
+}
 
 void ExceptionHandlers::add_type(ExceptionHandlerEntry entry) {
     for (const auto& other : by_type_) {

@@ -29,6 +29,14 @@ struct ExceptionHandlerEntry {
     bool needs_components = false;  ///< set when the server starts
 };
 
+/// An entry for a handler of exception `type` (its handler or closer still to set), named
+/// "`kind` for <the type>" in errors and logs.
+ExceptionHandlerEntry type_entry(std::string_view kind,
+                                 const ExceptionType& type,
+                                 Requirements requirements);
+/// An entry for the handler of `status`, named "`kind` for status N".
+ExceptionHandlerEntry status_entry(std::string_view kind, Status status, Requirements requirements);
+
 /// Where an exception nobody handles is logged and reported (the session).
 class ErrorLog {
 public:

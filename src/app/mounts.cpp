@@ -55,23 +55,16 @@ void Router::add_middleware(std::unique_ptr<detail::MiddlewareHandler> handler,
 void Router::add_exception_handler(const detail::ExceptionType& type,
                                    std::unique_ptr<detail::RouteHandler> handler,
                                    detail::Requirements requirements) {
-    detail::ExceptionHandlerEntry entry;
+    auto entry = detail::type_entry("the router's exception handler", type, requirements);
     entry.handler = std::move(handler);
-    entry.components = detail::components_of(requirements);
-    entry.name = "the router's exception handler for " + detail::type_name(type.type);
-    entry.type = type;
     impl_->exception_handlers.add_type(std::move(entry));
 }
 
 void Router::add_status_handler(Status status,
                                 std::unique_ptr<detail::RouteHandler> handler,
                                 detail::Requirements requirements) {
-    detail::ExceptionHandlerEntry entry;
+    auto entry = detail::status_entry("the router's exception handler", status, requirements);
     entry.handler = std::move(handler);
-    entry.components = detail::components_of(requirements);
-    entry.name = "the router's exception handler for status " +
-                 std::to_string(static_cast<unsigned>(status));
-    entry.status = status;
     impl_->exception_handlers.add_status(std::move(entry));
 }
 

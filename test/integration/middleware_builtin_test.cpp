@@ -8,12 +8,13 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <flamecpp/flamecpp.hpp>
 #include <flamecpp/json.hpp>
 #include <flamecpp/sessions.hpp>
 #include <flamecpp/testing.hpp>
+
+#include "gzip.hpp"
 
 namespace flamecpp {
 namespace {
@@ -23,30 +24,6 @@ using testing::Headers;
 using testing::TestClient;
 
 ClientOptions quiet() { return ClientOptions{.log_level = LogLevel::off}; }
-
-/// Inflates a gzip member; fails the test on anything else.
-std::string gunzip(const std::string& data) {
-    z_stream z{};
-    EXPECT_EQ(inflateInit2(&z, 15 + 16), Z_OK);
-    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-    z.avail_in = static_cast<uInt>(data.size());
-    std::string out;
-    int rc = Z_OK;
-    while (rc == Z_OK) {
-        char buffer[16384];
-        z.next_out = reinterpret_cast<Bytef*>(buffer);
-        z.avail_out = sizeof buffer;
-        rc = inflate(&z, Z_NO_FLUSH);
-        out.append(buffer, sizeof buffer - z.avail_out);
-        if (rc == Z_BUF_ERROR && z.avail_in == 0) {
-            break;
-        }
-    }
-    EXPECT_EQ(rc, Z_STREAM_END) << "not a whole gzip member";
-    EXPECT_EQ(z.avail_in, 0u) << "bytes after the gzip member";
-    inflateEnd(&z);
-    return out;
-}
 
 // --- CORS ----------------------------------------------------------------------------------
 
@@ -177,11 +154,11 @@ TEST(GZipMiddleware, CompressesLargeTextForClientsThatAcceptIt) {
     EXPECT_EQ(r.header("Vary"), "Accept-Encoding");
     EXPECT_EQ(r.header("Content-Length"), std::to_string(r.body.size()));
     EXPECT_LT(r.body.size(), 100u);
-    EXPECT_EQ(gunzip(r.body), std::string(2000, 'a'));
+    EXPECT_EQ(test::gunzip(r.body), std::string(2000, 'a'));
 
     auto json = client.get("/json", {.headers = {{"Accept-Encoding", "br;q=1.0, gzip;q=0.5"}}});
     EXPECT_EQ(json.header("Content-Encoding"), "gzip");
-    EXPECT_EQ(boost::json::parse(gunzip(json.body)).as_array().size(), 100u);
+    EXPECT_EQ(boost::json::parse(test::gunzip(json.body)).as_array().size(), 100u);
 }
 
 TEST(GZipMiddleware, LeavesAloneWhatItShouldNotCompress) {
@@ -211,7 +188,7 @@ TEST(GZipMiddleware, WeakensTheETagAndCompressesStreamsChunkByChunk) {
     const Headers gzip = {{"Accept-Encoding", "*"}};
     auto tagged = client.get("/tagged", {.headers = gzip});
     EXPECT_EQ(tagged.header("ETag"), "W/\"v1\"");
-    EXPECT_EQ(gunzip(tagged.body), std::string(1000, 't'));
+    EXPECT_EQ(test::gunzip(tagged.body), std::string(1000, 't'));
 
     auto stream = client.get("/stream", {.headers = gzip});
     EXPECT_EQ(stream.header("Content-Encoding"), "gzip");
@@ -220,7 +197,7 @@ TEST(GZipMiddleware, WeakensTheETagAndCompressesStreamsChunkByChunk) {
     for (int i = 0; i < 50; ++i) {
         expected += "line " + std::to_string(i) + " of a streamed text body\n";
     }
-    EXPECT_EQ(gunzip(stream.body), expected);
+    EXPECT_EQ(test::gunzip(stream.body), expected);
 }
 
 // --- HTTPSRedirect and ProxyHeaders ----------------------------------------------------------

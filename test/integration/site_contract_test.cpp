@@ -19,9 +19,9 @@
 #include <boost/json/value.hpp>
 #include <gtest/gtest.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "contract_checks.hpp"
+#include "gzip.hpp"
 #include "http_client.hpp"
 #include "process.hpp"
 #include "sample_contract_tests.hpp"
@@ -121,28 +121,6 @@ bool IsUuid4(const std::string& id) {
     static const std::regex uuid4(
         "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
     return std::regex_match(id, uuid4);
-}
-
-std::string Gunzip(const std::string& data) {
-    z_stream z{};
-    EXPECT_EQ(inflateInit2(&z, 15 + 16), Z_OK);
-    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-    z.avail_in = static_cast<uInt>(data.size());
-    std::string out;
-    int rc = Z_OK;
-    while (rc == Z_OK) {
-        char buffer[16384];
-        z.next_out = reinterpret_cast<Bytef*>(buffer);
-        z.avail_out = sizeof buffer;
-        rc = inflate(&z, Z_NO_FLUSH);
-        out.append(buffer, sizeof buffer - z.avail_out);
-        if (rc == Z_BUF_ERROR) {
-            break;
-        }
-    }
-    EXPECT_EQ(rc, Z_STREAM_END) << "not a whole gzip member";
-    inflateEnd(&z);
-    return out;
 }
 
 /// The site with its stderr in a file, to read its log lines.
@@ -279,7 +257,7 @@ TEST_F(Site, LargeTextAnswersAreGzippedForClientsThatAcceptIt) {
     EXPECT_EQ(gz.status, 404);
     EXPECT_EQ(gz.header("Content-Encoding"), "gzip");
     EXPECT_TRUE(gz.header_has_token("Vary", "Accept-Encoding"));
-    EXPECT_EQ(Gunzip(gz.body), plain.body);
+    EXPECT_EQ(gunzip(gz.body), plain.body);
     ExpectCommonHeaders(gz);  // Content-Length counts the compressed bytes
 
     EXPECT_FALSE(Send(port(), "GET", "/nowhere", {{"Accept-Encoding", "identity"}})
