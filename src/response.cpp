@@ -5,9 +5,16 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+#include <boost/url/encode.hpp>
+#include <boost/url/grammar/lut_chars.hpp>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <flamecpp/http_exception.hpp>
 #include <flamecpp/response.hpp>
 
+#include "http/files.hpp"
 #include "json/writer.hpp"
 #include "json_detail_response.hpp"
 #include "text/ascii.hpp"
@@ -49,6 +56,53 @@ Response Response::stream(BodyStream body, std::string_view content_type, Status
 
 Response Response::empty(Status status) {
     return Response(status, std::string(), StaticType{nullptr});
+}
+
+namespace {
+
+/// RFC 8187 attr-char: what an ext-value keeps as it is.
+constexpr boost::urls::grammar::lut_chars attr_chars(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$&+-.^_`|~");
+
+/// `attachment; filename="..."` with an ASCII stand-in for clients that read only that, and
+/// `filename*=UTF-8''...` (RFC 6266 4.3) when the name is more than plain ASCII.
+std::string content_disposition(std::string_view name) {
+    std::string fallback;
+    bool plain = true;
+    for (unsigned char c : name) {
+        const bool ok = c >= 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '%';
+        fallback += ok ? static_cast<char>(c) : '_';
+        plain = plain && ok;
+    }
+    std::string out = "attachment; filename=\"" + fallback + "\"";
+    if (!plain) {
+        out += "; filename*=UTF-8''";
+        out += boost::urls::encode(name, attr_chars);
+    }
+    return out;
+}
+
+}  // namespace
+
+Response Response::file(std::string_view path, const FileOptions& options) {
+    const std::string name(path);
+    const int fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    struct stat st {};
+    if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        if (fd >= 0) {
+            ::close(fd);
+        }
+        throw HTTPException(Status::not_found);
+    }
+    Response r = detail::make_file_response(fd, name, options.content_type);
+    if (!options.download_name.empty()) {
+        r.with_header("Content-Disposition", content_disposition(options.download_name));
+    }
+    return r;
+}
+
+std::uint64_t Response::file_length() const noexcept {
+    return file_ != nullptr ? file_->length : 0;
 }
 
 Response& Response::with_header(std::string name, std::string value) & {

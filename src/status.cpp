@@ -50,6 +50,8 @@ std::string_view reason_phrase(Status s) noexcept {
             return "Gone";
         case Status::length_required:
             return "Length Required";
+        case Status::precondition_failed:
+            return "Precondition Failed";
         case Status::payload_too_large:
             return "Content Too Large";
         case Status::uri_too_long:

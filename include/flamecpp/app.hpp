@@ -29,6 +29,7 @@
 #include <flamecpp/middleware.hpp>
 #include <flamecpp/router.hpp>
 #include <flamecpp/server.hpp>
+#include <flamecpp/static_files.hpp>
 
 namespace flamecpp {
 
@@ -65,6 +66,12 @@ public:
     /// `name:route` (unqualified when `name` is empty). Mounts nest. Throws
     /// std::invalid_argument for a bad prefix, and as route() does for the routes.
     App& mount(std::string_view prefix, Router router, std::string_view name = {});
+
+    /// Serves the folder of `files` below `prefix` (`/` too, for a site in html mode): one
+    /// route `prefix/{path:path}` for GET and HEAD, named `name`, so that
+    /// `url_path_for(name, {{"path", "app.js"}})` gives `prefix/app.js`; and a startup hook
+    /// that opens the folder. Routes registered before it win over its files.
+    App& mount(std::string_view prefix, const StaticFiles& files, std::string_view name = {});
 
     /// The path of the route named `name` (`api:item` for a mounted one) with `arguments`
     /// for its path parameters, percent-encoded: `app.url_path_for("item", {{"id", 7}})`

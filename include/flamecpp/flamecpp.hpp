@@ -18,6 +18,8 @@
 #include <flamecpp/security.hpp>
 #include <flamecpp/server.hpp>
 #include <flamecpp/sessions.hpp>
+#include <flamecpp/static_files.hpp>
 #include <flamecpp/status.hpp>
+#include <flamecpp/streaming.hpp>
 #include <flamecpp/task.hpp>
 #include <flamecpp/tasks.hpp>

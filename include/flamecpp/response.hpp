@@ -21,6 +21,11 @@ class value;
 
 namespace flamecpp {
 
+namespace detail {
+struct FileBody;
+struct FileAccess;
+}  // namespace detail
+
 /// Where a streamed response writes its body; each `write` goes out as one chunk.
 class BodyWriter {
 public:
@@ -53,6 +58,15 @@ struct CookieOptions {
     SameSite same_site = SameSite::lax;
 };
 
+/// How Response::file presents a file.
+struct FileOptions {
+    /// The Content-Type; empty: from the file name's extension (the table StaticFiles uses).
+    std::string content_type;
+    /// Not empty: the browser saves the answer under this name (`Content-Disposition:
+    /// attachment`, with an RFC 8187 `filename*` for names beyond ASCII).
+    std::string download_name;
+};
+
 class Response {
 public:
     Response() = default;
@@ -72,6 +86,17 @@ public:
                            Status status = Status::ok);
     /// A response with no body.
     static Response empty(Status status = Status::no_content);
+    /// The bytes of the regular file at `path`, sent without copying through user space
+    /// (sendfile(2)) and in constant memory whatever its size. The answer carries `ETag`,
+    /// `Last-Modified` and `Accept-Ranges: bytes`, and the server answers the request's
+    /// conditional and `Range` headers from them before middleware sees it: 304, 412,
+    /// 206 with one range, 416. The file is opened here: a path that is missing, not a
+    /// regular file or unreadable throws HTTPException(404).
+    ///
+    /// @code
+    /// return flamecpp::Response::file("/srv/reports/2026.pdf", {.download_name = "report.pdf"});
+    /// @endcode
+    static Response file(std::string_view path, const FileOptions& options = {});
 
     Status status() const noexcept { return status_; }
     void set_status(Status status) noexcept { status_ = status; }
@@ -122,6 +147,10 @@ public:
     Response& delete_cookie(std::string_view name, const CookieOptions& options = {}) &;
     Response&& delete_cookie(std::string_view name, const CookieOptions& options = {}) &&;
     bool is_stream() const noexcept { return static_cast<bool>(stream_); }
+    /// True for an answer that sends a file (Response::file, StaticFiles).
+    bool is_file() const noexcept { return file_ != nullptr; }
+    /// How many bytes of its file a file answer sends (all of it, or its range).
+    std::uint64_t file_length() const noexcept;
     const BodyStream& stream_body() const noexcept { return stream_; }
     /// Attaches a background task: it starts once this response has been written (or its
     /// write failed), does not hold up the connection's next request, is logged if it throws,
@@ -139,6 +168,7 @@ public:
     /// headers stay. Middleware uses it to wrap a stream (GZip compresses chunk by chunk).
     void set_stream(BodyStream body) {
         body_.clear();
+        file_.reset();
         stream_ = std::move(body);
     }
 
@@ -156,6 +186,8 @@ private:
     std::vector<std::pair<std::string, std::string>> headers_;
     BodyStream stream_;
     std::shared_ptr<std::vector<Task<void>>> background_;  // rare: one pointer when unused
+    std::shared_ptr<detail::FileBody> file_;
+    friend struct detail::FileAccess;
 };
 
 }  // namespace flamecpp

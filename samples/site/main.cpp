@@ -1,10 +1,14 @@
 // site: Starlette's application layer in one app (see docs/samples.md, `site`): app-wide
-// middleware (request IDs, trusted hosts, CORS, gzip), exception handlers that make the app's
+// middleware (request IDs, trusted hosts, CORS, gzip), a static folder and its index page,
+// exception handlers that make the app's
 // 404/418/500 answers, Basic authentication, a session in a signed cookie, a WebSocket ticker,
 // an API router mounted at /api/v1 with its own middleware, reverse routing and background
 // jobs, and startup/shutdown hooks.
+#include <charconv>
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -18,10 +22,12 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include <flamecpp/flamecpp.hpp>
 #include <flamecpp/json.hpp>
+#include <flamecpp/streaming.hpp>
 #include <flamecpp/websocket.hpp>
 
 namespace {
@@ -123,6 +129,37 @@ Task<void> ticker(flamecpp::WebSocket& ws) {
     }
 }
 
+/// Server-sent `tick` events K = from..5 (or on and on), one every 100 ms. When the client
+/// leaves, the server cancels this producer where it waits: nothing to clean up here.
+Task<void> tick_events(std::int64_t from, bool forever, flamecpp::EventSink& events) {
+    for (std::int64_t k = from; forever || k <= 5; ++k) {
+        if (k != from) {
+            co_await flamecpp::sleep(std::chrono::milliseconds(100));
+        }
+        flamecpp::ServerSentEvent tick;
+        tick.event = "tick";
+        tick.id = std::to_string(k);
+        tick.data = boost::json::serialize(boost::json::object{{"n", k}});
+        co_await events.send(tick);
+    }
+}
+
+/// GET /events: resumes after the client's Last-Event-ID (an EventSource reconnecting).
+Response events(flamecpp::LastEventId last, flamecpp::Query<"forever", bool, false> forever) {
+    std::int64_t from = 1;
+    if (last->has_value()) {
+        const std::string& text = **last;
+        std::int64_t seen = 0;
+        auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seen);
+        if (ec != std::errc() || end != text.data() + text.size() || seen < 0 ||
+            seen > (std::int64_t{1} << 53)) {
+            throw HTTPException(Status::bad_request, "Last-Event-ID is not a tick number");
+        }
+        from = seen + 1;
+    }
+    return flamecpp::event_stream(std::bind_front(&tick_events, from, *forever));
+}
+
 // --- The API, mounted at /api/v1 -------------------------------------------------------------
 
 struct Item {
@@ -154,7 +191,8 @@ boost::json::value get_item(flamecpp::Path<"id", std::int64_t> id) {
 
 boost::json::value links(flamecpp::Request& request) {
     return boost::json::object{{"self", request.url_for("api:links")},
-                               {"item", request.url_for("api:item", {{"id", 7}})}};
+                               {"item", request.url_for("api:item", {{"id", 7}})},
+                               {"static", request.url_for("static", {{"path", "app.js"}})}};
 }
 
 /// The jobs POST /api/v1/jobs starts, shared by every worker thread.
@@ -223,10 +261,21 @@ flamecpp::Router api_router(const std::shared_ptr<Jobs>& jobs) {
     return api;
 }
 
+/// The static folder when --static is not given: `static/` beside the executable, found
+/// through its real path (a symlink to the binary finds the same folder).
+std::string default_static_folder() {
+    std::error_code ec;
+    const auto exe = std::filesystem::canonical("/proc/self/exe", ec);
+    return ec ? std::string("static") : (exe.parent_path() / "static").string();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     flamecpp::App app;
+    const auto static_folder = app.flag<std::string>(
+        "static", "the folder served at /static/ (default: static/ beside the executable)",
+        default_static_folder(), "DIR");
     const auto secret = app.flag<std::string>(
         "secret", "signs the session cookie (default: a random key per process)", "", "KEY");
     const auto allowed_hosts = app.flag<std::vector<std::string>>(
@@ -267,6 +316,9 @@ int main(int argc, char** argv) {
     app.exception_handler<Teapot>(teapot_answer);
     app.exception_handler(Status::internal_server_error, server_error);
 
+    app.route("/", [static_folder] { return Response::file(*static_folder + "/index.html"); });
+    app.mount("/static", flamecpp::StaticFiles(static_folder), "static");
+    app.route("/events", events);
     app.route("/teapot", teapot);
     app.route("/boom", boom);
     app.route("/admin", admin);

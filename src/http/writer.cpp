@@ -135,7 +135,7 @@ void write_head(std::string& out, const Response& response, const HeadOptions& o
         out.append("Transfer-Encoding: chunked\r\n");
     } else if (!status_forbids_body(response.status())) {
         out.append("Content-Length: ");
-        append_number(out, response.body().size());
+        append_number(out, response.is_file() ? response.file_length() : response.body().size());
         out.append("\r\n");
     }
     for (const auto& [name, value] : response.headers()) {

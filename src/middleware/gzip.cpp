@@ -9,6 +9,7 @@
 
 #include <flamecpp/builtin_middleware.hpp>
 
+#include "http/files.hpp"
 #include "text/ascii.hpp"
 
 namespace flamecpp {
@@ -162,7 +163,8 @@ std::string GZip::compress(std::string_view body, int level) {
 Task<Response> GZip::operator()(Request& request, Next next) const {
     Response response = co_await next();
     // The cheap tests first: most answers below the threshold stop at the first one.
-    if ((!response.is_stream() && response.body().size() < options_.minimum_size) ||
+    const std::uint64_t size = response.is_file() ? response.file_length() : response.body().size();
+    if ((!response.is_stream() && size < options_.minimum_size) ||
         !is_compressed_status(response.status()) || !compressible(response.content_type()) ||
         !response.header("Content-Encoding").empty()) {
         co_return response;
@@ -173,12 +175,19 @@ Task<Response> GZip::operator()(Request& request, Next next) const {
         co_return response;
     }
     response.with_header("Content-Encoding", "gzip");
+    // Ranges are of the identity bytes; the compressed answer offers none.
+    response.remove_header("Accept-Ranges");
     // The compressed bytes are another representation: a strong validator must not match the
     // identity one (RFC 9110 8.8.3.3).
     if (const std::string_view etag = response.header("ETag"); etag.starts_with('"')) {
         response.set_header("ETag", "W/" + std::string(etag));
     }
-    if (response.is_stream()) {
+    if (response.is_file()) {
+        // Read and compressed chunk by chunk: constant memory for any size.
+        BodyStream chunks =
+            std::bind_front(&detail::write_file_chunks, detail::FileAccess::share(response));
+        response.set_stream(std::bind_front(&gzip_stream, std::move(chunks), options_.level));
+    } else if (response.is_stream()) {
         response.set_stream(std::bind_front(&gzip_stream, response.stream_body(), options_.level));
     } else {
         response.body() = compress(response.body(), options_.level);

@@ -10,10 +10,14 @@
 #include <optional>
 #include <string>
 #include <system_error>
+#include <variant>
 
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
+#include <unistd.h>
 
 #include <flamecpp/http_exception.hpp>
 
@@ -21,6 +25,7 @@
 #include "app/components.hpp"
 #include "app/exceptions.hpp"
 #include "app/pipeline.hpp"
+#include "http/files.hpp"
 #include "http/request_builder.hpp"
 #include "http/request_parser.hpp"
 #include "log.hpp"
@@ -33,6 +38,7 @@ namespace asio = boost::asio;
 namespace http = boost::beast::http;
 using asio::ip::tcp;
 using boost::system::error_code;
+using namespace boost::asio::experimental::awaitable_operators;
 
 namespace {
 
@@ -42,7 +48,11 @@ public:
     explicit ChunkWriter(Transport& transport) : transport_(transport) {}
 
     Task<void> write(std::string_view data) override {
-        if (data.empty() || failed_) {
+        if (failed_) {
+            throw std::system_error(std::make_error_code(std::errc::broken_pipe),
+                                    "client went away during a streamed response");
+        }
+        if (data.empty()) {
             co_return;
         }
         char size_line[20];
@@ -50,7 +60,9 @@ public:
         std::array<asio::const_buffer, 3> buffers{asio::buffer(size_line, std::size_t(n)),
                                                   asio::buffer(data.data(), data.size()),
                                                   asio::buffer("\r\n", 2)};
+        writing_ = true;
         auto [ec, written] = co_await transport_.write(buffers);
+        writing_ = false;
         (void)written;
         if (ec) {
             failed_ = true;
@@ -59,10 +71,14 @@ public:
     }
 
     bool failed() const noexcept { return failed_; }
+    /// A write was cancelled part way (the shutdown came while the socket was full): the
+    /// stream cannot be ended cleanly.
+    bool interrupted() const noexcept { return writing_; }
 
 private:
     Transport& transport_;
     bool failed_ = false;
+    bool writing_ = false;
 };
 
 class HttpSession final : private ErrorLog {
@@ -120,7 +136,12 @@ public:
             }
             start_background();  // after a streamed response, written already
             if (close_after) {
-                co_await lingering_close();
+                if (complete_close_) {
+                    // The client has every answer, complete: nothing to linger for.
+                    transport_.shutdown_and_close();
+                } else {
+                    co_await lingering_close();
+                }
                 co_return;
             }
             bool more = co_await read_more();
@@ -382,6 +403,11 @@ private:
         close_after = !keep_alive || worker_.draining;
         if (response.is_stream()) {
             co_await send_stream(response, close_after, head_only);
+        } else if (response.is_file() &&
+                   (resolve_file_response(response, request_), response.is_file())) {
+            // Resolved here when middleware or an exception handler made it; a 412 or 416
+            // is no file any more and goes the ordinary way.
+            co_await send_file(response, close_after, head_only);
         } else {
             if (!write_response_head(response, close_after)) {
                 replace_with_500(response, close_after);
@@ -459,6 +485,10 @@ private:
         } catch (...) {
             failure = std::current_exception();
         }
+        if (response.is_file()) {
+            // Before the middleware sees it: GZip must see the 206 or the 304.
+            resolve_file_response(response, request_);
+        }
         if (failure) {
             // Into `response`, not returned: a Response-valued await would grow this frame,
             // which every request allocates, for the sake of the rare failure.
@@ -489,6 +519,20 @@ private:
         }
     }
 
+    /// Lets the shutdown end a streamed answer: the producer is cancelled, the stream ended.
+    class StreamOwner final : public ConnectionOwner {
+    public:
+        explicit StreamOwner(asio::steady_timer& stop) noexcept : stop_(stop) {}
+        void deadline_passed() override {}
+        void shutting_down() override { stop_.cancel(); }
+        void abandoned() override {}
+
+    private:
+        asio::steady_timer& stop_;
+    };
+
+    enum class StreamEnd { finished, failed, client_left, shutdown };
+
     asio::awaitable<void> send_stream(Response& response, bool& close_after, bool head_only) {
         if (!write_response_head(response, close_after)) {
             replace_with_500(response, close_after);
@@ -506,17 +550,153 @@ private:
             close_after = true;
             co_return;
         }
+        // The producer runs against a watch on the connection: a client that leaves while
+        // the producer waits (for a timer, a message) is noticed at once, and so is the
+        // shutdown; either cancels the producer where it waits.
+        asio::steady_timer stop(transport_.get_executor(), asio::steady_timer::time_point::max());
+        StreamOwner owner(stop);
+        conn_.owner = &owner;
+        if (worker_.draining) {
+            stop.cancel();  // the shutdown has begun: it visited the connections already
+        }
         ChunkWriter writer(transport_);
-        try {
-            co_await response.stream_body()(writer);
-            out_.append("0\r\n\r\n");
-        } catch (const std::exception& e) {
+        std::exception_ptr failure;
+        auto ended =
+            co_await (produce(response.stream_body(), writer, failure) || watch_client(stop));
+        conn_.owner = nullptr;
+        StreamEnd end = StreamEnd::finished;
+        if (ended.index() == 0) {
+            end = failure ? StreamEnd::failed : StreamEnd::finished;
+        } else {
+            end = std::get<1>(ended);
+        }
+        if (end == StreamEnd::failed && !writer.failed()) {
             // The head is gone already: the only honest signal left is to cut the connection
             // without the final chunk, so the client sees an incomplete body.
-            if (!writer.failed()) {
+            try {
+                std::rethrow_exception(failure);
+            } catch (const std::exception& e) {
                 logger().error("streamed body of route '{}' threw: {}", request_.route(), e.what());
-                worker_.handler_failed(std::current_exception());
+            } catch (...) {
+                logger().error("streamed body of route '{}' threw a non-standard exception",
+                               request_.route());
             }
+            worker_.handler_failed(failure);
+        }
+        // The last chunk says the body is complete: only when it is. An event stream may end
+        // anywhere between events (a client reconnects and resumes); any other body cut by
+        // the shutdown (a file being compressed, a report) is incomplete, and a client must
+        // not take it for whole.
+        const bool clean = !writer.failed() && !writer.interrupted();
+        const bool events = response.content_type().starts_with("text/event-stream");
+        if (clean && (end == StreamEnd::finished || (end == StreamEnd::shutdown && events))) {
+            out_.append("0\r\n\r\n");
+            if (end == StreamEnd::shutdown) {
+                close_after = true;
+                complete_close_ = true;
+            }
+            co_return;
+        }
+        SPDLOG_LOGGER_DEBUG(&logger(), "{}: stream of route '{}' ended: {}", client_,
+                            request_.route(),
+                            end == StreamEnd::client_left ? "the client left" : "it failed");
+        close_after = true;
+        transport_.close();
+    }
+
+    /// Runs a streamed body to its end; its exception (the client gone, the producer's own
+    /// failure, a cancellation) is kept in `failure`, not thrown.
+    asio::awaitable<void> produce(const BodyStream& body,
+                                  ChunkWriter& writer,
+                                  std::exception_ptr& failure) {
+        try {
+            co_await body(writer);
+        } catch (...) {
+            failure = std::current_exception();
+        }
+    }
+
+    /// Reads the connection while a stream is sent, until the client closes it (or resets
+    /// it), or `stop` is cancelled by the shutdown. What the client sends meanwhile (its next
+    /// pipelined request) is kept for after the stream, up to a bound; past it the watch
+    /// only waits for the shutdown.
+    asio::awaitable<StreamEnd> watch_client(asio::steady_timer& stop) {
+        auto ended = co_await (read_until_closed() || wait_for_stop(stop));
+        co_return ended.index() == 0 ? StreamEnd::client_left : StreamEnd::shutdown;
+    }
+
+    asio::awaitable<void> read_until_closed() {
+        while (in_.size() < read_size * 4) {
+            auto [ec, n] = co_await transport_.read_some(in_.prepare(read_size));
+            in_.commit(n);
+            if (ec) {
+                co_return;
+            }
+        }
+        // Enough is buffered: stop reading, and wait for what ends the stream otherwise.
+        asio::steady_timer forever(transport_.get_executor(),
+                                   asio::steady_timer::time_point::max());
+        auto [ec] = co_await forever.async_wait(asio::as_tuple(asio::use_awaitable));
+        (void)ec;
+    }
+
+    static asio::awaitable<void> wait_for_stop(asio::steady_timer& stop) {
+        auto [ec] = co_await stop.async_wait(asio::as_tuple(asio::use_awaitable));
+        (void)ec;
+    }
+
+    /// A file answer: small files are read into the output buffer and go out with the head
+    /// (one write, as any answer); larger ones go by sendfile(2) after the head.
+    asio::awaitable<void> send_file(Response& response, bool& close_after, bool head_only) {
+        if (!write_response_head(response, close_after)) {
+            replace_with_500(response, close_after);
+            if (!head_only) {
+                out_.append(response.body());
+            }
+            co_return;
+        }
+        FileBody* body = FileAccess::body(response);
+        const bool send_body =
+            body != nullptr && !head_only && !status_forbids_body(response.status());
+        log_access_line(response.status(), send_body ? body->length : 0, true);
+        if (!send_body || body->length == 0) {
+            co_return;
+        }
+        if (body->length <= small_file) {
+            const std::size_t mark = out_.size();
+            const auto length = static_cast<std::size_t>(body->length);
+            out_.resize(mark + length);
+            std::size_t got = 0;
+            while (got < length) {
+                const ssize_t n = ::pread(body->fd, out_.data() + mark + got, length - got,
+                                          static_cast<off_t>(body->offset + got));
+                if (n < 0 && errno == EINTR) {
+                    continue;
+                }
+                if (n <= 0) {
+                    break;
+                }
+                got += static_cast<std::size_t>(n);
+            }
+            if (got != length) {
+                // The file shrank (or failed) after its size was sent: the client must see a
+                // short body and a close, not a body padded with zeros.
+                logger().error("route '{}': file read failed after its head was written",
+                               request_.route());
+                out_.resize(mark + got);
+                close_after = true;
+            }
+            co_return;
+        }
+        bool flushed = co_await flush();
+        if (!flushed) {
+            close_after = true;
+            co_return;
+        }
+        auto [ec, sent] = co_await transport_.send_file(body->fd, body->offset, body->length);
+        if (ec) {
+            SPDLOG_LOGGER_DEBUG(&logger(), "{}: file send stopped after {} bytes: {}", client_,
+                                sent, ec.message());
             close_after = true;
             transport_.close();
         }
@@ -656,6 +836,9 @@ private:
     }
 
     static constexpr std::size_t read_size = std::size_t{16} * 1024;
+    /// Files up to this size are copied into the output buffer: a pread(2) costs less than a
+    /// second write, and pipelined answers stay batched.
+    static constexpr std::uint64_t small_file = std::uint64_t{32} * 1024;
 
     Worker& worker_;
     Transport transport_;
@@ -676,7 +859,8 @@ private:
     std::optional<RequestParser> parser_;
     bool body_deadline_set_ = false;
     bool upgraded_ = false;
-    bool continue_sent_ = false;  ///< the 100 Continue of the request being parsed went out
+    bool continue_sent_ = false;   ///< the 100 Continue of the request being parsed went out
+    bool complete_close_ = false;  ///< closing after complete answers: no lingering close
 };
 
 }  // namespace

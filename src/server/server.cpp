@@ -1,6 +1,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <csignal>
 #include <cstdio>
 #include <mutex>
 #include <stdexcept>
@@ -154,6 +155,12 @@ Server::Server(App& app, ServerOptions options)
     : impl_(std::make_unique<Impl>(app.impl(), std::move(options))) {
     auto& opts = impl_->options;
     detail::set_log_level(opts.log_level);
+    // sendfile(2) has no MSG_NOSIGNAL: a client gone mid-file would kill the process with
+    // SIGPIPE. Ignored unless the app installed a handler of its own (as nginx does).
+    struct sigaction pipe_action {};
+    if (::sigaction(SIGPIPE, nullptr, &pipe_action) == 0 && pipe_action.sa_handler == SIG_DFL) {
+        std::signal(SIGPIPE, SIG_IGN);
+    }
     unsigned threads = opts.threads != 0 ? opts.threads : detail::usable_cpus();
     tcp::endpoint endpoint = impl_->resolve();
     auto cannot_listen = [&endpoint](const boost::system::error_code& ec) {

@@ -8,7 +8,10 @@
 // write_now() is the inline write the sessions try first (one non-blocking send(2) or
 // sendmsg(2), no completion handler); write() and read_some() suspend the caller.
 
+#include <algorithm>
+#include <cerrno>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -16,9 +19,11 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <sys/sendfile.h>
 
 namespace flamecpp::detail {
 
@@ -44,6 +49,54 @@ public:
     template <class ConstBuffers>
     boost::asio::awaitable<Result> write(const ConstBuffers& buffers) {
         return boost::asio::async_write(socket_, buffers, transport_use_tuple);
+    }
+
+    /// Sends `count` bytes of the file `fd` from `offset` with sendfile(2): the kernel copies
+    /// from the page cache to the socket, nothing passes through this process. Suspends while
+    /// the socket is full, so a slow reader holds only its own connection. The count is what
+    /// went out; an error (or a file that shrank: end_of_file) stops it.
+    boost::asio::awaitable<Result> send_file(int fd, std::uint64_t offset, std::uint64_t count) {
+        std::uint64_t sent = 0;
+        std::uint64_t since_yield = 0;
+        constexpr std::uint64_t yield_every = std::uint64_t{4} << 20;
+        auto position = static_cast<off_t>(offset);
+        if (!socket_.native_non_blocking()) {
+            error_code ec;
+            socket_.native_non_blocking(true, ec);
+            if (ec) {
+                co_return Result{ec, 0};
+            }
+        }
+        while (sent < count) {
+            const auto chunk =
+                static_cast<std::size_t>(std::min<std::uint64_t>(count - sent, yield_every));
+            const ssize_t n = ::sendfile(socket_.native_handle(), fd, &position, chunk);
+            if (n > 0) {
+                sent += static_cast<std::uint64_t>(n);
+                since_yield += static_cast<std::uint64_t>(n);
+                if (since_yield >= yield_every && sent < count) {
+                    // A fast reader must not hold the thread: let the other connections run.
+                    since_yield = 0;
+                    co_await boost::asio::post(socket_.get_executor(), boost::asio::use_awaitable);
+                }
+                continue;
+            }
+            if (n == 0) {
+                co_return Result{boost::asio::error::eof, sent};
+            }
+            if (errno == EINTR) {
+                continue;
+            }
+            if (errno != EAGAIN) {
+                co_return Result{error_code(errno, boost::system::system_category()), sent};
+            }
+            auto [ec] = co_await socket_.async_wait(boost::asio::socket_base::wait_write,
+                                                    transport_use_tuple);
+            if (ec) {
+                co_return Result{ec, sent};
+            }
+        }
+        co_return Result{error_code{}, sent};
     }
 
     /// Reads what has arrived into `buffers`, suspending until something has.

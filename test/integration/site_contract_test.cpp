@@ -1,11 +1,12 @@
 // Integration tests of the `site` sample against the samples' contract (docs/samples.md): the
 // rules every sample shares (sample_contract_tests.hpp) and the `site` rows of the application
 // layer (middleware, exception handlers, Basic authentication, sessions, the WebSocket ticker,
-// the API mount, background jobs, lifespan), over real loopback sockets against the binary.
-// The static-file, SSE, form and upload rows come with those features.
+// the API mount, background jobs, lifespan, static files), over real loopback sockets against
+// the binary.
 #include <algorithm>
 #include <chrono>
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <regex>
@@ -15,9 +16,12 @@
 #include <thread>
 #include <vector>
 
+#include <arpa/inet.h>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "contract_checks.hpp"
@@ -355,6 +359,7 @@ TEST_F(Site, LinksAreAbsoluteForTheRequestsHost) {
     const auto v = JsonOf(r);
     EXPECT_EQ(v.at("self"), "http://site.example:8080/api/v1/links");
     EXPECT_EQ(v.at("item"), "http://site.example:8080/api/v1/items/7");
+    EXPECT_EQ(v.at("static"), "http://site.example:8080/static/app.js");
 }
 
 TEST_F(Site, JobsRunAfterTheirAnswer) {
@@ -371,6 +376,422 @@ TEST_F(Site, JobsRunAfterTheirAnswer) {
                R"({"id":)" + std::to_string(id) + R"(,"done":true})");
     ExpectJson(Send(port(), "GET", "/api/v1/jobs/999999"), 404,
                R"({"detail":"job 999999 not found"})");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Static files: the sample's folder copied to a temporary one (--static), with what a test
+// needs beside it: symlinks in and out, a subfolder, a 1 GiB sparse file.
+
+namespace fs = std::filesystem;
+
+/// The folder the build puts beside the site executable.
+fs::path SampleStaticFolder() { return fs::path(FLAMECPP_SAMPLE_SITE).parent_path() / "static"; }
+
+std::string ReadFile(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream bytes;
+    bytes << in.rdbuf();
+    return bytes.str();
+}
+
+constexpr std::uint64_t kBigFile = std::uint64_t{1} << 30;
+
+class SiteStatic : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        base = new fs::path(fs::path(::testing::TempDir()) /
+                            ("site-static-" + std::to_string(::getpid())));
+        fs::remove_all(*base);
+        const fs::path root = *base / "static";
+        fs::create_directories(root / "sub");
+        fs::create_directories(*base / "outside");
+        fs::copy(SampleStaticFolder(), root, fs::copy_options::recursive);
+        std::ofstream(*base / "outside/secret.txt") << "secret";
+        std::ofstream(root / "sub/inner.txt") << "inner";
+        fs::create_symlink(*base / "outside/secret.txt", root / "escape-absolute.txt");
+        fs::create_symlink("../outside/secret.txt", root / "escape-relative.txt");
+        fs::create_symlink("../outside", root / "escape-dir");
+        fs::create_symlink("notes.txt", root / "inside-link.txt");
+        fs::resize_file((std::ofstream(root / "big.bin"), root / "big.bin"), kBigFile);
+        SpawnOptions options = small_asan_quarantine();
+        process = new SampleProcess(SampleProcess::start(
+            FLAMECPP_SAMPLE_SITE, {"--static", root.string(), "--log-level", "error"}, options));
+    }
+    static void TearDownTestSuite() {
+        delete process;
+        process = nullptr;
+        fs::remove_all(*base);
+        delete base;
+        base = nullptr;
+    }
+    static std::uint16_t port() { return process->port(); }
+    static std::string Original(std::string_view name) {
+        return ReadFile(SampleStaticFolder() / std::string(name));
+    }
+    inline static SampleProcess* process = nullptr;
+    inline static fs::path* base = nullptr;
+};
+
+TEST_F(SiteStatic, TheIndexPageAtTheRoot) {
+    const Response r = Send(port(), "GET", "/");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.header("Content-Type"), "text/html; charset=utf-8");
+    EXPECT_EQ(r.body, Original("index.html"));
+    ExpectCommonHeaders(r);
+}
+
+TEST_F(SiteStatic, FilesWithTheirTypeAndValidators) {
+    const std::pair<const char*, const char*> files[] = {
+        {"index.html", "text/html; charset=utf-8"},
+        {"style.css", "text/css; charset=utf-8"},
+        {"app.js", "text/javascript; charset=utf-8"},
+        {"data.json", "application/json"},
+        {"logo.png", "image/png"},
+        {"logo.svg", "image/svg+xml"},
+        {"notes.txt", "text/plain; charset=utf-8"},
+        {"blob.xyz", "application/octet-stream"},
+    };
+    for (const auto& [name, type] : files) {
+        SCOPED_TRACE(name);
+        const Response r = Send(port(), "GET", std::string("/static/") + name);
+        EXPECT_EQ(r.status, 200);
+        EXPECT_EQ(r.header("Content-Type"), type);
+        EXPECT_EQ(r.body, Original(name));
+        EXPECT_EQ(r.header("Content-Length"), std::to_string(r.body.size()));
+        EXPECT_EQ(r.header("Accept-Ranges"), "bytes");
+        const auto etag = r.header("ETag").value_or("");
+        EXPECT_TRUE(etag.size() > 2 && etag.front() == '"' && etag.back() == '"') << etag;
+        const auto modified = parse_imf_fixdate(r.header("Last-Modified").value_or(""));
+        ASSERT_TRUE(modified.has_value()) << r.header("Last-Modified").value_or("<none>");
+        const auto mtime = fs::last_write_time(*base / "static" / name);
+        const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(
+                                 std::chrono::file_clock::to_sys(mtime).time_since_epoch())
+                                 .count();
+        EXPECT_EQ(*modified, seconds);
+        ExpectCommonHeaders(r);
+    }
+}
+
+TEST_F(SiteStatic, ConditionalRequestsAnswer304WithTheSameETag) {
+    const Response first = Send(port(), "GET", "/static/notes.txt");
+    const std::string etag = first.header("ETag").value_or("");
+    const std::string modified = first.header("Last-Modified").value_or("");
+    const Headers matching[] = {
+        {{"If-None-Match", etag}},
+        {{"If-None-Match", "*"}},
+        {{"If-None-Match", "\"other\", W/" + etag}},
+        {{"If-Modified-Since", modified}},
+        {{"If-Modified-Since", "Fri, 01 Jan 2100 00:00:00 GMT"}},
+    };
+    for (const auto& headers : matching) {
+        SCOPED_TRACE(headers.front().first + ": " + headers.front().second);
+        const Response r = Send(port(), "GET", "/static/notes.txt", headers);
+        EXPECT_EQ(r.status, 304);
+        EXPECT_EQ(r.body, "");
+        EXPECT_EQ(r.header("ETag"), etag);
+        EXPECT_FALSE(r.header("Content-Length"));
+        ExpectCommonHeaders(r);
+    }
+    // If-None-Match decides alone when both are there (RFC 9110 13.2.2).
+    EXPECT_EQ(Send(port(), "GET", "/static/notes.txt",
+                   {{"If-None-Match", "\"other\""}, {"If-Modified-Since", modified}})
+                  .status,
+              200);
+    EXPECT_EQ(Send(port(), "GET", "/static/notes.txt",
+                   {{"If-Modified-Since", "Thu, 01 Jan 1970 00:00:00 GMT"}})
+                  .status,
+              200);
+}
+
+TEST_F(SiteStatic, SingleRangesAnd416) {
+    const std::string js = Original("app.js");
+    const std::string size = std::to_string(js.size());
+    struct Case {
+        const char* range;
+        std::size_t first;
+        std::size_t last;
+    };
+    const Case cases[] = {
+        {"bytes=0-9", 0, 9},
+        {"bytes=100-", 100, js.size() - 1},
+        {"bytes=-20", js.size() - 20, js.size() - 1},
+        {"bytes=10-999999", 10, js.size() - 1},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.range);
+        const Response r = Send(port(), "GET", "/static/app.js",
+                                {{"Range", c.range}, {"Accept-Encoding", "gzip"}});
+        EXPECT_EQ(r.status, 206);
+        EXPECT_EQ(r.header("Content-Range"),
+                  "bytes " + std::to_string(c.first) + "-" + std::to_string(c.last) + "/" + size);
+        EXPECT_EQ(r.body, js.substr(c.first, c.last - c.first + 1));
+        EXPECT_FALSE(r.header("Content-Encoding")) << "a 206 is sent as it is";
+        ExpectCommonHeaders(r);
+    }
+    const Response past = Send(port(), "GET", "/static/app.js", {{"Range", "bytes=999999-"}});
+    EXPECT_EQ(past.status, 416);
+    EXPECT_EQ(past.header("Content-Range"), "bytes */" + size);
+    ExpectCommonHeaders(past);
+    for (const char* malformed : {"bytes=5-1", "bytes=x-y", "lines=1-2", "bytes"}) {
+        const Response r = Send(port(), "GET", "/static/app.js", {{"Range", malformed}});
+        EXPECT_EQ(r.status, 200) << malformed;
+        EXPECT_EQ(r.body, js) << malformed;
+    }
+    const Response several = Send(port(), "GET", "/static/app.js", {{"Range", "bytes=0-1,5-6"}});
+    EXPECT_EQ(several.status, 200);
+    EXPECT_EQ(several.body, js);
+}
+
+TEST_F(SiteStatic, IfRangeWithAStaleValidatorSendsTheWholeFile) {
+    const Response first = Send(port(), "GET", "/static/app.js");
+    const std::string etag = first.header("ETag").value_or("");
+    const std::string modified = first.header("Last-Modified").value_or("");
+    EXPECT_EQ(
+        Send(port(), "GET", "/static/app.js", {{"Range", "bytes=0-9"}, {"If-Range", etag}}).status,
+        206);
+    EXPECT_EQ(
+        Send(port(), "GET", "/static/app.js", {{"Range", "bytes=0-9"}, {"If-Range", modified}})
+            .status,
+        206);
+    for (const std::string stale : {std::string("\"stale\""), std::string("W/") + etag,
+                                    std::string("Thu, 01 Jan 1970 00:00:00 GMT")}) {
+        const Response r =
+            Send(port(), "GET", "/static/app.js", {{"Range", "bytes=0-9"}, {"If-Range", stale}});
+        EXPECT_EQ(r.status, 200) << stale;
+        EXPECT_EQ(r.body, first.body) << stale;
+    }
+}
+
+TEST_F(SiteStatic, HeadHasTheGetHeadersAndNoBody) {
+    for (const Headers& headers : {Headers{}, Headers{{"Range", "bytes=0-9"}}}) {
+        const Response get = Send(port(), "GET", "/static/style.css", headers);
+        RawConnection c(port());
+        c.send(make_request("HEAD", "/static/style.css", headers));
+        const Response head = c.read_response(kIo, /*head_request=*/true);
+        EXPECT_EQ(head.status, get.status);
+        for (const char* name :
+             {"Content-Type", "Content-Length", "ETag", "Last-Modified", "Content-Range"}) {
+            EXPECT_EQ(head.header(name), get.header(name)) << name;
+        }
+        EXPECT_EQ(head.body, "");
+        // The connection carries on: no body bytes were sent after the head.
+        c.send(make_request("GET", "/static/notes.txt"));
+        EXPECT_EQ(c.read_response(kIo).body, Original("notes.txt"));
+    }
+}
+
+TEST_F(SiteStatic, PathsThatLeaveTheFolderDirectoriesAndMissingFilesAre404) {
+    for (const char* target :
+         {"/static/../site", "/static/%2e%2e/site", "/static/%2E%2E/%2E%2E/etc/passwd",
+          "/static/sub%2finner.txt", "/static/sub%2Finner.txt", "/static/sub\\inner.txt",
+          "/static/sub%5cinner.txt", "/static/notes.txt%00.png", "/static//etc/passwd",
+          "/static/%2fetc%2fpasswd", "/static/escape-absolute.txt", "/static/escape-relative.txt",
+          "/static/escape-dir/secret.txt", "/static/sub", "/static/sub/", "/static/",
+          "/static/missing.txt", "/static/notes.txt/"}) {
+        SCOPED_TRACE(target);
+        const Response r = Send(port(), "GET", target);
+        EXPECT_EQ(r.status, 404);
+        EXPECT_EQ(r.body.find("secret"), std::string::npos);
+        ExpectCommonHeaders(r);
+    }
+    // A symlink that stays inside the folder is served.
+    EXPECT_EQ(Send(port(), "GET", "/static/inside-link.txt").body, Original("notes.txt"));
+    EXPECT_EQ(Send(port(), "GET", "/static/sub/inner.txt").body, "inner");
+}
+
+TEST_F(SiteStatic, OtherMethodsAre405) {
+    const Response r = Send(port(), "POST", "/static/app.js");
+    EXPECT_EQ(r.status, 405);
+    EXPECT_EQ(r.header("Allow"), "GET, HEAD");
+    ExpectCommonHeaders(r);
+}
+
+TEST_F(SiteStatic, LargeCompressibleFilesAreGzipped) {
+    const Response gz = Send(port(), "GET", "/static/app.js", {{"Accept-Encoding", "gzip"}});
+    EXPECT_EQ(gz.status, 200);
+    EXPECT_EQ(gz.header("Content-Encoding"), "gzip");
+    EXPECT_TRUE(gz.header_has_token("Vary", "Accept-Encoding"));
+    EXPECT_EQ(gunzip(gz.body), Original("app.js"));
+    EXPECT_TRUE(gz.header("ETag").value_or("").starts_with("W/"));
+    ExpectCommonHeaders(gz);
+    // A 304 for the compressed one's weak tag, sent as it is.
+    const Response again =
+        Send(port(), "GET", "/static/app.js",
+             {{"Accept-Encoding", "gzip"}, {"If-None-Match", *gz.header("ETag")}});
+    EXPECT_EQ(again.status, 304);
+    EXPECT_FALSE(again.header("Content-Encoding"));
+    // Small files and images are not.
+    EXPECT_FALSE(Send(port(), "GET", "/static/notes.txt", {{"Accept-Encoding", "gzip"}})
+                     .header("Content-Encoding"));
+    EXPECT_FALSE(Send(port(), "GET", "/static/logo.png", {{"Accept-Encoding", "gzip"}})
+                     .header("Content-Encoding"));
+}
+
+/// A plain socket for the 1 GiB and the endless-stream rows: RawConnection keeps what it reads.
+class Downloader {
+public:
+    explicit Downloader(std::uint16_t port, std::string_view target = "/static/big.bin")
+        : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_port = htons(port);
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (fd_ < 0 || ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+            throw std::runtime_error("cannot connect");
+        }
+        const std::string request = make_request("GET", target);
+        if (::send(fd_, request.data(), request.size(), MSG_NOSIGNAL) !=
+            static_cast<ssize_t>(request.size())) {
+            throw std::runtime_error("cannot send");
+        }
+    }
+    ~Downloader() { ::close(fd_); }
+    Downloader(const Downloader&) = delete;
+    Downloader& operator=(const Downloader&) = delete;
+
+    /// Reads up to `limit` bytes (head and body); 0 when the connection ended.
+    std::size_t read(std::size_t limit = sizeof(buffer_)) {
+        const ssize_t n = ::recv(fd_, buffer_, std::min(limit, sizeof(buffer_)), 0);
+        return n > 0 ? static_cast<std::size_t>(n) : 0;
+    }
+    /// What the last read() got.
+    std::string_view last(std::size_t n) const { return {buffer_, n}; }
+
+private:
+    int fd_;
+    char buffer_[256 * 1024];
+};
+
+TEST_F(SiteStatic, AOneGibFileInConstantMemoryWhileASlowReaderStallsNobody) {
+    // A reader that takes the head and a little, then stops reading.
+    Downloader slow(port());
+    ASSERT_GT(slow.read(1024), 0u);
+    const long baseline = rss_kib(process->pid());
+    Downloader fast(port());
+    std::uint64_t total = 0;
+    long peak = baseline;
+    int sample = 0;
+    const auto deadline = std::chrono::steady_clock::now() + 90s;
+    while (total < kBigFile && std::chrono::steady_clock::now() < deadline) {
+        const std::size_t n = fast.read();
+        if (n == 0) {
+            break;
+        }
+        total += n;
+        if (++sample % 256 == 0) {
+            peak = std::max(peak, rss_kib(process->pid()));
+            // The stalled reader holds only its own connection.
+            const auto asked = std::chrono::steady_clock::now();
+            EXPECT_EQ(Send(port(), "GET", "/static/notes.txt").status, 200);
+            EXPECT_LT(std::chrono::steady_clock::now() - asked, 1s);
+        }
+    }
+    // The head is a few hundred bytes on top of the body.
+    EXPECT_GE(total, kBigFile);
+    EXPECT_LT(total, kBigFile + 1024);
+    peak = std::max(peak, rss_kib(process->pid()));
+    EXPECT_LT(peak - baseline, 8 * 1024)
+        << "RSS grew from " << baseline << " to " << peak << " KiB";
+}
+
+TEST(SiteDefaultStatic, TheFolderBesideTheRealExecutableThroughASymlink) {
+    const fs::path dir =
+        fs::path(::testing::TempDir()) / ("site-link-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    fs::create_symlink(fs::canonical(FLAMECPP_SAMPLE_SITE), dir / "site");
+    {
+        SampleProcess site =
+            SampleProcess::start((dir / "site").string(), {"--log-level", "error"});
+        EXPECT_EQ(Send(site.port(), "GET", "/").body,
+                  ReadFile(SampleStaticFolder() / "index.html"));
+        EXPECT_EQ(Send(site.port(), "GET", "/static/app.js").body,
+                  ReadFile(SampleStaticFolder() / "app.js"));
+    }
+    fs::remove_all(dir);
+}
+
+TEST(SiteDefaultStatic, AMissingFolderStopsTheStartNamingIt) {
+    const RunResult r = SampleProcess::run_to_exit(
+        FLAMECPP_SAMPLE_SITE, {"--port", "0", "--static", "/nonexistent/static-folder"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.stdout_text.find("listening on"), std::string::npos);
+    EXPECT_NE(r.stderr_text.find("/nonexistent/static-folder"), std::string::npos) << r.stderr_text;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server-sent events.
+
+std::string Ticks(int from, int to) {
+    std::string out;
+    for (int k = from; k <= to; ++k) {
+        out += "id: " + std::to_string(k) + "\nevent: tick\ndata: {\"n\":" + std::to_string(k) +
+               "}\n\n";
+    }
+    return out;
+}
+
+TEST_F(Site, EventsAreFiveTicks100MsApart) {
+    const auto asked = std::chrono::steady_clock::now();
+    const Response r = Send(port(), "GET", "/events");
+    const auto took = std::chrono::steady_clock::now() - asked;
+    EXPECT_EQ(r.status, 200);
+    EXPECT_TRUE(starts_with_ci(r.header("Content-Type").value_or(""), "text/event-stream"));
+    EXPECT_EQ(r.header("Cache-Control"), "no-cache");
+    EXPECT_EQ(r.body, Ticks(1, 5));
+    EXPECT_GE(took, 380ms) << "four gaps of 100 ms";
+    EXPECT_LT(took, 3s);
+    ExpectCommonHeaders(r);
+    // Never gzipped: events must reach the client as they are written.
+    EXPECT_FALSE(
+        Send(port(), "GET", "/events", {{"Accept-Encoding", "gzip"}, {"Last-Event-ID", "4"}})
+            .header("Content-Encoding"));
+}
+
+TEST_F(Site, EventsResumeAfterTheLastEventId) {
+    const Response r = Send(port(), "GET", "/events", {{"Last-Event-ID", "3"}});
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, Ticks(4, 5));
+    EXPECT_EQ(Send(port(), "GET", "/events", {{"Last-Event-ID", "soon"}}).status, 400);
+}
+
+TEST(SiteEvents, AClientThatLeavesIsNoticedWithinOneTickAndNothingIsLogged) {
+    LoggedSite site({"--log-level", "debug"});
+    const pid_t pid = site.process.pid();
+    const std::size_t baseline = open_descriptors(pid);
+    {
+        Downloader stream(site.process.port(), "/events?forever=true");
+        std::string seen;
+        const auto deadline = std::chrono::steady_clock::now() + 5s;
+        while (seen.find("id: 3\n") == std::string::npos &&
+               std::chrono::steady_clock::now() < deadline) {
+            const std::size_t n = stream.read();
+            ASSERT_GT(n, 0u) << "the stream ended: " << seen;
+            seen.append(stream.last(n));
+        }
+        // Chunked: each event is its own chunk.
+        EXPECT_NE(seen.find(Ticks(1, 1)), std::string::npos) << seen;
+        EXPECT_NE(seen.find(Ticks(2, 2)), std::string::npos) << seen;
+        EXPECT_EQ(open_descriptors(pid), baseline + 1);
+    }
+    // One tick (100 ms) and some slack for the sanitizers.
+    std::this_thread::sleep_for(250ms);
+    EXPECT_EQ(open_descriptors(pid), baseline) << "the connection was not freed";
+    const std::string log = site.log();
+    EXPECT_NE(log.find("ended: the client left"), std::string::npos) << log;
+    EXPECT_EQ(log.find(" error ["), std::string::npos) << log;
+    // It still serves.
+    EXPECT_EQ(Send(site.process.port(), "GET", "/events", {{"Last-Event-ID", "5"}}).status, 200);
+}
+
+TEST(SiteEvents, AShutdownEndsAnEndlessStream) {
+    LoggedSite site;
+    Downloader stream(site.process.port(), "/events?forever=true");
+    ASSERT_GT(stream.read(), 0u);
+    const auto asked = std::chrono::steady_clock::now();
+    EXPECT_EQ(site.process.stop(SIGTERM), 0);
+    EXPECT_LT(std::chrono::steady_clock::now() - asked, 3s) << "the stream held the shutdown";
+    EXPECT_NE(site.log().find("shutdown complete"), std::string::npos);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -401,8 +822,8 @@ TEST(SiteLifespan, AFailingStartupHookIsOneLineAndExit1) {
 TEST(SiteLifespan, AppFlagsAreInTheHelpAndBadOnesExit2) {
     const RunResult help = SampleProcess::run_to_exit(FLAMECPP_SAMPLE_SITE, {"--help"});
     EXPECT_EQ(help.exit_code, 0);
-    for (const char* flag :
-         {"--secret KEY", "--allowed-host HOST", "--cors-origin ORIGIN", "--fail-startup"}) {
+    for (const char* flag : {"--secret KEY", "--allowed-host HOST", "--cors-origin ORIGIN",
+                             "--fail-startup", "--static DIR"}) {
         EXPECT_NE(help.stdout_text.find(flag), std::string::npos) << flag;
     }
     const RunResult bad = SampleProcess::run_to_exit(FLAMECPP_SAMPLE_SITE, {"--secret"});
