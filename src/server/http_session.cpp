@@ -626,14 +626,21 @@ private:
     }
 
     asio::awaitable<void> read_until_closed() {
-        while (in_.size() < read_size * 4) {
+        while (!peer_done_ && in_.size() < read_size * 4) {
             auto [ec, n] = co_await transport_.read_some(in_.prepare(read_size));
             in_.commit(n);
             if (ec) {
+                // Remembered: the end of the client's bytes is reported once (Asio's reactor
+                // does not report it again), and the requests it sent before may still be
+                // waiting in `in_` for their answers.
+                if (ec != asio::error::operation_aborted) {
+                    peer_done_ = true;
+                }
                 co_return;
             }
         }
-        // Enough is buffered: stop reading, and wait for what ends the stream otherwise.
+        // Enough is buffered, or the client's input has ended already (while an earlier stream
+        // was watched): stop reading, and wait for what ends the stream otherwise.
         asio::steady_timer forever(transport_.get_executor(),
                                    asio::steady_timer::time_point::max());
         auto [ec] = co_await forever.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -758,6 +765,12 @@ private:
 
     /// Reads more bytes under the deadline that fits what is pending. False: close now.
     asio::awaitable<bool> read_more() {
+        if (peer_done_) {
+            // The client sent all it will (seen while a stream was watched): nothing more
+            // can arrive.
+            transport_.close();
+            co_return false;
+        }
         const bool partial = parser_.has_value() || in_.size() != 0;
         if (!partial && worker_.draining) {
             co_return false;
@@ -821,6 +834,10 @@ private:
     /// After an error answer: stop sending, then read and drop what the client still sends
     /// for a moment, so that closing does not reset the connection before it reads the answer.
     asio::awaitable<void> lingering_close() {
+        if (peer_done_) {
+            transport_.shutdown_and_close();  // nothing left to drain
+            co_return;
+        }
         transport_.shutdown_send();
         error_code ec;
         conn_.phase = Connection::Phase::closing;
@@ -861,6 +878,7 @@ private:
     bool upgraded_ = false;
     bool continue_sent_ = false;   ///< the 100 Continue of the request being parsed went out
     bool complete_close_ = false;  ///< closing after complete answers: no lingering close
+    bool peer_done_ = false;       ///< the client's end of input (or an error) was read
 };
 
 }  // namespace
