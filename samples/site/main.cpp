@@ -1,5 +1,6 @@
 // site: Starlette's application layer in one app (see docs/samples.md, `site`): app-wide
 // middleware (request IDs, trusted hosts, CORS, gzip), a static folder and its index page,
+// server-sent events, a form,
 // exception handlers that make the app's
 // 404/418/500 answers, Basic authentication, a session in a signed cookie, a WebSocket ticker,
 // an API router mounted at /api/v1 with its own middleware, reverse routing and background
@@ -26,6 +27,7 @@
 #include <boost/json/value.hpp>
 
 #include <flamecpp/flamecpp.hpp>
+#include <flamecpp/forms.hpp>
 #include <flamecpp/json.hpp>
 #include <flamecpp/streaming.hpp>
 #include <flamecpp/websocket.hpp>
@@ -127,6 +129,19 @@ Task<void> ticker(flamecpp::WebSocket& ws) {
         }
     } catch (const flamecpp::WebSocketDisconnect&) {
     }
+}
+
+/// POST /form: every field of a urlencoded form, each name with its values in order.
+boost::json::value form_fields(const flamecpp::FormData& form) {
+    boost::json::object out;
+    for (const auto& [name, value] : form.fields()) {
+        boost::json::value& values = out[name];  // null when new
+        if (!values.is_array()) {
+            values = boost::json::array();
+        }
+        values.as_array().emplace_back(value);
+    }
+    return out;
 }
 
 /// Server-sent `tick` events K = from..5 (or on and on), one every 100 ms. When the client
@@ -319,6 +334,7 @@ int main(int argc, char** argv) {
     app.route("/", [static_folder] { return Response::file(*static_folder + "/index.html"); });
     app.mount("/static", flamecpp::StaticFiles(static_folder), "static");
     app.route("/events", events);
+    app.route("/form", form_fields, {Method::post});
     app.route("/teapot", teapot);
     app.route("/boom", boom);
     app.route("/admin", admin);

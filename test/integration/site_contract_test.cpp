@@ -720,6 +720,22 @@ TEST(SiteDefaultStatic, AMissingFolderStopsTheStartNamingIt) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Forms.
+
+TEST_F(Site, AFormsFieldsWithRepeatedNames) {
+    const Headers form = {{"Content-Type", "application/x-www-form-urlencoded"}};
+    ExpectJson(Send(port(), "POST", "/form", form, "a=1&b=x+y&b=z%21"), 200,
+               R"({"a":["1"],"b":["x y","z!"]})");
+    ExpectJson(Send(port(), "POST", "/form", form, "empty=&bare&&caf%C3%A9=%E2%9C%93"), 200,
+               R"({"empty":[""],"bare":[""],"café":["✓"]})");
+    ExpectJson(Send(port(), "POST", "/form", form, "a=%zz"), 400,
+               R"({"detail":"the form body holds a bad percent escape"})");
+    EXPECT_EQ(Send(port(), "POST", "/form", {{"Content-Type", "application/json"}}, "{}").status,
+              415);
+    EXPECT_EQ(Send(port(), "GET", "/form").status, 405);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Server-sent events.
 
 std::string Ticks(int from, int to) {

@@ -17,6 +17,7 @@
 
 #include <flamecpp/body.hpp>
 #include <flamecpp/flamecpp.hpp>
+#include <flamecpp/forms.hpp>
 #include <flamecpp/json.hpp>
 #include <flamecpp/websocket.hpp>
 
