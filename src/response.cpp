@@ -102,7 +102,7 @@ Response Response::file(std::string_view path, const FileOptions& options) {
 }
 
 std::uint64_t Response::file_length() const noexcept {
-    return file_ != nullptr ? file_->length : 0;
+    return is_file() ? extras_->file->length : 0;
 }
 
 Response& Response::with_header(std::string name, std::string value) & {
@@ -238,11 +238,21 @@ std::string_view Response::header(std::string_view name) const noexcept {
     return {};
 }
 
-Response& Response::background(Task<void> task) & {
-    if (!background_) {
-        background_ = std::make_shared<std::vector<Task<void>>>();
+detail::ResponseExtras& Response::own_extras() {
+    if (extras_ == nullptr) {
+        extras_ = std::make_shared<detail::ResponseExtras>();
+    } else if (extras_.use_count() > 1) {
+        extras_ = std::make_shared<detail::ResponseExtras>(*extras_);  // copy on write
     }
-    background_->push_back(std::move(task));
+    return *extras_;
+}
+
+Response& Response::background(Task<void> task) & {
+    auto& extras = own_extras();
+    if (!extras.background) {
+        extras.background = std::make_shared<std::vector<Task<void>>>();
+    }
+    extras.background->push_back(std::move(task));
     return *this;
 }
 
@@ -252,9 +262,11 @@ Response&& Response::background(Task<void> task) && {
 
 std::vector<Task<void>> Response::take_background() noexcept {
     std::vector<Task<void>> tasks;
-    if (background_) {
-        tasks = std::move(*background_);
-        background_.reset();
+    if (has_background()) {
+        tasks = std::move(*extras_->background);
+        if (extras_.use_count() == 1) {
+            extras_->background.reset();  // shared with a copy: left empty, not reset
+        }
     }
     return tasks;
 }

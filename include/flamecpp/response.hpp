@@ -24,6 +24,14 @@ namespace flamecpp {
 namespace detail {
 struct FileBody;
 struct FileAccess;
+
+/// What few responses carry, behind one pointer. Response's size is in the coroutine frames
+/// of every request: 16 bytes more measured 8% more instructions per plaintext request (a
+/// frame past Asio's recycling size).
+struct ResponseExtras {
+    std::shared_ptr<std::vector<Task<void>>> background;
+    std::shared_ptr<FileBody> file;
+};
 }  // namespace detail
 
 /// Where a streamed response writes its body; each `write` goes out as one chunk.
@@ -148,7 +156,7 @@ public:
     Response&& delete_cookie(std::string_view name, const CookieOptions& options = {}) &&;
     bool is_stream() const noexcept { return static_cast<bool>(stream_); }
     /// True for an answer that sends a file (Response::file, StaticFiles).
-    bool is_file() const noexcept { return file_ != nullptr; }
+    bool is_file() const noexcept { return extras_ != nullptr && extras_->file != nullptr; }
     /// How many bytes of its file a file answer sends (all of it, or its range).
     std::uint64_t file_length() const noexcept;
     const BodyStream& stream_body() const noexcept { return stream_; }
@@ -162,13 +170,17 @@ public:
     Response&& background(Task<void> task) &&;
     /// The background tasks attached, taken by the server when it has written the response.
     std::vector<Task<void>> take_background() noexcept;
-    bool has_background() const noexcept { return background_ != nullptr; }
+    bool has_background() const noexcept {
+        return extras_ != nullptr && extras_->background != nullptr;
+    }
 
     /// Makes the body a stream (chunked), in place of any body the response had; status and
     /// headers stay. Middleware uses it to wrap a stream (GZip compresses chunk by chunk).
     void set_stream(BodyStream body) {
         body_.clear();
-        file_.reset();
+        if (is_file()) {
+            own_extras().file.reset();
+        }
         stream_ = std::move(body);
     }
 
@@ -185,8 +197,10 @@ private:
     std::string body_;
     std::vector<std::pair<std::string, std::string>> headers_;
     BodyStream stream_;
-    std::shared_ptr<std::vector<Task<void>>> background_;  // rare: one pointer when unused
-    std::shared_ptr<detail::FileBody> file_;
+    /// Background tasks and a file body: rare, so one pointer when unused. Copies share it
+    /// until one changes it (own_extras()).
+    std::shared_ptr<detail::ResponseExtras> extras_;
+    detail::ResponseExtras& own_extras();
     friend struct detail::FileAccess;
 };
 

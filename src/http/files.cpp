@@ -449,34 +449,47 @@ Response make_file_response(int fd, std::string_view name, std::string_view cont
     return r;
 }
 
-FileBody* FileAccess::body(Response& r) noexcept { return r.file_.get(); }
-
-void FileAccess::attach(Response& r, std::shared_ptr<FileBody> body) noexcept {
-    r.file_ = std::move(body);
+FileBody* FileAccess::body(Response& r) noexcept {
+    return r.is_file() ? r.extras_->file.get() : nullptr;
 }
 
-void FileAccess::drop(Response& r) noexcept { r.file_.reset(); }
+void FileAccess::attach(Response& r, std::shared_ptr<FileBody> body) {
+    r.own_extras().file = std::move(body);
+}
+
+void FileAccess::drop(Response& r) {
+    if (r.is_file()) {
+        r.own_extras().file.reset();
+    }
+}
 
 FileBody* FileAccess::unshare(Response& r) {
-    if (r.file_ == nullptr || r.file_.use_count() == 1 || r.file_->resolved) {
-        return r.file_.get();
+    if (!r.is_file()) {
+        return nullptr;
+    }
+    const std::shared_ptr<FileBody>& file = r.extras_->file;
+    if (file->resolved || (r.extras_.use_count() == 1 && file.use_count() == 1)) {
+        return file.get();
     }
     // A copy of a file answer (a handler returning one it keeps): its range is its own.
     // The descriptor is duplicated; reads at explicit offsets share no file position.
     auto copy = std::make_shared<FileBody>();
-    copy->fd = ::fcntl(r.file_->fd, F_DUPFD_CLOEXEC, 0);
+    copy->fd = ::fcntl(file->fd, F_DUPFD_CLOEXEC, 0);
     if (copy->fd < 0) {
         throw std::system_error(errno, std::generic_category(), "flamecpp: dup of a file answer");
     }
-    copy->size = r.file_->size;
-    copy->modified = r.file_->modified;
-    copy->offset = r.file_->offset;
-    copy->length = r.file_->length;
-    r.file_ = std::move(copy);
-    return r.file_.get();
+    copy->size = file->size;
+    copy->modified = file->modified;
+    copy->offset = file->offset;
+    copy->length = file->length;
+    auto& extras = r.own_extras();
+    extras.file = std::move(copy);
+    return extras.file.get();
 }
 
-std::shared_ptr<FileBody> FileAccess::share(const Response& r) noexcept { return r.file_; }
+std::shared_ptr<FileBody> FileAccess::share(const Response& r) noexcept {
+    return r.is_file() ? r.extras_->file : nullptr;
+}
 
 Task<void> write_file_chunks(std::shared_ptr<FileBody> body, BodyWriter& out) {
     std::string chunk;

@@ -34,8 +34,8 @@ struct FileBody {
 /// What Response keeps private and the server needs.
 struct FileAccess {
     static FileBody* body(Response& r) noexcept;
-    static void attach(Response& r, std::shared_ptr<FileBody> body) noexcept;
-    static void drop(Response& r) noexcept;  ///< the answer sends no file (304, 412, 416)
+    static void attach(Response& r, std::shared_ptr<FileBody> body);
+    static void drop(Response& r);  ///< the answer sends no file (304, 412, 416)
     static std::shared_ptr<FileBody> share(const Response& r) noexcept;
     /// The body, made this answer's own first if copies of the answer share it.
     static FileBody* unshare(Response& r);
