@@ -23,6 +23,14 @@ struct Limits {
     std::size_t max_body_bytes = std::size_t{1024} * 1024;
     /// From the first byte of a request until its header is complete; then 408 and close.
     std::chrono::milliseconds header_timeout{10'000};
+    /// Fields (text and files) of one form; more: 400.
+    std::size_t max_form_fields = 1000;
+    /// The text of one form: a urlencoded body, or a multipart form's text fields together;
+    /// over it: 413. (Files may take the rest of the route's body limit.)
+    std::size_t max_form_text_bytes = std::size_t{1024} * 1024;
+    /// The files of one multipart form held in memory, together; the bytes beyond go to
+    /// temporary files (in `$TMPDIR`, else /tmp) that are removed after the request.
+    std::size_t form_spool_bytes = std::size_t{1024} * 1024;
     /// Time allowed to receive a body once its header is complete (slow uploads); then close.
     std::chrono::milliseconds body_timeout{30'000};
     /// A keep-alive connection waiting for its next request is closed after this.

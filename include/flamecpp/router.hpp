@@ -48,7 +48,8 @@ private:
                    MethodSet methods,
                    std::unique_ptr<detail::RouteHandler> handler,
                    detail::Requirements requirements,
-                   std::string_view name);
+                   std::string_view name,
+                   const RouteOptions& options);
     void add_websocket_route(std::string_view path,
                              std::unique_ptr<detail::WebSocketHandler> handler,
                              detail::Requirements requirements,

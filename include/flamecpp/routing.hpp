@@ -6,7 +6,9 @@
 
 #include <charconv>
 #include <concepts>
+#include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -51,6 +53,19 @@ struct PathArgument {
 
     std::string_view name;
     std::string value;
+};
+
+/// Settings of one route, the last argument of `route()`.
+///
+/// @code
+/// app.route("/upload", upload, {flamecpp::Method::post}, "upload",
+///           {.max_body_bytes = std::size_t{100} * 1024 * 1024});
+/// @endcode
+struct RouteOptions {
+    /// The largest request body the route takes, declared or streamed; the app's
+    /// Limits::max_body_bytes when empty. Over it: 413 and the connection closed, as soon as
+    /// the declared length or the bytes received cross it.
+    std::optional<std::size_t> max_body_bytes;
 };
 
 /// The kind of a path parameter, from the text after ':' in its template.

@@ -99,6 +99,14 @@ struct JsonBody {
         std::optional<boost::json::value> value;
 };
 
+/// A file in a multipart form sent by TestClient (RequestOptions::files).
+struct FormFile {
+    std::string field;
+    std::string filename;
+    std::string content;
+    std::string content_type = "application/octet-stream";
+};
+
 /// Everything a request may carry besides its method and path. Use designated initializers:
 /// `client.get("/search", {.query = {{"q", "milk"}}, .headers = {{"Accept", "text/plain"}}})`.
 struct RequestOptions {
@@ -111,6 +119,11 @@ struct RequestOptions {
     std::optional<std::string> body;
     /// A JSON body (Content-Type: application/json). Not together with `body`.
     JsonBody json;
+    /// Form fields, sent `application/x-www-form-urlencoded`, or as `multipart/form-data`
+    /// when there are `files`. Not together with `body` or `json`.
+    std::vector<std::pair<std::string, std::string>> form;
+    /// Files of a `multipart/form-data` body, after the `form` fields.
+    std::vector<FormFile> files;
     /// Overrides ClientOptions::follow_redirects for this call.
     std::optional<bool> follow_redirects;
     /// Overrides ClientOptions::timeout for this call.

@@ -50,6 +50,20 @@ public:
         return member->start(ctx, out);
     }
 
+    BodyUse body_use(Method method) const noexcept override {
+        const EndpointMember* member = find(method);
+        return member != nullptr ? member->body_use : BodyUse::none;
+    }
+
+    bool reads_body() const noexcept override {
+        for (const EndpointMember& member : table_) {
+            if (member.body_use != BodyUse::none) {
+                return true;
+            }
+        }
+        return false;
+    }
+
 private:
     const EndpointMember* find(Method method) const noexcept {
         auto index = static_cast<std::size_t>(method);
@@ -138,8 +152,10 @@ void App::add_route(std::string_view path,
                     MethodSet methods,
                     std::unique_ptr<detail::RouteHandler> handler,
                     detail::Requirements requirements,
-                    std::string_view name) {
-    const auto& route = impl_->router.add(path, methods, std::move(handler), requirements);
+                    std::string_view name,
+                    const RouteOptions& options) {
+    auto& route = impl_->router.add(path, methods, std::move(handler), requirements);
+    route.max_body_bytes = options.max_body_bytes;
     if (!name.empty()) {
         detail::add_route_name(*impl_, std::string(name), route);
     }

@@ -22,10 +22,12 @@ void Router::add_route(std::string_view path,
                        MethodSet methods,
                        std::unique_ptr<detail::RouteHandler> handler,
                        detail::Requirements requirements,
-                       std::string_view name) {
+                       std::string_view name,
+                       const RouteOptions& options) {
     auto route = std::make_unique<detail::PendingRoute>();
     route->path = path;
     route->methods = methods;
+    route->options = options;
     route->handler = std::move(handler);
     route->requirements = requirements;
     route->name = name;
@@ -176,6 +178,7 @@ void add_mount(App::Impl& app,
                 : app.router.add(path, pending.methods, std::move(pending.handler),
                                  pending.requirements);
         route.mount = &mount;
+        route.max_body_bytes = pending.options.max_body_bytes;
         if (!pending.name.empty()) {
             add_route_name(app, qualify(name, pending.name), route);
         }

@@ -39,6 +39,7 @@ struct PendingRoute {
     std::unique_ptr<WebSocketHandler> websocket;  ///< WebSocket routes
     Requirements requirements;  ///< constexpr arrays of the handler's type: static storage
     std::string name;
+    RouteOptions options;
 };
 
 /// A router mounted into another before either reaches the app.

@@ -148,25 +148,44 @@ void RequestParser::on_header_impl(error_code& ec) {
     builder_.set_keep_alive(keep_alive());
 }
 
-void RequestParser::on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code&) {
+void RequestParser::on_body_init_impl(const boost::optional<std::uint64_t>& length,
+                                      error_code& ec) {
     if (length) {
-        body_.reserve(static_cast<std::size_t>(*length));  // <= body_limit, checked by Beast
+        if (*length > body_limit_) {
+            ec = http::error::body_limit;
+            return;
+        }
+        // A streamed body (a route reading it chunk by chunk) is taken out as it arrives:
+        // reserve no more than one read's worth for it.
+        body_.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(*length, reserve_limit_)));
     }
 }
 
-std::size_t RequestParser::on_body_impl(boost::beast::string_view data, error_code&) {
+std::size_t RequestParser::on_body_impl(boost::beast::string_view data, error_code& ec) {
+    if (!within_limit(data.size())) {
+        ec = http::error::body_limit;
+        return 0;
+    }
     body_.append(data.data(), data.size());
     return data.size();
 }
 
 std::size_t RequestParser::on_chunk_body_impl(std::uint64_t,
                                               boost::beast::string_view data,
-                                              error_code&) {
+                                              error_code& ec) {
+    if (!within_limit(data.size())) {
+        ec = http::error::body_limit;
+        return 0;
+    }
     body_.append(data.data(), data.size());
     return data.size();
 }
 
-void RequestParser::on_finish_impl(error_code&) { builder_.set_body(body_); }
+void RequestParser::on_finish_impl(error_code&) {
+    if (!streamed_) {
+        builder_.set_body(body_);
+    }
+}
 
 RequestStorage::Span RequestParser::append(std::string_view s) {
     const auto start = store_.size();

@@ -7,6 +7,7 @@
 // what it reads (src/server/http_session.cpp); test/unit/request_parser_test.cpp feeds it
 // strings.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -73,6 +74,22 @@ public:
     /// An HTTP/1.1 request asked `Expect: 100-continue` (RFC 9110 10.1.1).
     bool expects_continue() const noexcept { return expects_continue_; }
 
+    /// The largest body this request may have. The app's limit until the header is done; the
+    /// session may then set its route's (before any body byte is fed). A declared length over
+    /// it, or a body growing past it, stops the parse with `http::error::body_limit` (413).
+    void set_body_limit(std::uint64_t limit) noexcept { body_limit_ = limit; }
+    std::uint64_t max_body() const noexcept { return body_limit_; }
+    /// Body bytes parsed so far (de-chunked).
+    std::uint64_t body_received() const noexcept { return body_received_; }
+    /// The body is taken out as it arrives (a streamed route): reserve little for it.
+    /// Request::body() then stays empty.
+    void set_streamed() noexcept {
+        reserve_limit_ = std::uint64_t{64} * 1024;
+        streamed_ = true;
+    }
+    /// The header is complete and a body follows (Content-Length > 0 or chunked).
+    bool body_follows() const noexcept { return is_header_done() && !is_done(); }
+
 private:
     using error_code = boost::system::error_code;
     using Span = RequestStorage::Span;
@@ -90,7 +107,13 @@ private:
     void on_header_impl(error_code& ec) override;
     void on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code& ec) override;
     std::size_t on_body_impl(boost::beast::string_view data, error_code& ec) override;
-    void on_chunk_header_impl(std::uint64_t, boost::beast::string_view, error_code&) override {}
+    void on_chunk_header_impl(std::uint64_t size,
+                              boost::beast::string_view,
+                              error_code& ec) override {
+        if (size > body_limit_ - std::min(body_limit_, body_received_)) {
+            ec = boost::beast::http::error::body_limit;  // refused before its bytes arrive
+        }
+    }
     std::size_t on_chunk_body_impl(std::uint64_t,
                                    boost::beast::string_view data,
                                    error_code& ec) override;
@@ -103,6 +126,11 @@ private:
     /// Finds header lines that start with whitespace (obs-fold, RFC 9112 5.2; whitespace
     /// before the first field, 2.2) in the header bytes as they are used, across calls.
     bool folded(std::string_view bytes) noexcept;
+    /// Counts `n` more body bytes against the limit.
+    bool within_limit(std::size_t n) noexcept {
+        body_received_ += n;
+        return body_received_ <= body_limit_;
+    }
 
     RequestBuilder builder_;
     std::string& store_;
@@ -110,6 +138,11 @@ private:
     std::string& body_;
     std::size_t max_header_bytes_;
     std::size_t header_bytes_ = 0;  ///< header bytes used so far, over every feed()
+    std::uint64_t body_limit_;
+    std::uint64_t body_received_ = 0;
+    /// What a declared length reserves at most: a client that declares a large body and
+    /// sends nothing does not get the memory set aside.
+    std::uint64_t reserve_limit_ = std::uint64_t{1024} * 1024;
     Method method_ = Method::get;
     unsigned version_ = 11;
     Span method_name_{};
@@ -119,6 +152,7 @@ private:
     bool has_coding_ = false;
     bool unsupported_coding_ = false;
     bool expects_continue_ = false;
+    bool streamed_ = false;
     bool after_lf_ = false;     ///< folded(): the last byte scanned ended a line
     bool header_seen_ = false;  ///< folded(): the empty line ending the header was seen
     Refusal refusal_ = Refusal::none;
@@ -132,9 +166,12 @@ inline RequestParser::RequestParser(Request& request, RequestStorage& storage, c
       store_(storage.store),
       fields_(storage.fields),
       body_(storage.body),
-      max_header_bytes_(limits.max_header_bytes) {
+      max_header_bytes_(limits.max_header_bytes),
+      body_limit_(limits.max_body_bytes) {
     header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
-    body_limit(limits.max_body_bytes);
+    // Ours, not Beast's: Beast checks a declared length while the header is parsed, before
+    // the route (and so its limit) is known.
+    body_limit(boost::none);
     builder_.reset();
     store_.clear();
     fields_.clear();

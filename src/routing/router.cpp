@@ -250,6 +250,7 @@ Route& Router::add(std::string_view pattern,
     auto route = std::make_unique<Route>();
     route->pattern = std::string(pattern);
     route->methods = methods;
+    route->reads_body = handler->reads_body();
     route->handler = std::move(handler);
     return add_route(std::move(route), requirements);
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,6 +36,8 @@ struct Route {
     bool needs_components = false;  ///< a factory component must be made before the call
     bool async_components = false;  ///< ... and one of them is a coroutine
     const Mount* mount = nullptr;   ///< the innermost mount the route came from, if any
+    std::optional<std::size_t> max_body_bytes;  ///< RouteOptions: else the app's limit
+    bool reads_body = false;  ///< a handler takes the body as a stream or a form (BodyUse)
     RouteKind kind() const noexcept { return websocket ? RouteKind::websocket : RouteKind::http; }
 };
 

@@ -19,6 +19,8 @@
 #include <boost/beast/http/error.hpp>
 #include <unistd.h>
 
+#include <flamecpp/body_reader.hpp>
+#include <flamecpp/forms.hpp>
 #include <flamecpp/http_exception.hpp>
 
 #include "app/app_impl.hpp"
@@ -164,9 +166,24 @@ private:
         }
         for (;;) {
             error_code ec;
+            const bool had_header = parser_->is_header_done();
             const auto used = parser_->feed(
                 std::string_view(static_cast<const char*>(in_.data().data()), in_.size()), ec);
             in_.consume(used);
+            if (!had_header && !ec && parser_->body_follows()) {
+                // The header is in and a body follows: its route decides the body's limit,
+                // and whether the handler reads it as it arrives.
+                if (!route_body()) {
+                    return Step::error;
+                }
+                if (streaming_) {
+                    return Step::request;
+                }
+            }
+            if (ec == http::error::need_more && used == 0 && parser_->is_header_done() &&
+                in_.size() > limits_.max_header_bytes) {
+                ec = http::error::bad_chunk;  // a chunk line or trailer without end: 400
+            }
             if (ec == http::error::need_more) {
                 expect_body();
                 return Step::need_more;
@@ -185,6 +202,176 @@ private:
                 return Step::need_more;
             }
         }
+    }
+
+    /// The route of a request whose header is in and whose body follows (kept for handle()):
+    /// sets the body's limit, refuses a declared length over it (413, false), and marks the
+    /// body as streamed when the handler reads it itself (BodyUse).
+    bool route_body() {
+        const bool upgrade = parser_->upgrade() && is_websocket_upgrade(request_);
+        early_match_ = match_route(upgrade);
+        matched_early_ = true;
+        const Route* route =
+            early_match_.status == MatchStatus::found ? early_match_.route : nullptr;
+        std::uint64_t limit = limits_.max_body_bytes;
+        if (route != nullptr && route->max_body_bytes) {
+            limit = *route->max_body_bytes;
+        }
+        parser_->set_body_limit(limit);
+        if (const auto length = parser_->content_length(); length && *length > limit) {
+            SPDLOG_LOGGER_DEBUG(&logger(), "{}: body of {} bytes over the limit", client_, *length);
+            queue_error(Status::payload_too_large);
+            parser_.reset();
+            matched_early_ = false;
+            return false;
+        }
+        streaming_ = route != nullptr && route->reads_body && route->handler != nullptr &&
+                     route->handler->body_use(request_.method()) != BodyUse::none;
+        if (streaming_) {
+            parser_->set_streamed();
+        }
+        return true;
+    }
+
+    MatchResult match_route(bool upgrade) {
+        return worker_.app.router.match(request_.method(), request_.raw_path(), scratch_,
+                                        RequestBuilder(request_).path_params(),
+                                        upgrade ? RouteKind::websocket : RouteKind::http);
+    }
+
+    /// The body of a route that reads it (BodyReader&, a form): handed out as it arrives
+    /// when streamed, else the whole body read before the call, once.
+    class SessionBody final : public BodySource {
+    public:
+        explicit SessionBody(HttpSession& session) noexcept : session_(session) {}
+        Task<std::optional<std::string_view>> next() override { return session_.next_body_chunk(); }
+        std::uint64_t received() const noexcept override { return session_.body_read_; }
+        std::optional<std::uint64_t> length() const noexcept override {
+            if (!session_.streaming_) {
+                return session_.request_.body().size();
+            }
+            if (session_.parser_) {
+                if (auto length = session_.parser_->content_length()) {
+                    return *length;
+                }
+            }
+            return std::nullopt;
+        }
+
+    private:
+        HttpSession& session_;
+    };
+
+    asio::awaitable<std::optional<std::string_view>> next_body_chunk() {
+        if (!body_open_) {
+            // A BodyReader kept past its handler (a stream producer, a background task) must
+            // not read the next request's bytes.
+            throw std::logic_error(
+                "flamecpp: BodyReader::read() after the handler returned; read the body in the "
+                "handler itself");
+        }
+        if (!streaming_) {
+            if (whole_body_given_ || request_.body().empty()) {
+                co_return std::nullopt;
+            }
+            whole_body_given_ = true;
+            body_read_ = request_.body().size();
+            co_return request_.body();
+        }
+        storage_.body.clear();  // the previous chunk
+        for (;;) {
+            if (body_failed_) {
+                throw HTTPException(Status::bad_request, "the request body could not be read");
+            }
+            if (!parser_ || parser_->is_done()) {
+                co_return std::nullopt;
+            }
+            if (in_.size() != 0) {
+                error_code ec;
+                const auto used = parser_->feed(
+                    std::string_view(static_cast<const char*>(in_.data().data()), in_.size()), ec);
+                in_.consume(used);
+                if (ec == http::error::need_more && used == 0 &&
+                    in_.size() > limits_.max_header_bytes) {
+                    ec = http::error::bad_chunk;  // a chunk line or trailer without end
+                }
+                if (ec && ec != http::error::need_more) {
+                    body_failed_ = true;
+                    const Status status = parser_->status(ec);
+                    if (status == Status::payload_too_large) {
+                        throw HTTPException(status, "the request body is larger than " +
+                                                        std::to_string(parser_->max_body()) +
+                                                        " bytes");
+                    }
+                    throw HTTPException(status, "the request body's chunked framing is malformed");
+                }
+                const bool progressed = used != 0 && !ec && in_.size() != 0;
+                if (progressed && !parser_->is_done() && storage_.body.size() < read_size) {
+                    continue;  // a chunk header, or more chunks: a read's worth at a time
+                }
+                if (!storage_.body.empty()) {
+                    body_read_ += storage_.body.size();
+                    co_return std::string_view(storage_.body);
+                }
+                if (parser_->is_done()) {
+                    co_return std::nullopt;
+                }
+                if (progressed) {
+                    continue;
+                }
+            }
+            expect_body();  // the 100 Continue the client may wait for, once
+            if (!out_.empty()) {
+                bool flushed = co_await flush();
+                if (!flushed) {
+                    body_failed_ = true;
+                    throw HTTPException(Status::bad_request, "the client went away");
+                }
+            }
+            // Each read of a streamed body waits at most body_timeout: a client that keeps
+            // sending may take its time, one that stalls is dropped.
+            conn_.phase = Connection::Phase::reading;
+            conn_.set_deadline(Clock::now() + limits_.body_timeout);
+            auto [ec, n] = co_await transport_.read_some(in_.prepare(read_size));
+            in_.commit(n);
+            conn_.phase = Connection::Phase::busy;
+            conn_.set_deadline(Clock::time_point::max());
+            if (ec) {
+                body_failed_ = true;
+                if (conn_.timed_out) {
+                    throw HTTPException(Status::request_timeout,
+                                        "the request body did not arrive in time");
+                }
+                if (ec != asio::error::operation_aborted) {
+                    peer_done_ = true;
+                }
+                throw HTTPException(Status::bad_request, "the request body ended early");
+            }
+        }
+    }
+
+    /// Reads the form of a handler taking FormData or Form<T> into `form_`.
+    asio::awaitable<void> load_form() {
+        // Named first: GCC 12 mishandles non-trivial temporaries inside co_await operands.
+        FormData form = co_await read_form_body(body_reader_, request_, limits_);
+        form_.emplace(std::move(form));
+    }
+
+    /// After the answer to a request whose body the handler read: true when some of it was
+    /// left unread (or could not be read), and the connection must close.
+    bool end_body() {
+        const bool left = streaming_ && (!parser_ || !parser_->is_done() || body_failed_);
+        if (streaming_) {
+            parser_.reset();
+            storage_.body.clear();
+        }
+        streaming_ = false;
+        body_open_ = false;
+        body_failed_ = false;
+        whole_body_given_ = false;
+        body_read_ = 0;
+        form_.reset();
+        return left;
     }
 
     /// RFC 9110 10.1.1: a client that sent `Expect: 100-continue` waits for a 100 (or the
@@ -353,7 +540,9 @@ private:
         // Beast already knows whether Connection and Upgrade ask for an upgrade: only then
         // are the headers scanned for "websocket".
         const bool upgrade_asked = parser_->upgrade();
-        parser_.reset();
+        if (!streaming_) {
+            parser_.reset();  // a streamed body is read with it while the handler runs
+        }
         RequestBuilder builder(request_);
         // What a middleware may have changed for the previous request.
         builder.set_client(client_);
@@ -364,9 +553,13 @@ private:
         bool head_only = request_.method() == Method::head;
         const Router& router = worker_.app.router;
         const bool upgrade = upgrade_asked && is_websocket_upgrade(request_);
-        auto match =
-            router.match(request_.method(), request_.raw_path(), scratch_, builder.path_params(),
-                         upgrade ? RouteKind::websocket : RouteKind::http);
+        MatchResult match;
+        if (matched_early_) {
+            match = early_match_;  // when the header came in, to find the body's limit
+            matched_early_ = false;
+        } else {
+            match = match_route(upgrade);
+        }
         if (match.status == MatchStatus::found) {
             builder.set_route(match.route->pattern);
         }
@@ -400,7 +593,11 @@ private:
             }
         }
 
-        close_after = !keep_alive || worker_.draining;
+        const bool body_left = (body_open_ || streaming_) && end_body();
+        if (storage_.body.capacity() > max_kept_body) {
+            std::string().swap(storage_.body);  // do not keep a large body's buffer
+        }
+        close_after = !keep_alive || worker_.draining || body_left;
         if (response.is_stream()) {
             co_await send_stream(response, close_after, head_only);
         } else if (response.is_file() &&
@@ -471,6 +668,17 @@ private:
         try {
             if (route.needs_components && !prepare_components_now(ctx, route.components)) {
                 co_await prepare_components(ctx, route.components);
+            }
+            if (route.reads_body) {
+                const BodyUse use = route.handler->body_use(request_.method());
+                if (use != BodyUse::none) {
+                    ctx.body = &body_reader_;
+                    body_open_ = true;
+                }
+                if (use == BodyUse::form) {
+                    co_await load_form();
+                    ctx.form = &*form_;
+                }
             }
             if (!route.handler->call_sync(ctx, response)) {
                 co_await route.handler->call_async(ctx, response);
@@ -853,6 +1061,8 @@ private:
     }
 
     static constexpr std::size_t read_size = std::size_t{16} * 1024;
+    /// A request body's buffer larger than this is freed after the request.
+    static constexpr std::size_t max_kept_body = std::size_t{1024} * 1024;
     /// Files up to this size are copied into the output buffer: a pread(2) costs less than a
     /// second write, and pipelined answers stay batched.
     static constexpr std::uint64_t small_file = std::uint64_t{32} * 1024;
@@ -874,6 +1084,16 @@ private:
     MatchScratch scratch_;
     ComponentScope components_;
     std::optional<RequestParser> parser_;
+    MatchResult early_match_;  ///< see route_body()
+    SessionBody body_source_{*this};
+    BodyReader body_reader_{body_source_};
+    std::optional<FormData> form_;  ///< the form of the request being handled, if read
+    std::uint64_t body_read_ = 0;   ///< bytes handed out by body_reader_
+    bool matched_early_ = false;
+    bool streaming_ = false;         ///< the handler reads the body as it arrives
+    bool body_open_ = false;         ///< body_reader_ may be read: its handler runs
+    bool body_failed_ = false;       ///< reading the streamed body failed (refused, cut, late)
+    bool whole_body_given_ = false;  ///< body_reader_ handed out a body read before the call
     bool body_deadline_set_ = false;
     bool upgraded_ = false;
     bool continue_sent_ = false;   ///< the 100 Continue of the request being parsed went out

@@ -70,6 +70,75 @@ std::string make_target(std::string_view path, const QueryParams& query) {
     return std::string(url.encoded_target());
 }
 
+std::string encode_form(const std::vector<std::pair<std::string, std::string>>& fields,
+                        const std::vector<FormFile>& files,
+                        std::string& content_type) {
+    if (files.empty()) {
+        urls::url url;
+        for (const auto& [name, value] : fields) {
+            url.params().append({name, value});
+        }
+        content_type = "application/x-www-form-urlencoded";
+        return std::string(url.encoded_query());
+    }
+    // A boundary found in no value: the body is framed by it alone.
+    std::string boundary;
+    for (unsigned n = 0;; ++n) {
+        boundary = "flamecpp-test-boundary-" + std::to_string(n);
+        const auto in = [&](std::string_view text) {
+            return text.find(boundary) != std::string_view::npos;
+        };
+        bool taken = false;
+        for (const auto& [name, value] : fields) {
+            taken = taken || in(value);
+        }
+        for (const auto& file : files) {
+            taken = taken || in(file.content);
+        }
+        if (!taken) {
+            break;
+        }
+    }
+    const auto quoted = [](std::string_view text) {
+        // As browsers do (HTML's multipart/form-data encoding): '"' and line ends escaped.
+        std::string out = "\"";
+        for (char c : text) {
+            if (c == '"') {
+                out += "%22";
+            } else if (c == '\r') {
+                out += "%0D";
+            } else if (c == '\n') {
+                out += "%0A";
+            } else {
+                out += c;
+            }
+        }
+        out += '"';
+        return out;
+    };
+    std::string body;
+    const auto part_head = [&](std::string_view name) {
+        body.append("--").append(boundary);
+        body.append("\r\nContent-Disposition: form-data; name=").append(quoted(name));
+    };
+    for (const auto& [name, value] : fields) {
+        part_head(name);
+        body.append("\r\n\r\n").append(value).append("\r\n");
+    }
+    for (const auto& file : files) {
+        if (file.content_type.find_first_of("\r\n") != std::string::npos) {
+            throw std::invalid_argument("TestClient: a file's content type holds a line break");
+        }
+        part_head(file.field);
+        body.append("; filename=").append(quoted(file.filename));
+        body.append("\r\nContent-Type: ").append(file.content_type);
+        body.append("\r\n\r\n").append(file.content).append("\r\n");
+    }
+    body += "--" + boundary + "--\r\n";
+    content_type = "multipart/form-data; boundary=" + boundary;
+    return body;
+}
+
 std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
 
 bool is_redirect(int status) {

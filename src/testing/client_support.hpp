@@ -46,6 +46,12 @@ std::string describe(milliseconds timeout);
 // The time left until `deadline`, at least 1 ms.
 milliseconds left_until(Clock::time_point deadline);
 
+// The body of a form: urlencoded, or multipart/form-data when there are files; sets
+// `content_type` to match.
+std::string encode_form(const std::vector<std::pair<std::string, std::string>>& fields,
+                        const std::vector<FormFile>& files,
+                        std::string& content_type);
+
 // An origin-form target from a path (which may hold a query) and extra query parameters.
 std::string make_target(std::string_view path, const QueryParams& query);
 

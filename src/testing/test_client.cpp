@@ -154,8 +154,10 @@ struct TestClient::Impl {
     TestResponse call(std::string_view method, std::string_view path, const RequestOptions& o) {
         require_running();
         policy.raise_pending();
-        if (o.body && o.json.value) {
-            throw std::invalid_argument("TestClient: a request has a body or a json, not both");
+        const bool has_form = !o.form.empty() || !o.files.empty();
+        if (int(o.body.has_value()) + int(o.json.value.has_value()) + int(has_form) > 1) {
+            throw std::invalid_argument(
+                "TestClient: a request has one of a body, a json and a form, not several");
         }
         std::string verb(method);
         std::string target = make_target(path, o.query);
@@ -164,6 +166,9 @@ struct TestClient::Impl {
         if (o.json.value) {
             body = boost::json::serialize(*o.json.value);
             content_type = "application/json";
+        }
+        if (has_form) {
+            body = encode_form(o.form, o.files, content_type);
         }
         const bool follow = o.follow_redirects.value_or(options.follow_redirects);
         const milliseconds timeout = o.timeout.value_or(options.timeout);

@@ -74,6 +74,16 @@ public:
     virtual ~RouteHandler() = default;
     virtual bool call_sync(CallContext& ctx, Response& out) = 0;
     virtual Task<void> call_async(CallContext& ctx, Response& out) = 0;
+    /// What the handler for `method` does with the request body (see BodyUse).
+    virtual BodyUse body_use(Method method) const noexcept {
+        (void)method;
+        return body_use_;
+    }
+    /// Whether body_use() is other than `none` for some method.
+    virtual bool reads_body() const noexcept { return body_use_ != BodyUse::none; }
+
+protected:
+    BodyUse body_use_ = BodyUse::none;
 };
 
 /// Where a handler's arguments come from: the injector, for every parameter.
@@ -188,7 +198,7 @@ class FunctionHandler final : public RouteHandler {
     static constexpr bool is_async = TaskResult<typename Traits::result>::is_task;
 
 public:
-    explicit FunctionHandler(F f) : f_(std::move(f)) {}
+    explicit FunctionHandler(F f) : f_(std::move(f)) { body_use_ = BodyUseOf<Args>::value; }
 
     bool call_sync(CallContext& ctx, Response& out) override {
         if constexpr (is_async) {

@@ -155,6 +155,7 @@ decltype(auto) invoke_member(Member member, Object& object, CallContext& ctx, st
 struct EndpointMember {
     void (*call)(CallContext& ctx, Response& out) = nullptr;
     Task<void> (*start)(CallContext& ctx, Response& out) = nullptr;
+    BodyUse body_use = BodyUse::none;
 };
 
 /// The members serving each verb, indexed by the verb's Method value; none where E does not
@@ -194,6 +195,7 @@ inline constexpr EndpointTable endpoint_table = [] {
         if constexpr (constexpr Method by = served_by<M, E>(); by != Method::other) {
             constexpr auto member = verb_member<by, E>;
             auto& entry = table[static_cast<std::size_t>(M)];
+            entry.body_use = BodyUseOf<typename MemberArgs<by, E>::type>::value;
             if constexpr (member_is_async<member>) {
                 entry.start = &EndpointAccess::start<E, member>;
             } else {

@@ -29,6 +29,8 @@
 namespace flamecpp {
 class App;
 class Next;
+class BodyReader;
+class FormData;
 }  // namespace flamecpp
 
 namespace flamecpp::detail {
@@ -46,7 +48,15 @@ struct CallContext {
     ComponentScope* components = nullptr;  ///< the app's components for this call
     const Next* next = nullptr;            ///< the rest of the pipeline, in a middleware
     const void* exception = nullptr;       ///< the exception, in an exception handler
+    BodyReader* body = nullptr;            ///< the request body, in a route handler
+    FormData* form = nullptr;              ///< the form read for a route handler taking one
 };
+
+/// What a handler does with the request body. `none`: the body is read whole before the
+/// call (Request::body()). `stream`: the handler is called once the header is in and reads
+/// the body itself (BodyReader&). `form`: the library reads the body as a form (streamed,
+/// uploads spooled to files) before the call.
+enum class BodyUse : unsigned char { none, form, stream };
 
 /// Which kind of route a parameter is asked for on: some exist only on WebSocket routes.
 enum class RouteKind { http, websocket };
@@ -432,6 +442,28 @@ decltype(auto) resolve(CallContext& ctx) {
     }
 }
 
+/// How a parameter declared as `P` uses the body (BodyUse); `none` for most.
+template <class P>
+constexpr BodyUse body_use_of() {
+    if constexpr (requires { Injector<InjectorKey<P>>::body_use; }) {
+        return Injector<InjectorKey<P>>::body_use;
+    } else {
+        return BodyUse::none;
+    }
+}
+
+/// The body use of a whole parameter list: a stream wins over a form.
+template <class Tuple>
+struct BodyUseOf;
+template <class... P>
+struct BodyUseOf<std::tuple<P...>> {
+    static constexpr BodyUse value = [] {
+        BodyUse use = BodyUse::none;
+        ((use = body_use_of<P>() > use ? body_use_of<P>() : use), ...);
+        return use;
+    }();
+};
+
 template <class P>
 concept HasRequirement = requires {
     Injector<InjectorKey<P>>::requirement;
@@ -480,13 +512,20 @@ concept MiddlewareOnly = requires {
     requires Injector<InjectorKey<P>>::middleware_only;
 };
 
+/// Parameters only a route handler gets (the body as it arrives).
+template <class P>
+concept RouteOnly = requires {
+    requires Injector<InjectorKey<P>>::route_only;
+};
+
 template <class P, class Handler, Caller Kind>
 constexpr bool check_parameter() {
     static_assert(Injectable<P>,
                   "flamecpp: a handler parameter has a type the injector cannot provide "
                   "(see 'P = ...' above). Use Path<\"name\", T>, Query<\"name\", T>, "
                   "Header<\"name\", T>, Cookie<\"name\", T>, Body<T> (<flamecpp/body.hpp>), "
-                  "Request&, Client, App&, "
+                  "Request&, Client, App&, BodyReader& (<flamecpp/body_reader.hpp>), FormData, "
+                  "Form<T> (<flamecpp/forms.hpp>), "
                   "on WebSocket routes WebSocket&, Data, Code; or make the type a component "
                   "(derive from flamecpp::Component) and register it with app.component(...).");
     static_assert(Kind == Caller::websocket || !WebSocketOnly<P>,
@@ -496,8 +535,13 @@ constexpr bool check_parameter() {
     static_assert(Kind == Caller::middleware || !MiddlewareOnly<P>,
                   "flamecpp: flamecpp::Next (the rest of the pipeline) exists only in a "
                   "middleware; register this function with app.middleware(...).");
-    return Injectable<P> && (Kind == Caller::websocket ||
-                             !WebSocketOnly<P>)&&(Kind == Caller::middleware || !MiddlewareOnly<P>);
+    static_assert(Kind == Caller::http || !RouteOnly<P>,
+                  "flamecpp: BodyReader& and FormData& (the request body as it arrives) are "
+                  "given to HTTP route handlers only; a middleware runs before the body is read "
+                  "(see 'P = ...' above).");
+    return Injectable<P> && (Kind == Caller::websocket || !WebSocketOnly<P>)&&(
+                                Kind == Caller::middleware ||
+                                !MiddlewareOnly<P>)&&(Kind == Caller::http || !RouteOnly<P>);
 }
 
 template <class Handler, class Tuple, Caller Kind = Caller::http>

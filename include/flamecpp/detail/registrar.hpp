@@ -16,6 +16,7 @@
 #include <flamecpp/detail/route_literal.hpp>
 #include <flamecpp/detail/websocket_handler.hpp>
 #include <flamecpp/method.hpp>
+#include <flamecpp/routing.hpp>
 #include <flamecpp/status.hpp>
 
 namespace flamecpp::detail {
@@ -26,17 +27,18 @@ public:
     /// Registers a function view (plain function, lambda, or coroutine) for `methods`.
     /// HEAD is served by the GET handler when no HEAD handler is registered. `name` names the
     /// route for url_path_for (unique in the app; a mounted router's names are qualified
-    /// with the mount's: `api:items`).
+    /// with the mount's: `api:items`). `options`: the route's body limit (RouteOptions).
     template <class F>
     Self& route(std::string_view path,
                 F handler,
                 MethodSet methods = {Method::get},
-                std::string_view name = {}) {
+                std::string_view name = {},
+                const RouteOptions& options = {}) {
         static_assert(detail::check_handler<F>());
         using H = detail::FunctionHandler<std::decay_t<F>>;
         self().add_route(path, methods,
                          std::unique_ptr<detail::RouteHandler>(new H(std::move(handler))),
-                         H::requirements(), name);
+                         H::requirements(), name, options);
         return self();
     }
 
@@ -48,26 +50,31 @@ public:
     /// app.route<"/users/{user_id:int}">(user);
     /// @endcode
     template <detail::FixedString Pattern, class F>
-    Self& route(F handler, MethodSet methods = {Method::get}, std::string_view name = {}) {
+    Self& route(F handler,
+                MethodSet methods = {Method::get},
+                std::string_view name = {},
+                const RouteOptions& options = {}) {
         static_assert(detail::check_route_literal<Pattern, std::decay_t<F>>());
-        return route(Pattern.view(), std::move(handler), methods, name);
+        return route(Pattern.view(), std::move(handler), methods, name, options);
     }
 
     /// As `route<E>(path, name)`, with the template checked against every member at compile
     /// time.
     template <class E, detail::FixedString Pattern>
-    Self& route(std::string_view name = {}) {
+    Self& route(std::string_view name = {}, const RouteOptions& options = {}) {
         static_assert(detail::check_endpoint_literal<Pattern, E>());
-        return route<E>(Pattern.view(), name);
+        return route<E>(Pattern.view(), name, options);
     }
 
     /// Registers an HTTPEndpoint class; its methods are known at compile time.
     template <class E>
-    Self& route(std::string_view path, std::string_view name = {}) {
+    Self& route(std::string_view path,
+                std::string_view name = {},
+                const RouteOptions& options = {}) {
         static_assert(detail::check_endpoint<E>());
         self().add_route(path, detail::endpoint_methods<E>(),
                          detail::endpoint_handler(detail::endpoint_table<E>),
-                         detail::EndpointRequirements<E>::Joined::value, name);
+                         detail::EndpointRequirements<E>::Joined::value, name, options);
         return self();
     }
 

@@ -2,8 +2,10 @@
 // The public headers, and `app`, the app a fragment registers its routes on.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
