@@ -18,9 +18,11 @@
 
 #include <arpa/inet.h>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <openssl/evp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -733,6 +735,207 @@ TEST_F(Site, AFormsFieldsWithRepeatedNames) {
     EXPECT_EQ(Send(port(), "POST", "/form", {{"Content-Type", "application/json"}}, "{}").status,
               415);
     EXPECT_EQ(Send(port(), "GET", "/form").status, 405);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Uploads.
+
+std::string Sha256Hex(std::string_view data) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr);
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned int i = 0; i < length; ++i) {
+        out += hex[digest[i] >> 4];
+        out += hex[digest[i] & 0xf];
+    }
+    return out;
+}
+
+constexpr std::string_view kBoundary = "----site-test-7MA4YWxkTrZu0gW";
+
+std::string TextPart(std::string_view name, std::string_view value) {
+    return "--" + std::string(kBoundary) + "\r\nContent-Disposition: form-data; name=\"" +
+           std::string(name) + "\"\r\n\r\n" + std::string(value) + "\r\n";
+}
+
+std::string FilePartHead(std::string_view name, std::string_view filename, std::string_view type) {
+    return "--" + std::string(kBoundary) + "\r\nContent-Disposition: form-data; name=\"" +
+           std::string(name) + "\"; filename=\"" + std::string(filename) +
+           "\"\r\nContent-Type: " + std::string(type) + "\r\n\r\n";
+}
+
+std::string Closing() { return "--" + std::string(kBoundary) + "--\r\n"; }
+
+Headers MultipartHeaders() {
+    return {{"Content-Type", "multipart/form-data; boundary=" + std::string(kBoundary)}};
+}
+
+/// Bytes that are not all alike, with CRs and dashes that come close to a delimiter.
+std::string Binary(std::size_t size, unsigned seed) {
+    std::string out(size, '\0');
+    std::uint32_t x = seed * 2654435761u + 1;
+    for (auto& c : out) {
+        x = x * 1664525u + 1013904223u;
+        c = static_cast<char>(x >> 24);
+    }
+    const std::string near_miss =
+        "\r\n--" + std::string(kBoundary).substr(0, 20) + "\r\n--x--\r\n\r";
+    for (std::size_t i = 0; i + near_miss.size() < size; i += 4099) {
+        near_miss.copy(out.data() + i, near_miss.size());
+    }
+    return out;
+}
+
+TEST_F(Site, UploadsAreFieldsAndFilesWithTheirDigests) {
+    const std::string small = "hello, upload\n";
+    const std::string large = Binary(3 * 1024 * 1024 + 17, 1);  // spooled to a temporary file
+    const std::string body = TextPart("name", "value") + TextPart("tag", "a") +
+                             TextPart("tag", "b") + FilePartHead("doc", "notes.txt", "text/plain") +
+                             small + "\r\n" +
+                             FilePartHead("blob", "data.bin", "application/octet-stream") + large +
+                             "\r\n" + FilePartHead("empty", "", "text/plain") + "\r\n" + Closing();
+    const Response r = Send(port(), "POST", "/upload", MultipartHeaders(), body);
+    const std::string expected = R"({"fields":{"name":["value"],"tag":["a","b"]},"files":[)"
+                                 R"({"field":"doc","filename":"notes.txt","content_type":)"
+                                 R"("text/plain","size":14,"sha256":")" +
+                                 Sha256Hex(small) +
+                                 R"("},{"field":"blob","filename":"data.bin","content_type":)"
+                                 R"("application/octet-stream","size":)" +
+                                 std::to_string(large.size()) + R"(,"sha256":")" +
+                                 Sha256Hex(large) +
+                                 R"("},{"field":"empty","filename":"","content_type":)"
+                                 R"("text/plain","size":0,"sha256":")" +
+                                 Sha256Hex("") + R"("}]})";
+    ExpectJson(r, 200, expected);
+}
+
+TEST_F(Site, MalformedUploadsAre400) {
+    const std::string part = "Content-Disposition: form-data; name=\"a\"\r\n\r\nx\r\n";
+    const std::string b = std::string(kBoundary);
+    struct Case {
+        std::string type;
+        std::string body;
+        std::string detail;
+    };
+    const Case cases[] = {
+        {"multipart/form-data", "--" + b + "\r\n" + part + "--" + b + "--",
+         "the multipart body's Content-Type has no valid boundary"},
+        {"multipart/form-data; boundary=\"bad@boundary\"", "x",
+         "the multipart body's Content-Type has no valid boundary"},
+        {"multipart/form-data; boundary=" + b, "--" + b + "\r\n\r\nx\r\n--" + b + "--",
+         "malformed multipart body: a part has no header section"},
+        {"multipart/form-data; boundary=" + b, "--" + b + "\r\n" + part,
+         "malformed multipart body: the body ends before its closing boundary"},
+        {"multipart/form-data; boundary=" + b, "no delimiter at all",
+         "malformed multipart body: the body holds no boundary"},
+        {"multipart/form-data; boundary=" + b, "--" + b + "garbage\r\n" + part + "--" + b + "--",
+         "malformed multipart body: a boundary is followed by something other than a line end"},
+    };
+    for (const auto& c : cases) {
+        const Response r = Send(port(), "POST", "/upload", {{"Content-Type", c.type}}, c.body);
+        ExpectJson(r, 400, boost::json::serialize(boost::json::value{{"detail", c.detail}}));
+    }
+    EXPECT_EQ(Send(port(), "POST", "/upload", {{"Content-Type", "text/plain"}}, "x").status, 415);
+}
+
+TEST_F(Site, UploadsOver100MibAre413AndClose) {
+    constexpr std::uint64_t limit = 100ull * 1024 * 1024;
+    {
+        // Declared: refused before a byte of the body is sent.
+        RawConnection c(port());
+        c.send(
+            "POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; "
+            "boundary=" +
+            std::string(kBoundary) + "\r\nContent-Length: " + std::to_string(limit + 1) +
+            "\r\n\r\n");
+        ExpectAnswerThenClose(c, 413);
+    }
+    {
+        // Chunked: refused as soon as the bytes received cross the limit.
+        RawConnection c(port());
+        c.send(
+            "POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; "
+            "boundary=" +
+            std::string(kBoundary) + "\r\nTransfer-Encoding: chunked\r\n\r\n");
+        const std::string head = FilePartHead("f", "big.bin", "application/octet-stream");
+        c.send("1000\r\n" + head + std::string(0x1000 - head.size(), 'z') + "\r\n");
+        const std::string piece = "100000\r\n" + std::string(0x100000, 'z') + "\r\n";
+        std::uint64_t sent = 0x1000;
+        while (sent <= limit + 0x100000 && c.try_send(piece, 10s)) {
+            sent += 0x100000;
+        }
+        EXPECT_GT(sent, limit - 0x100000) << "refused early, after " << sent << " bytes";
+        const Response r = c.read_response(kIo);
+        EXPECT_EQ(r.status, 413) << r.body;
+        EXPECT_TRUE(c.wait_closed(5s));
+    }
+    EXPECT_EQ(Send(port(), "GET", "/api/v1/items").status, 200);
+}
+
+TEST(SiteUpload, A100MibUploadInConstantMemoryWithItsTemporaryFileRemoved) {
+    const fs::path tmp =
+        fs::path(::testing::TempDir()) / ("site-upload-" + std::to_string(::getpid()));
+    fs::remove_all(tmp);
+    fs::create_directories(tmp);
+    SpawnOptions options = small_asan_quarantine();
+    options.env.push_back("TMPDIR=" + tmp.string());
+    SampleProcess site =
+        SampleProcess::start(FLAMECPP_SAMPLE_SITE, {"--log-level", "error"}, options);
+    // Warm the connection paths first: the baseline is the process at work, not at rest.
+    EXPECT_EQ(Send(site.port(), "GET", "/api/v1/items").status, 200);
+
+    const std::string head = FilePartHead("file", "big.bin", "application/octet-stream");
+    const std::string tail = "\r\n" + Closing();
+    constexpr std::uint64_t kBody = 100ull * 1024 * 1024;  // exactly the limit
+    const std::uint64_t file_size = kBody - head.size() - tail.size();
+    RawConnection c(site.port());
+    c.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=" +
+           std::string(kBoundary) + "\r\nContent-Length: " + std::to_string(kBody) + "\r\n\r\n" +
+           head);
+    const std::string piece = Binary(1024 * 1024, 7);
+    EVP_MD_CTX* sha = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(sha, EVP_sha256(), nullptr);
+    const long baseline = rss_kib(site.pid());
+    long peak = baseline;
+    std::uint64_t sent = 0;
+    bool spooled = false;
+    while (sent < file_size) {
+        const std::size_t n =
+            static_cast<std::size_t>(std::min<std::uint64_t>(piece.size(), file_size - sent));
+        c.send(std::string_view(piece).substr(0, n), 10s);
+        EVP_DigestUpdate(sha, piece.data(), n);
+        sent += n;
+        peak = std::max(peak, rss_kib(site.pid()));
+        spooled = spooled || !fs::is_empty(tmp);
+    }
+    c.send(tail);
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    EVP_DigestFinal_ex(sha, digest, &length);
+    EVP_MD_CTX_free(sha);
+    std::string hex;
+    for (unsigned int i = 0; i < length; ++i) {
+        hex += "0123456789abcdef"[digest[i] >> 4];
+        hex += "0123456789abcdef"[digest[i] & 0xf];
+    }
+    const Response r = c.read_response(60s);
+    peak = std::max(peak, rss_kib(site.pid()));
+    ASSERT_EQ(r.status, 200) << r.body;
+    const auto json = JsonOf(r);
+    EXPECT_EQ(json.at("files").at(0).at("size"), file_size);
+    EXPECT_EQ(json.at("files").at(0).at("sha256").as_string(), hex);
+    EXPECT_TRUE(spooled) << "the file never reached TMPDIR";
+    EXPECT_LT(peak - baseline, 8 * 1024)
+        << "RSS grew from " << baseline << " to " << peak << " KiB";
+    // The temporary file goes with the request.
+    const auto deadline = std::chrono::steady_clock::now() + 2s;
+    while (!fs::is_empty(tmp) && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(10ms);
+    }
+    EXPECT_TRUE(fs::is_empty(tmp)) << "a temporary file outlived its request";
+    fs::remove_all(tmp);
 }
 
 // ---------------------------------------------------------------------------------------------
