@@ -175,7 +175,11 @@ inline RequestParser::RequestParser(Request& request, RequestStorage& storage, c
     builder_.reset();
     store_.clear();
     fields_.clear();
-    body_.clear();
+    if (body_.capacity() > std::size_t{1024} * 1024) {
+        std::string().swap(body_);  // a large body's buffer is not kept for the next request
+    } else {
+        body_.clear();
+    }
 }
 
 inline std::size_t RequestParser::feed(std::string_view bytes, error_code& ec) {

@@ -207,7 +207,7 @@ private:
     /// The route of a request whose header is in and whose body follows (kept for handle()):
     /// sets the body's limit, refuses a declared length over it (413, false), and marks the
     /// body as streamed when the handler reads it itself (BodyUse).
-    bool route_body() {
+    [[gnu::noinline]] bool route_body() {
         const bool upgrade = parser_->upgrade() && is_websocket_upgrade(request_);
         early_match_ = match_route(upgrade);
         matched_early_ = true;
@@ -359,7 +359,7 @@ private:
 
     /// After the answer to a request whose body the handler read: true when some of it was
     /// left unread (or could not be read), and the connection must close.
-    bool end_body() {
+    [[gnu::noinline]] bool end_body() {
         const bool left = streaming_ && (!parser_ || !parser_->is_done() || body_failed_);
         if (streaming_) {
             parser_.reset();
@@ -553,13 +553,12 @@ private:
         bool head_only = request_.method() == Method::head;
         const Router& router = worker_.app.router;
         const bool upgrade = upgrade_asked && is_websocket_upgrade(request_);
-        MatchResult match;
-        if (matched_early_) {
-            match = early_match_;  // when the header came in, to find the body's limit
-            matched_early_ = false;
-        } else {
-            match = match_route(upgrade);
+        // Matched already when a body followed the header (to find the body's limit).
+        if (!matched_early_) {
+            early_match_ = match_route(upgrade);
         }
+        matched_early_ = false;
+        const MatchResult& match = early_match_;
         if (match.status == MatchStatus::found) {
             builder.set_route(match.route->pattern);
         }
@@ -593,10 +592,8 @@ private:
             }
         }
 
+        // Out of line: only requests whose handler read the body have anything to end.
         const bool body_left = (body_open_ || streaming_) && end_body();
-        if (storage_.body.capacity() > max_kept_body) {
-            std::string().swap(storage_.body);  // do not keep a large body's buffer
-        }
         close_after = !keep_alive || worker_.draining || body_left;
         if (response.is_stream()) {
             co_await send_stream(response, close_after, head_only);
@@ -1061,8 +1058,6 @@ private:
     }
 
     static constexpr std::size_t read_size = std::size_t{16} * 1024;
-    /// A request body's buffer larger than this is freed after the request.
-    static constexpr std::size_t max_kept_body = std::size_t{1024} * 1024;
     /// Files up to this size are copied into the output buffer: a pread(2) costs less than a
     /// second write, and pipelined answers stay batched.
     static constexpr std::uint64_t small_file = std::uint64_t{32} * 1024;
