@@ -183,6 +183,80 @@ http {{
         return ["nginx", "-p", d, "-c", str(conf)]
 
 
+class FilesEvents(Server):
+    """bench/apps/files_events: a folder mounted at /static and an endless event stream at
+    /events. Named "flamecpp" so the static cells pair it with nginx."""
+
+    def __init__(self, root):
+        super().__init__("flamecpp", None)
+        self.root = root
+
+    def command(self, port):
+        return [str(BUILD / "bench" / "files_events"), "--root", str(self.root), "--port",
+                str(port), "--threads", "1", "--log-level", "off"]
+
+
+class NginxStatic(Server):
+    """nginx serving the same folder at /static/, with sendfile, as it ships for files."""
+
+    def __init__(self, root):
+        super().__init__("nginx", None)
+        self.root = root
+
+    def command(self, port):
+        d = self.scratch.name
+        conf = Path(d) / "nginx.conf"
+        conf.write_text(f"""
+worker_processes 1;
+master_process off;
+daemon off;
+pid {d}/nginx.pid;
+error_log stderr error;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    client_body_temp_path {d}; proxy_temp_path {d}; fastcgi_temp_path {d};
+    uwsgi_temp_path {d}; scgi_temp_path {d};
+    keepalive_requests 1000000;
+    sendfile on;
+    tcp_nopush on;
+    types {{ application/octet-stream bin; }}
+    server {{
+        listen 127.0.0.1:{port} reuseport backlog=4096;
+        location /static/ {{ alias {self.root}/; }}
+    }}
+}}
+""")
+        return ["nginx", "-p", d, "-c", str(conf)]
+
+
+def static_folder():
+    """The files both servers send: 1 KiB and 1 MiB of random bytes (nothing to compress)."""
+    folder = Path(tempfile.mkdtemp(prefix="bench-static-"))
+    (folder / "1k.bin").write_bytes(os.urandom(1024))
+    (folder / "1m.bin").write_bytes(os.urandom(1024 * 1024))
+    return folder
+
+
+def run_sse(server, connections, duration):
+    """Events a second delivered to `connections` streams read at once, and the server's CPU
+    per event."""
+    before = server.cpu_seconds()
+    out, load_cpu = measured_client(
+        [str(BUILD / "bench" / "sse_load"), "--port", str(server.port), "--connections",
+         str(connections), "--duration", str(duration), "--warmup", "1"], server.pinned,
+        duration + 1)
+    used = server.cpu_seconds() - before
+    m = dict(re.findall(r"(\w+)=([\d.]+)", out.stdout))
+    if out.returncode != 0 or not m:
+        raise RuntimeError(f"{server.name} sse: {out.stdout}{out.stderr}")
+    rate = float(m["rate"])
+    # The CPU time covers the warm-up second too: divide by every event of both.
+    events = rate * (duration + 1)
+    return {"rps": rate, "us_per_req": used * 1e6 / max(events, 1), "load_cpu": load_cpu,
+            "least": int(m["min_per_conn"]), "most": int(m["max_per_conn"])}
+
+
 class Uvicorn(Server):
     def __init__(self):
         super().__init__("starlette", "/ws")
@@ -368,6 +442,10 @@ def main():
                   ("json", "/json", 64, None), ("json", "/json", 256, None),
                   ("pipelined 16", "/plaintext", 256, 16)]
     ws_cells = [64, 256]
+    static_cells = [("static 1 KiB", "/static/1k.bin", 64), ("static 1 MiB", "/static/1m.bin", 64)]
+    sse_connections = 1000
+    folder = static_folder()
+    sse_runs = []
     floor_tests = {"plaintext"}  # cells where epoll_ref runs too (it adds ~30 s per test)
     results = {}  # (target, test, connections) -> list of dicts
 
@@ -403,6 +481,19 @@ def main():
                 for server in ws_servers[shift:] + ws_servers[:shift]:
                     add((server.name, "websocket echo", conns),
                         run_ws(server, conns, args.duration))
+        finally:
+            for server in running:
+                server.stop()
+        # Files and events: flamecpp's files_events app against nginx on the same folder.
+        files = [FilesEvents(folder), NginxStatic(folder)]
+        running = []
+        try:
+            for server in files:
+                running.append(server.start())
+            for test, path, conns in static_cells:
+                for server in files[rnd % 2:] + files[:rnd % 2]:
+                    add((server.name, test, conns), run_wrk(server, path, conns, args.duration))
+            sse_runs.append(run_sse(files[0], sse_connections, args.duration))
         finally:
             for server in running:
                 server.stop()
@@ -453,7 +544,8 @@ def main():
 
     names = ["flamecpp", "flamecpp + 3 middleware", "beast", "nginx", "starlette", "epoll floor"]
     rows = []
-    cells = [(t, c) for t, _, c, _ in http_cells] + [("websocket echo", c) for c in ws_cells]
+    cells = ([(t, c) for t, _, c, _ in http_cells] + [("websocket echo", c) for c in ws_cells] +
+             [(t, c) for t, _, c in static_cells])
     for test, conns in cells:
         for name in names:
             key = (name, test, conns)
@@ -513,6 +605,19 @@ def main():
             lines.append(f"| {test} | {conns} | {statistics.median(ratios):.2f} "
                          f"({min(ratios):.2f}-{max(ratios):.2f}) | {us_plain:.2f} → "
                          f"{us_layered:.2f} | {cost} |")
+    if sse_runs:
+        rate = statistics.median(r["rps"] for r in sse_runs)
+        us = statistics.median(r["us_per_req"] for r in sse_runs)
+        least = min(r["least"] for r in sse_runs)
+        most = max(r["most"] for r in sse_runs)
+        lines += ["", f"Server-sent events: bench/apps/files_events pushing `data: {{\"n\":K}}` "
+                  f"events to {sse_connections:,} streams at once, each as fast as its client "
+                  "(bench/tools/sse_load, one thread) reads it, median of "
+                  f"{len(sse_runs)} rounds:", "",
+                  "| streams | events/s delivered | server CPU µs per event | "
+                  "events per stream per second, least-most |", "|---:|---:|---:|---:|",
+                  f"| {sse_connections:,} | {fmt_rate(rate)} | {us:.2f} | "
+                  f"{least / args.duration:,.0f}-{most / args.duration:,.0f} |"]
     lines += ["", f"Idle keep-alive connections ({args.idle_connections:,} held after one "
                   "request each, `bench/tools/conn_hold`):", "",
               "| target | RSS idle | RSS with the connections | open | bytes per connection |",
