@@ -23,6 +23,7 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <netinet/tcp.h>
 #include <sys/sendfile.h>
 
 namespace flamecpp::detail {
@@ -55,6 +56,12 @@ public:
     /// from the page cache to the socket, nothing passes through this process. Suspends while
     /// the socket is full, so a slow reader holds only its own connection. The count is what
     /// went out; an error (or a file that shrank: end_of_file) stops it.
+    /// TCP_CORK: while on, the kernel sends only full segments; turning it off sends the rest.
+    void set_cork(bool on) noexcept {
+        const int value = on ? 1 : 0;
+        ::setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_CORK, &value, sizeof value);
+    }
+
     boost::asio::awaitable<Result> send_file(int fd, std::uint64_t offset, std::uint64_t count) {
         std::uint64_t sent = 0;
         std::uint64_t since_yield = 0;
