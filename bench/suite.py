@@ -257,6 +257,34 @@ def run_sse(server, connections, duration):
             "least": int(m["min_per_conn"]), "most": int(m["max_per_conn"])}
 
 
+class Peer(Server):
+    """A peer framework's hello app (../shared/peers/build.sh: drogon_hello, crow_hello):
+    `BINARY PORT THREADS`, serving /plaintext, /json and a /ws echo on 127.0.0.1."""
+
+    def __init__(self, name, binary):
+        super().__init__(name, "/ws")
+        self.binary = binary
+
+    def command(self, port):
+        return [str(self.binary), str(port), "1"]
+
+
+def peer_targets(folder):
+    """The peers built into `folder` (or $FLAMECPP_PEERS), as target factories; none when
+    neither is given, and only those whose binary is there."""
+    folder = folder or os.environ.get("FLAMECPP_PEERS")
+    if not folder:
+        return []
+    found = []
+    for name, binary in (("drogon", "drogon_hello"), ("crow", "crow_hello")):
+        path = Path(folder) / binary
+        if path.is_file() and os.access(path, os.X_OK):
+            found.append(lambda name=name, path=path: Peer(name, path))
+        else:
+            print(f"peers: no {path}, {name} left out", file=sys.stderr)
+    return found
+
+
 class Uvicorn(Server):
     def __init__(self):
         super().__init__("starlette", "/ws")
@@ -431,12 +459,14 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--idle-connections", type=int, default=10000)
     ap.add_argument("--quick", action="store_true", help="1 round, 2 s, no callgrind")
+    ap.add_argument("--peers", help="folder of drogon_hello and crow_hello (built by "
+                    "../shared/peers/build.sh); default $FLAMECPP_PEERS; without: no peers")
     args = ap.parse_args()
     if args.quick:
         args.rounds, args.duration = 1, 2
     started = time.time()
 
-    targets = [Flamecpp, BeastRef, Nginx, Uvicorn]
+    targets = [Flamecpp, BeastRef, Nginx, Uvicorn] + peer_targets(args.peers)
     middleware_tests = {"plaintext"}  # cells where FlamecppMiddleware runs too
     http_cells = [("plaintext", "/plaintext", 64, None), ("plaintext", "/plaintext", 256, None),
                   ("json", "/json", 64, None), ("json", "/json", 256, None),
@@ -502,6 +532,8 @@ def main():
 
     memory = {}
     for cls in targets:
+        if cls not in (Flamecpp, BeastRef, Nginx, Uvicorn):
+            continue  # the idle-memory table keeps to the targets it always had
         server = cls().start()
         try:
             memory[server.name] = idle_memory(server, args.idle_connections)
@@ -542,7 +574,8 @@ def main():
         theirs = [r["rps"] for r in results.get((name, test, conns), [])]
         return [a / b for a, b in zip(ours, theirs) if b]
 
-    names = ["flamecpp", "flamecpp + 3 middleware", "beast", "nginx", "starlette", "epoll floor"]
+    names = ["flamecpp", "flamecpp + 3 middleware", "beast", "drogon", "crow", "nginx",
+             "starlette", "epoll floor"]
     rows = []
     cells = ([(t, c) for t, _, c, _ in http_cells] + [("websocket echo", c) for c in ws_cells] +
              [(t, c) for t, _, c in static_cells])
