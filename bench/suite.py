@@ -152,14 +152,12 @@ class EpollRef(Server):
         return [str(BUILD / "bench" / "epoll_ref"), str(port)]
 
 
-class Nginx(Server):
-    def __init__(self):
-        super().__init__("nginx", None)
-
-    def command(self, port):
-        d = self.scratch.name
-        conf = Path(d) / "nginx.conf"
-        conf.write_text(f"""
+def nginx_command(scratch, port, http_extra, locations):
+    """nginx as every target runs it here: one worker, no master, no logs, `http_extra`
+    in the http block and `locations` in the one server on 127.0.0.1:port."""
+    d = scratch
+    conf = Path(d) / "nginx.conf"
+    conf.write_text(f"""
 worker_processes 1;
 master_process off;
 daemon off;
@@ -172,15 +170,25 @@ http {{
     client_body_temp_path {d}; proxy_temp_path {d}; fastcgi_temp_path {d};
     uwsgi_temp_path {d}; scgi_temp_path {d};
     keepalive_requests 1000000;
+    {http_extra}
     server {{
         listen 127.0.0.1:{port} reuseport backlog=4096;
-        location = /plaintext {{ default_type text/plain; return 200 "Hello, World!"; }}
-        location = /json {{ default_type application/json;
-                            return 200 '{{"message":"Hello, World!"}}'; }}
+        {locations}
     }}
 }}
 """)
-        return ["nginx", "-p", d, "-c", str(conf)]
+    return ["nginx", "-p", d, "-c", str(conf)]
+
+
+class Nginx(Server):
+    def __init__(self):
+        super().__init__("nginx", None)
+
+    def command(self, port):
+        return nginx_command(self.scratch.name, port, "", """
+        location = /plaintext { default_type text/plain; return 200 "Hello, World!"; }
+        location = /json { default_type application/json;
+                           return 200 '{"message":"Hello, World!"}'; }""")
 
 
 class FilesEvents(Server):
@@ -204,30 +212,9 @@ class NginxStatic(Server):
         self.root = root
 
     def command(self, port):
-        d = self.scratch.name
-        conf = Path(d) / "nginx.conf"
-        conf.write_text(f"""
-worker_processes 1;
-master_process off;
-daemon off;
-pid {d}/nginx.pid;
-error_log stderr error;
-events {{ worker_connections 4096; }}
-http {{
-    access_log off;
-    client_body_temp_path {d}; proxy_temp_path {d}; fastcgi_temp_path {d};
-    uwsgi_temp_path {d}; scgi_temp_path {d};
-    keepalive_requests 1000000;
-    sendfile on;
-    tcp_nopush on;
-    types {{ application/octet-stream bin; }}
-    server {{
-        listen 127.0.0.1:{port} reuseport backlog=4096;
-        location /static/ {{ alias {self.root}/; }}
-    }}
-}}
-""")
-        return ["nginx", "-p", d, "-c", str(conf)]
+        return nginx_command(self.scratch.name, port,
+                             "sendfile on; tcp_nopush on; types { application/octet-stream bin; }",
+                             f"location /static/ {{ alias {self.root}/; }}")
 
 
 def static_folder():
