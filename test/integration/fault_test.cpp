@@ -90,13 +90,6 @@ int connect_nonblocking(std::uint16_t port) {
 // buffers are full, the server still answers them, and a new request waits for one turn of
 // their pipelined batches. Under ThreadSanitizer that turn took 200-530 ms with the test alone
 // (the same before and after the inline writes) and 1.09 s once in CI beside another test.
-#if defined(__SANITIZE_THREAD__)  // GCC
-#define FLAMECPP_TEST_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)  // clang
-#define FLAMECPP_TEST_TSAN 1
-#endif
-#endif
 #ifdef FLAMECPP_TEST_TSAN
 constexpr auto kServedBesideStalledClients = 3s;
 #else

@@ -38,6 +38,22 @@ double cpu_seconds(pid_t pid);
 long rss_kib(pid_t pid);
 std::size_t open_descriptors(pid_t pid);
 
+// Whether this build runs under ThreadSanitizer (the samples a test starts are built alike).
+// Its allocator keeps freed memory per thread and its shadow grows with every byte touched,
+// so a child's RSS says little about the child's own memory there; timings stretch too.
+#if defined(__SANITIZE_THREAD__)  // GCC
+#define FLAMECPP_TEST_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)  // clang
+#define FLAMECPP_TEST_TSAN 1
+#endif
+#endif
+#ifdef FLAMECPP_TEST_TSAN
+inline constexpr bool kThreadSanitizer = true;
+#else
+inline constexpr bool kThreadSanitizer = false;
+#endif
+
 // SpawnOptions for a child whose memory a test measures: AddressSanitizer's quarantine keeps
 // up to 256 MiB of freed memory by default, which would hide whether the child's own memory
 // is bounded. (Harmless without ASan.)
