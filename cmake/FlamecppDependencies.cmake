@@ -4,5 +4,5 @@ find_package(Threads REQUIRED)
 find_package(Boost 1.81 REQUIRED COMPONENTS json url program_options)
 find_package(spdlog REQUIRED)
 find_package(simdjson REQUIRED)
-find_package(OpenSSL 3 REQUIRED COMPONENTS Crypto)  # SHA-1, HMAC-SHA256, RAND_bytes
+find_package(OpenSSL 3 REQUIRED COMPONENTS Crypto SSL)  # TLS; SHA-1, HMAC-SHA256, RAND_bytes
 find_package(ZLIB REQUIRED)  # the GZip middleware

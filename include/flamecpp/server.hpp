@@ -8,7 +8,9 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace flamecpp {
 
@@ -17,14 +19,47 @@ class App;
 /// Log verbosity, as the `--log-level` flag spells it.
 enum class LogLevel : std::uint8_t { trace, debug, info, warn, error, off };
 
+/// A server option that cannot be used as given (a TLS file that does not load), thrown by
+/// the Server's constructor before anything starts; `App::run` prints it and exits 2, as for
+/// a bad flag.
+class ConfigurationError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// A certificate and its private key, as PEM files. The certificate file may hold the chain:
+/// the server's certificate first, then the intermediates.
+struct TlsCertificate {
+    std::string cert_file;
+    std::string key_file;
+};
+
+/// HTTPS and WSS on the server's port (docs/tls.md). TLS 1.2 and 1.3 only, with Mozilla's
+/// "intermediate" ciphers, session resumption (tickets), and ALPN `http/1.1`.
+struct TlsOptions {
+    /// The certificate served. Empty (the default): plain HTTP.
+    TlsCertificate certificate;
+    /// More certificates, each served to clients that ask for a name it holds (SNI); the
+    /// first one serves the rest.
+    std::vector<TlsCertificate> sni;
+    /// A handshake not finished this long after its first byte is closed.
+    std::chrono::milliseconds handshake_timeout{10000};
+
+    bool enabled() const noexcept { return !certificate.cert_file.empty(); }
+};
+
 /// How a server listens and runs. `App::run(argc, argv)` fills it from the command line.
 struct ServerOptions {
     std::string host = "127.0.0.1";
     std::uint16_t port = 8000;  ///< 0 picks a free port.
     unsigned threads = 0;       ///< 0 means one per CPU the process may use (its affinity).
     LogLevel log_level = LogLevel::info;
-    bool handle_signals = true;   ///< Stop gracefully on SIGINT and SIGTERM.
-    bool print_listening = true;  ///< Print "listening on http://ADDR:PORT" to stdout.
+    /// Stop gracefully on SIGINT and SIGTERM; with TLS, reload the certificates on SIGHUP.
+    bool handle_signals = true;
+    /// Print "listening on http://ADDR:PORT" (https:// with TLS) to stdout.
+    bool print_listening = true;
+    /// TLS; `App::run` fills it from `--tls-cert` and `--tls-key`.
+    TlsOptions tls;
     /// Called on the server's thread with each exception a handler lets escape (HTTPException
     /// aside, which is an answer), after it is logged and before its 500, or its WebSocket's
     /// 1011 close, goes out. flamecpp::testing uses it to raise server errors in the test.
@@ -41,7 +76,8 @@ struct ServerOptions {
 class Server {
 public:
     /// Runs the app's startup hooks, then binds and starts serving; throws
-    /// `std::runtime_error` saying what failed (the address is in use, a startup hook threw).
+    /// `std::runtime_error` saying what failed (the address is in use, a startup hook threw),
+    /// or `ConfigurationError` (TLS files that do not load) before the hooks run.
     Server(App& app, ServerOptions options);
     /// Stops and joins, if still running.
     ~Server();  // NOLINT(bugprone-exception-escape): see server.cpp
@@ -57,6 +93,11 @@ public:
     void wait();
     /// After wait(): true when a shutdown hook threw or overran (each is logged).
     bool shutdown_failed() const noexcept;
+    /// Loads the TLS certificates and keys again from their files (after a renewal): new
+    /// connections get them, open ones keep theirs. Throws `std::runtime_error` naming the
+    /// file that does not load, and then keeps the old ones. SIGHUP does the same. Safe to
+    /// call from any thread; a server without TLS throws `std::logic_error`.
+    void reload_tls();
 
     struct Impl;
 

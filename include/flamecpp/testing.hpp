@@ -199,6 +199,17 @@ private:
     mutable std::vector<Entry> entries_;
 };
 
+/// Serving the app over TLS in a test (HTTPS and WSS), to test an app's TLS setup.
+struct ClientTls {
+    /// What the app serves. Empty (the default): plain HTTP.
+    TlsCertificate certificate;
+    /// The CA the client trusts to have signed it (a test CA's PEM file). Empty: the system's
+    /// CAs.
+    std::string ca_file;
+    /// The name the client asks for (SNI) and checks the certificate against.
+    std::string server_name = "localhost";
+};
+
 struct ClientOptions {
     /// Rethrow, in the test, the exception a handler let escape (as Starlette's
     /// raise_server_exceptions). Off: the call returns the 500 (or sees the 1011 close).
@@ -217,6 +228,8 @@ struct ClientOptions {
     unsigned threads = 1;
     /// The server's log level; handler errors are logged at `error`.
     LogLevel log_level = LogLevel::warn;
+    /// Serve the app over TLS, and check its certificate (docs/tls.md).
+    ClientTls tls;
 };
 
 /// A message received on a WebSocket.

@@ -243,6 +243,9 @@ int App::run(int argc, char** argv, const ServerOptions& defaults) {
         Server server(*this, cli.options);
         server.wait();
         return server.shutdown_failed() ? 1 : 0;
+    } catch (const ConfigurationError& e) {
+        std::cerr << "error: " << e.what() << "\n";
+        return 2;
     } catch (const std::exception& e) {
         // One line, whatever the log level: what could not start, and why.
         std::cerr << "error: cannot start: " << e.what() << "\n";

@@ -22,7 +22,7 @@ constexpr std::array<const char*, 6> level_names{"trace", "debug", "info", "warn
 
 bool is_framework_flag(std::string_view name) noexcept {
     return name == "help" || name == "host" || name == "port" || name == "threads" ||
-           name == "log-level";
+           name == "log-level" || name == "tls-cert" || name == "tls-key";
 }
 
 namespace {
@@ -96,7 +96,13 @@ CommandLine parse_command_line(int argc,
         "threads", po::value<unsigned>(&threads)->default_value(threads),
         "worker threads, one event loop each (0: one per CPU this process may use)")(
         "log-level", po::value<std::string>(&level)->default_value(level),
-        "trace|debug|info|warn|error|off");
+        "trace|debug|info|warn|error|off")(
+        "tls-cert",
+        po::value<std::string>(&result.options.tls.certificate.cert_file)->value_name("FILE"),
+        "serve HTTPS and WSS with this PEM certificate (and its chain); needs --tls-key")(
+        "tls-key",
+        po::value<std::string>(&result.options.tls.certificate.key_file)->value_name("FILE"),
+        "the PEM private key of --tls-cert");
     po::options_description app_desc("App options");
     for (const auto& flag : flags) {
         add_app_flag(app_desc, flag);
@@ -181,6 +187,12 @@ CommandLine parse_command_line(int argc,
     }
     if (!stray.empty()) {
         result.error = "unexpected argument '" + stray.front() + "': options are --flags";
+        return result;
+    }
+    const auto& tls = result.options.tls.certificate;
+    if (tls.cert_file.empty() != tls.key_file.empty()) {
+        result.error = tls.cert_file.empty() ? "--tls-key '" + tls.key_file + "' needs --tls-cert"
+                                             : "--tls-cert '" + tls.cert_file + "' needs --tls-key";
         return result;
     }
     if (port > 65535) {

@@ -103,6 +103,9 @@ public:
     }
 
     asio::awaitable<void> run() {
+        if (worker_.tls && !co_await accept_tls()) {
+            co_return;
+        }
         for (;;) {
             bool close_after = false;
             // Answer every complete request already buffered; their responses go out in one
@@ -155,6 +158,50 @@ public:
 
 private:
     enum class Step { need_more, request, error };
+
+    /// The TLS handshake, before the first request. The idle timeout runs until the first
+    /// byte, then the handshake's own. Plain HTTP gets a plain-text 400; anything else that
+    /// is not a TLS handshake is closed at once. False: the connection is closed.
+    asio::awaitable<bool> accept_tls() {
+        const auto context = worker_.tls;  // a reload meanwhile does not change this one
+        transport_.start_tls(TlsStreamPtr(new TlsStream(*context)));
+        TlsStream& tls = transport_.tls();
+        conn_.phase = Connection::Phase::idle;
+        conn_.set_deadline(Clock::now() + limits_.idle_timeout);
+        auto hello = tls.read_hello(transport_.socket());
+        auto [ec, kind] = co_await std::move(hello);
+        if (ec) {
+            transport_.close();
+            co_return false;
+        }
+        conn_.phase = Connection::Phase::reading;
+        conn_.set_deadline(Clock::now() + context->handshake_timeout());
+        if (kind == TlsStream::Hello::plain_http) {
+            SPDLOG_LOGGER_DEBUG(&logger(), "{}: plain HTTP on the TLS port: 400", client_);
+            conn_.phase = Connection::Phase::closing;
+            conn_.set_deadline(Clock::now() + std::chrono::seconds(2));
+            auto refusal = tls.refuse_plain_http(transport_.socket());
+            co_await std::move(refusal);
+            transport_.close();
+            co_return false;
+        }
+        if (kind == TlsStream::Hello::garbage) {
+            SPDLOG_LOGGER_DEBUG(&logger(), "{}: not a TLS handshake: closed", client_);
+            transport_.close();
+            co_return false;
+        }
+        auto shake = tls.handshake(transport_.socket());
+        const error_code shake_ec = co_await std::move(shake);
+        if (shake_ec) {
+            SPDLOG_LOGGER_DEBUG(&logger(), "{}: TLS handshake failed: {}", client_,
+                                conn_.timed_out ? "timed out" : shake_ec.message());
+            transport_.close();
+            co_return false;
+        }
+        conn_.phase = Connection::Phase::idle;
+        conn_.set_deadline(Clock::now() + limits_.idle_timeout);
+        co_return true;
+    }
 
     Step parse() {
         if (in_.size() == 0) {
@@ -546,7 +593,7 @@ private:
         RequestBuilder builder(request_);
         // What a middleware may have changed for the previous request.
         builder.set_client(client_);
-        builder.set_scheme("http");
+        builder.set_scheme(transport_.is_tls() ? "https" : "http");
         builder.clear_session();
 
         Response response;
@@ -944,7 +991,7 @@ private:
     bool flush_now(std::size_t& sent) {
         error_code ec;
         sent = transport_.write_now(asio::buffer(out_), ec);
-        if (sent != out_.size()) {
+        if (sent != out_.size() || ec) {  // TLS: all accepted, some ciphertext left
             return false;
         }
         reset_out();

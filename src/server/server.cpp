@@ -19,6 +19,7 @@
 #include "cpus.hpp"
 #include "log.hpp"
 #include "server/lifespan.hpp"
+#include "server/tls.hpp"
 #include "server/worker.hpp"
 
 namespace flamecpp {
@@ -31,6 +32,11 @@ struct Server::Impl {
     std::vector<std::unique_ptr<detail::Worker>> workers;
     std::vector<std::thread> threads;
     std::unique_ptr<asio::signal_set> signals;
+    std::unique_ptr<asio::signal_set> reload_signal;  ///< SIGHUP, with TLS
+    /// The TLS context new connections get (null without TLS). reload_tls() replaces it; the
+    /// workers get their copy by a post, so their threads never share a pointer being changed.
+    std::mutex tls_mutex;
+    std::shared_ptr<const detail::TlsContext> tls;
     /// The monitor thread: spots loops that a handler blocks, and stops every loop that still
     /// runs a second after the shutdown grace period.
     std::thread monitor;
@@ -136,6 +142,36 @@ struct Server::Impl {
         }
     }
 
+    void reload_tls() {
+        std::lock_guard lock(tls_mutex);  // one reload at a time; no worker takes it
+        if (!tls) {
+            throw std::logic_error("reload_tls: this server does not speak TLS");
+        }
+        auto fresh = detail::TlsContext::load(options.tls, tls.get());
+        tls = fresh;
+        for (auto& w : workers) {
+            detail::Worker* worker = w.get();
+            asio::post(worker->io, [worker, fresh] { worker->tls = fresh; });
+        }
+        detail::logger().info("TLS certificates reloaded from {}",
+                              options.tls.certificate.cert_file);
+    }
+
+    void wait_for_reload() {
+        reload_signal->async_wait([this](const boost::system::error_code& ec, int /*signal*/) {
+            if (ec) {
+                return;
+            }
+            try {
+                reload_tls();
+            } catch (const std::exception& e) {
+                detail::logger().error("SIGHUP: TLS reload failed, the old certificates stay: {}",
+                                       e.what());
+            }
+            wait_for_reload();
+        });
+    }
+
     void stop_all() noexcept {  // NOLINT(bugprone-exception-escape): as Server::stop
         {
             std::lock_guard lock(monitor_mutex);
@@ -162,6 +198,9 @@ Server::Server(App& app, ServerOptions options)
         std::signal(SIGPIPE, SIG_IGN);
     }
     unsigned threads = opts.threads != 0 ? opts.threads : detail::usable_cpus();
+    if (opts.tls.enabled()) {
+        impl_->tls = detail::TlsContext::load(opts.tls);  // throws naming the file
+    }
     tcp::endpoint endpoint = impl_->resolve();
     auto cannot_listen = [&endpoint](const boost::system::error_code& ec) {
         return std::runtime_error("cannot listen on " + endpoint.address().to_string() + ":" +
@@ -186,6 +225,7 @@ Server::Server(App& app, ServerOptions options)
     }
     for (unsigned i = 0; i < threads; ++i) {
         auto worker = std::make_unique<detail::Worker>(impl_->app, impl_->options);
+        worker->tls = impl_->tls;
         // An even share of the limit, at least one connection per thread.
         worker->max_connections =
             std::max<std::size_t>(1, (impl_->app.limits.max_connections + threads - 1) / threads);
@@ -239,9 +279,17 @@ Server::Server(App& app, ServerOptions options)
         impl_->signals->async_wait([impl](const boost::system::error_code& ec, int signal) {
             if (!ec) {
                 detail::logger().info("received signal {}, shutting down", signal);
+                if (impl->reload_signal) {
+                    boost::system::error_code ignored;
+                    impl->reload_signal->cancel(ignored);  // else its wait keeps the loop
+                }
                 impl->stop_all();
             }
         });
+        if (impl_->tls) {
+            impl_->reload_signal = std::make_unique<asio::signal_set>(io, SIGHUP);
+            impl_->wait_for_reload();
+        }
     }
     for (auto& w : impl_->workers) {
         w->start();
@@ -267,7 +315,8 @@ Server::Server(App& app, ServerOptions options)
     detail::logger().info("serving {} routes on {}:{} with {} thread(s)",
                           impl_->app.router.routes().size(), host, impl_->port, threads);
     if (opts.print_listening) {
-        std::printf("listening on http://%s:%u\n", host.c_str(), unsigned{impl_->port});
+        std::printf("listening on %s://%s:%u\n", impl_->tls ? "https" : "http", host.c_str(),
+                    unsigned{impl_->port});
         std::fflush(stdout);
     }
 }
@@ -287,6 +336,8 @@ std::uint16_t Server::port() const noexcept { return impl_->port; }
 
 bool Server::shutdown_failed() const noexcept { return impl_->shutdown_failed; }
 
+void Server::reload_tls() { impl_->reload_tls(); }
+
 // noexcept: posting to the loops only fails when memory runs out, and then ending the process
 // is the answer.
 void Server::stop() noexcept {  // NOLINT(bugprone-exception-escape)
@@ -295,9 +346,13 @@ void Server::stop() noexcept {  // NOLINT(bugprone-exception-escape)
     }
     if (impl_->signals) {
         auto* signals = impl_->signals.get();
-        asio::post(impl_->workers.front()->io, [signals] {
+        auto* reload = impl_->reload_signal.get();
+        asio::post(impl_->workers.front()->io, [signals, reload] {
             boost::system::error_code ec;
             signals->cancel(ec);
+            if (reload != nullptr) {
+                reload->cancel(ec);
+            }
         });
     }
     impl_->stop_all();

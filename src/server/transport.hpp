@@ -1,23 +1,26 @@
 #pragma once
 
-// The one way the sessions read and write their connection. Plain TCP today; TLS (a later
-// layer) becomes a second kind behind the same operations. Nothing else in src/server touches
-// the socket: the HTTP session, the WebSocket session and the reaper go through here.
+// The one way the sessions read and write their connection: plain TCP, or TLS (server/tls.hpp)
+// behind the same operations. Nothing else in src/server touches the socket: the HTTP
+// session, the WebSocket session and the reaper go through here.
 //
-// Everything is inline and forwards to Asio, so the seam costs nothing on the request path:
-// write_now() is the inline write the sessions try first (one non-blocking send(2) or
-// sendmsg(2), no completion handler); write() and read_some() suspend the caller.
+// The plain path is inline and forwards to Asio, so the seam costs one predictable branch on
+// the request path: write_now() is the inline write the sessions try first (one non-blocking
+// send(2) or sendmsg(2), no completion handler); write() and read_some() suspend the caller.
+// Over TLS the same calls encrypt into the stream's buffer and send from there.
 
 #include <algorithm>
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <string>
 #include <tuple>
 #include <utility>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
@@ -25,6 +28,8 @@
 #include <boost/asio/write.hpp>
 #include <netinet/tcp.h>
 #include <sys/sendfile.h>
+
+#include "server/tls.hpp"
 
 namespace flamecpp::detail {
 
@@ -36,20 +41,51 @@ public:
     using error_code = boost::system::error_code;
     using Result = std::tuple<error_code, std::size_t>;
 
-    /// Takes an accepted, non-blocking socket.
-    explicit Transport(boost::asio::ip::tcp::socket socket) noexcept : socket_(std::move(socket)) {}
+    /// Takes an accepted, non-blocking socket; with `tls`, the connection speaks TLS once
+    /// tls_accept() has run.
+    explicit Transport(boost::asio::ip::tcp::socket socket, TlsStreamPtr tls = nullptr) noexcept
+        : socket_(std::move(socket)), tls_(std::move(tls)) {}
 
-    /// Writes what the connection takes now without suspending; `ec` is would_block (with a
-    /// count short of the whole) when it takes less, or the error that ended it.
+    bool is_tls() const noexcept { return tls_ != nullptr; }
+    /// From now on the connection speaks TLS (before any byte was read).
+    void start_tls(TlsStreamPtr tls) noexcept { tls_ = std::move(tls); }
+    /// The TLS state (is_tls() only): the handshake and its details.
+    TlsStream& tls() noexcept { return *tls_; }
+    boost::asio::ip::tcp::socket& socket() noexcept { return socket_; }
+
+    /// Writes what the connection takes now without suspending. It all went when the count
+    /// is the whole and `ec` is clear; otherwise write() with the rest (from the count on,
+    /// maybe nothing) finishes it. Plain TCP: a short count, or would_block with none. TLS:
+    /// the whole is accepted (encrypted) and `ec` is would_block while ciphertext is left.
     template <class ConstBuffers>
     std::size_t write_now(const ConstBuffers& buffers, error_code& ec) {
-        return socket_.write_some(buffers, ec);
+        if (!tls_) [[likely]] {
+            return socket_.write_some(buffers, ec);
+        }
+        if (stage(buffers)) {
+            return tls_->write_staged_now(socket_, ec);
+        }
+        const boost::asio::const_buffer one = first(buffers);
+        return tls_->write_now(socket_, one.data(), one.size(), ec);
     }
 
     /// Writes all of `buffers`, suspending while the connection takes no more.
     template <class ConstBuffers>
     boost::asio::awaitable<Result> write(const ConstBuffers& buffers) {
-        return boost::asio::async_write(socket_, buffers, transport_use_tuple);
+        if (!tls_) [[likely]] {
+            return boost::asio::async_write(socket_, buffers, transport_use_tuple);
+        }
+        // Encrypted now, whole: the awaitable only sends ciphertext, so the caller's buffers
+        // need not outlive this call.
+        error_code ec;
+        std::size_t n = 0;
+        if (stage(buffers)) {
+            n = tls_->encrypt_staged(ec);
+        } else {
+            const boost::asio::const_buffer one = first(buffers);
+            n = tls_->encrypt(one.data(), one.size(), ec);
+        }
+        return tls_->flush(socket_, n, ec);
     }
 
     /// Sends `count` bytes of the file `fd` from `offset` with sendfile(2): the kernel copies
@@ -63,6 +99,15 @@ public:
     }
 
     boost::asio::awaitable<Result> send_file(int fd, std::uint64_t offset, std::uint64_t count) {
+        if (tls_) {
+            return tls_->send_file(socket_, fd, offset, count);
+        }
+        return send_file_plain(fd, offset, count);
+    }
+
+    boost::asio::awaitable<Result> send_file_plain(int fd,
+                                                   std::uint64_t offset,
+                                                   std::uint64_t count) {
         std::uint64_t sent = 0;
         std::uint64_t since_yield = 0;
         constexpr std::uint64_t yield_every = std::uint64_t{4} << 20;
@@ -107,25 +152,39 @@ public:
     }
 
     /// Reads what has arrived into `buffers`, suspending until something has.
+    /// Over TLS, into the first buffer of the sequence (the sessions pass one).
     template <class MutableBuffers>
     boost::asio::awaitable<Result> read_some(const MutableBuffers& buffers) {
-        return socket_.async_read_some(buffers, transport_use_tuple);
+        if (!tls_) [[likely]] {
+            return socket_.async_read_some(buffers, transport_use_tuple);
+        }
+        const boost::asio::mutable_buffer one = *boost::asio::buffer_sequence_begin(buffers);
+        return tls_->read_some(socket_, one.data(), one.size());
     }
 
-    /// Reads until `buffers` are full, suspending as needed.
-    template <class MutableBuffers>
-    boost::asio::awaitable<Result> read(const MutableBuffers& buffers) {
-        return boost::asio::async_read(socket_, buffers, transport_use_tuple);
+    /// Reads until `buffer` is full, suspending as needed.
+    boost::asio::awaitable<Result> read(boost::asio::mutable_buffer buffer) {
+        if (!tls_) [[likely]] {
+            return boost::asio::async_read(socket_, buffer, transport_use_tuple);
+        }
+        return read_tls(buffer);
     }
 
-    /// Ends our direction of the connection (a FIN), for a lingering close.
+    /// Ends our direction of the connection (a FIN, after TLS's close_notify), for a
+    /// lingering close.
     void shutdown_send() noexcept {
+        if (tls_) {
+            tls_->close_notify(socket_);
+        }
         error_code ignored;
         socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
     }
 
     /// Ends both directions and closes: pending operations end with an error.
     void shutdown_and_close() noexcept {
+        if (tls_) {
+            tls_->close_notify(socket_);
+        }
         error_code ignored;
         socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
         socket_.close(ignored);
@@ -158,7 +217,47 @@ public:
     auto get_executor() noexcept { return socket_.get_executor(); }
 
 private:
+    /// Copies a sequence of more than one buffer into the TLS stream's batch (true), for one
+    /// SSL_write; a single buffer is encrypted where it is.
+    template <class ConstBuffers>
+    bool stage(const ConstBuffers& buffers) {
+        auto it = boost::asio::buffer_sequence_begin(buffers);
+        const auto end = boost::asio::buffer_sequence_end(buffers);
+        if (it == end || std::next(it) == end) {
+            return false;
+        }
+        for (; it != end; ++it) {
+            const boost::asio::const_buffer b(*it);
+            tls_->stage(b.data(), b.size());
+        }
+        return true;
+    }
+
+    template <class ConstBuffers>
+    static boost::asio::const_buffer first(const ConstBuffers& buffers) {
+        auto it = boost::asio::buffer_sequence_begin(buffers);
+        if (it == boost::asio::buffer_sequence_end(buffers)) {
+            return {};
+        }
+        return boost::asio::const_buffer(*it);
+    }
+
+    boost::asio::awaitable<Result> read_tls(boost::asio::mutable_buffer buffer) {
+        std::size_t done = 0;
+        while (done < buffer.size()) {
+            auto part = tls_->read_some(socket_, static_cast<char*>(buffer.data()) + done,
+                                        buffer.size() - done);
+            auto [ec, n] = co_await std::move(part);
+            done += n;
+            if (ec) {
+                co_return Result{ec, done};
+            }
+        }
+        co_return Result{error_code{}, done};
+    }
+
     boost::asio::ip::tcp::socket socket_;
+    TlsStreamPtr tls_;
 };
 
 }  // namespace flamecpp::detail

@@ -208,6 +208,9 @@ public:
     boost::asio::ip::tcp::acceptor acceptor{io};
     App::Impl& app;
     const ServerOptions& options;
+    /// Set when the server speaks TLS: what new connections are accepted with. Replaced on
+    /// this thread by a reload; connections keep the one they started with.
+    std::shared_ptr<const TlsContext> tls;
     DateCache date;
     HeadCache head_cache;  ///< the last response head's repeating start
     bool draining = false;

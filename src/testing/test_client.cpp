@@ -15,6 +15,7 @@
 
 #include <flamecpp/testing.hpp>
 
+#include "testing/client_stream.hpp"
 #include "testing/websocket_session.hpp"
 
 namespace flamecpp::testing {
@@ -35,7 +36,9 @@ struct TestClient::Impl {
 
     // The keep-alive connection requests go over.
     asio::io_context io{1};
-    tcp::socket socket{io};
+    ClientStream socket{io};
+    /// With ClientOptions::tls: trusts its CA file.
+    std::optional<asio::ssl::context> tls;
     beast::flat_buffer buffer;
     bool reused = false;  // a request went over it already (it may have been closed since)
 
@@ -48,6 +51,15 @@ struct TestClient::Impl {
         server_options.log_level = options.log_level;
         server_options.handle_signals = false;
         server_options.print_listening = false;
+        if (!options.tls.certificate.cert_file.empty()) {
+            server_options.tls.certificate = options.tls.certificate;
+            tls.emplace(asio::ssl::context::tls_client);
+            if (options.tls.ca_file.empty()) {
+                tls->set_default_verify_paths();
+            } else {
+                tls->load_verify_file(options.tls.ca_file);  // throws naming the problem
+            }
+        }
         if (options.raise_server_exceptions) {
             server_options.on_handler_error = [errors = policy.errors](std::exception_ptr e) {
                 errors->push(std::move(e));
@@ -63,9 +75,7 @@ struct TestClient::Impl {
     }
 
     void disconnect() noexcept {
-        error_code ignored;
-        socket.shutdown(tcp::socket::shutdown_both, ignored);
-        socket.close(ignored);
+        socket.close();
         buffer.clear();
         reused = false;
     }
@@ -73,10 +83,20 @@ struct TestClient::Impl {
     tcp::endpoint endpoint() const { return {asio::ip::address_v4::loopback(), server->port()}; }
 
     void connect(Clock::time_point deadline, const std::string& what) {
+        connect_stream(socket, deadline, what, [this] { disconnect(); });
+    }
+
+    /// Connects `stream` to the server, with the TLS handshake when the app is served over
+    /// TLS; `cut` ends it when the deadline passes.
+    template <class Cut>
+    void connect_stream(ClientStream& stream,
+                        Clock::time_point deadline,
+                        const std::string& what,
+                        Cut cut) {
         auto ec = run_for(
-            io, left_until(deadline),
-            [&](auto handler) { socket.async_connect(endpoint(), std::move(handler)); },
-            [this] { disconnect(); });
+            io_of(stream), left_until(deadline),
+            [&](auto handler) { stream.socket().async_connect(endpoint(), std::move(handler)); },
+            cut);
         if (!ec) {
             throw TimeoutError(what + ": connecting took too long");
         }
@@ -85,7 +105,25 @@ struct TestClient::Impl {
                                      ": cannot connect to the test server: " + ec->message());
         }
         error_code ignored;
-        socket.set_option(tcp::no_delay(true), ignored);
+        stream.socket().set_option(tcp::no_delay(true), ignored);
+        if (!tls) {
+            return;
+        }
+        stream.start_tls(*tls, options.tls.server_name);
+        ec = run_for(
+            io_of(stream), left_until(deadline),
+            [&](auto handler) { stream.async_handshake(std::move(handler)); }, cut);
+        if (!ec) {
+            throw TimeoutError(what + ": the TLS handshake took too long");
+        }
+        if (*ec) {
+            stream.close();
+            throw std::runtime_error(what + ": the TLS handshake failed: " + ec->message());
+        }
+    }
+
+    static asio::io_context& io_of(ClientStream& stream) {
+        return static_cast<asio::io_context&>(stream.get_executor().context());
     }
 
     // One request and its response, over the kept-alive connection (or a new one).
@@ -234,12 +272,14 @@ struct TestClient::Impl {
             throw std::runtime_error("redirect to an invalid Location: \"" + std::string(location) +
                                      "\"");
         }
-        urls::url base = urls::parse_uri("http://" + options.host + target).value();
+        urls::url base =
+            urls::parse_uri((tls ? "https://" : "http://") + options.host + target).value();
         urls::url resolved;
         if (!urls::resolve(base, *reference, resolved)) {
             return std::nullopt;
         }
-        if (resolved.scheme() != "http" || resolved.encoded_authority() != options.host) {
+        if (resolved.scheme() != (tls ? "https" : "http") ||
+            resolved.encoded_authority() != options.host) {
             return std::nullopt;
         }
         return std::string(resolved.encoded_target());
@@ -257,15 +297,7 @@ struct TestClient::Impl {
         d.policy = policy;
         const auto deadline = Clock::now() + options.timeout;
 
-        auto ec = d.run(options.timeout, "connecting", [&](auto handler) {
-            d.ws.next_layer().async_connect(endpoint(), std::move(handler));
-        });
-        if (ec) {
-            throw std::runtime_error("WebSocket " + d.target +
-                                     ": cannot connect to the test server: " + ec.message());
-        }
-        error_code ignored;
-        d.ws.next_layer().set_option(tcp::no_delay(true), ignored);
+        connect_stream(d.ws.next_layer(), deadline, "WebSocket " + d.target, [&d] { d.shut(); });
 
         std::string offered;
         for (const auto& p : subprotocols) {
@@ -288,7 +320,7 @@ struct TestClient::Impl {
 
         websocket::response_type response;
         response.result(0u);  // stays 0 unless an answer was parsed
-        ec = d.run(left_until(deadline), "the handshake", [&](auto handler) {
+        auto ec = d.run(left_until(deadline), "the handshake", [&](auto handler) {
             d.ws.async_handshake(response, options.host, d.target, std::move(handler));
         });
         for (const auto& field : response) {

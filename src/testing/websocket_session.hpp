@@ -15,6 +15,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
+#include "testing/client_stream.hpp"
 #include "testing/client_support.hpp"
 
 namespace flamecpp::testing {
@@ -25,7 +26,7 @@ namespace websocket = beast::websocket;
 
 struct WebSocketTestSession::Impl {
     asio::io_context io{1};
-    websocket::stream<tcp::socket> ws{io};
+    websocket::stream<ClientStream> ws{io};
     beast::flat_buffer buffer;
     std::string target;
     std::string subprotocol;
@@ -37,9 +38,7 @@ struct WebSocketTestSession::Impl {
     std::string close_reason;
 
     void shut() noexcept {
-        error_code ignored;
-        ws.next_layer().shutdown(tcp::socket::shutdown_both, ignored);
-        ws.next_layer().close(ignored);
+        ws.next_layer().close();
         open = false;
     }
 

@@ -253,7 +253,7 @@ bool WebSocketSession::write_now(const OutgoingFrame& frame, std::size_t& sent) 
     sent = frame.copied ? transport_->write_now(frame.contiguous(), ec)
                         : transport_->write_now(frame.buffers, ec);
     wrote_since_read_ = true;
-    return sent == frame.total();
+    return sent == frame.total() && !ec;  // TLS: all accepted, some ciphertext left
 }
 
 asio::awaitable<std::tuple<error_code, std::size_t>> WebSocketSession::write_rest(
