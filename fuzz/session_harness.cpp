@@ -20,6 +20,7 @@
 #include "app/app_impl.hpp"
 #include "app/components.hpp"
 #include "log.hpp"
+#include "server/tls.hpp"
 #include "server/worker.hpp"
 
 namespace flamecpp::fuzz {
@@ -109,6 +110,11 @@ SessionHarness::SessionHarness(App& app) {
 }
 
 SessionHarness::~SessionHarness() = default;
+
+void SessionHarness::use_tls(const TlsCertificate& certificate) {
+    options_.tls.certificate = certificate;
+    worker_->tls = detail::TlsContext::load(options_.tls);
+}
 
 std::string SessionHarness::exchange(std::string_view input, std::string_view after_head) {
     int fds[2];

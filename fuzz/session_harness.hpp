@@ -29,6 +29,10 @@ public:
     /// of the first response (a WebSocket client waits for its 101), then sends `after_head`.
     std::string exchange(std::string_view input, std::string_view after_head = {});
 
+    /// From now on connections speak TLS with this certificate and key (PEM files), as a
+    /// server started with --tls-cert and --tls-key.
+    void use_tls(const TlsCertificate& certificate);
+
 private:
     ServerOptions options_;
     std::unique_ptr<detail::Worker> worker_;
