@@ -217,6 +217,55 @@ class NginxStatic(Server):
                              f"location /static/ {{ alias {self.root}/; }}")
 
 
+def tls_files():
+    """A self-signed P-256 certificate for both TLS targets (the clients do not check it)."""
+    d = Path(tempfile.mkdtemp(prefix="bench-tls-"))
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", str(d / "key.pem"),
+                    "-out", str(d / "cert.pem"), "-days", "30", "-subj", "/CN=localhost"],
+                   check=True, capture_output=True)
+    return d / "cert.pem", d / "key.pem"
+
+
+class FlamecppTls(Flamecpp):
+    """samples/bench with --tls-cert/--tls-key: HTTPS and WSS."""
+
+    def __init__(self, cert, key):
+        super().__init__()
+        self.cert, self.key = cert, key
+
+    def command(self, port):
+        return super().command(port) + ["--tls-cert", str(self.cert), "--tls-key", str(self.key)]
+
+
+class NginxTls(Server):
+    """nginx with the same certificate, TLS 1.2 and 1.3 and the cipher flamecpp picks
+    (OpenSSL's first TLS 1.3 suite, TLS_AES_256_GCM_SHA384, for clients that offer it first),
+    tickets on, as flamecpp."""
+
+    def __init__(self, cert, key):
+        super().__init__("nginx", None)
+        self.cert, self.key = cert, key
+
+    def command(self, port):
+        cmd = nginx_command(self.scratch.name, port, "", f"""
+        ssl_certificate {self.cert}; ssl_certificate_key {self.key};
+        ssl_protocols TLSv1.2 TLSv1.3; ssl_session_tickets on;
+        location = /plaintext {{ default_type text/plain; return 200 "Hello, World!"; }}""")
+        conf = Path(cmd[-1])
+        conf.write_text(conf.read_text().replace("reuseport backlog=4096;",
+                                                 "reuseport backlog=4096 ssl;"))
+        return cmd
+
+
+def tls_cipher(port):
+    """The protocol and cipher a default client gets, as `openssl s_client` reports it."""
+    out = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{port}"], input="",
+                         capture_output=True, text=True, timeout=10).stdout
+    m = re.search(r"New, (\S+), Cipher is (\S+)", out)
+    return f"{m.group(1)} {m.group(2)}" if m else "?"
+
+
 def static_folder():
     """The files both servers send: 1 KiB and 1 MiB of random bytes (nothing to compress)."""
     folder = Path(tempfile.mkdtemp(prefix="bench-static-"))
@@ -304,9 +353,11 @@ def wrk_time(text):
     return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 
 
-def run_wrk(server, path, connections, duration, pipeline=None):
-    url = f"http://127.0.0.1:{server.port}{path}"
+def run_wrk(server, path, connections, duration, pipeline=None, scheme="http", close=False):
+    url = f"{scheme}://127.0.0.1:{server.port}{path}"
     args = ["wrk", "-t1", f"-c{connections}", "--latency"]
+    if close:
+        args += ["-H", "Connection: close"]  # a new connection (and handshake) per request
     script = []
     if pipeline:
         script = ["-s", str(ROOT / "bench" / "pipeline.lua"), url, "--", str(pipeline)]
@@ -331,12 +382,12 @@ def run_wrk(server, path, connections, duration, pipeline=None):
             "load_cpu": load_cpu}
 
 
-def run_ws(server, connections, duration):
+def run_ws(server, connections, duration, tls=False):
     before = server.cpu_seconds()
     out, load_cpu = measured_client(
         [str(BUILD / "bench" / "ws_load"), "--port", str(server.port), "--path",
          server.ws_path, "--connections", str(connections), "--duration", str(duration),
-         "--warmup", "1"], server.pinned, duration + 1)
+         "--warmup", "1"] + (["--tls"] if tls else []), server.pinned, duration + 1)
     used = server.cpu_seconds() - before
     m = dict(re.findall(r"(\w+)=([\d.]+)", out.stdout))
     if out.returncode != 0 or not m:
@@ -461,6 +512,13 @@ def main():
     ws_cells = [64, 256]
     static_cells = [("static 1 KiB", "/static/1k.bin", 64), ("static 1 MiB", "/static/1m.bin", 64)]
     sse_connections = 1000
+    # TLS: keep-alive HTTPS, a new TLS connection per request, and WSS echo (its cost against
+    # the plain echo of the same round).
+    tls_cells = [("https plaintext", "/plaintext", 64, False),
+                 ("https new connections", "/plaintext", 64, True)]
+    tls_ws_conns = 64
+    tls_cert, tls_key = tls_files()
+    ciphers = {}
     folder = static_folder()
     sse_runs = []
     floor_tests = {"plaintext"}  # cells where epoll_ref runs too (it adds ~30 s per test)
@@ -511,6 +569,26 @@ def main():
                 for server in files[rnd % 2:] + files[:rnd % 2]:
                     add((server.name, test, conns), run_wrk(server, path, conns, args.duration))
             sse_runs.append(run_sse(files[0], sse_connections, args.duration))
+        finally:
+            for server in running:
+                server.stop()
+        # TLS: flamecpp against nginx with the same certificate; WSS against flamecpp's echo.
+        secure = [FlamecppTls(tls_cert, tls_key), NginxTls(tls_cert, tls_key)]
+        plain_echo = Flamecpp()
+        running = []
+        try:
+            for server in secure + [plain_echo]:
+                running.append(server.start())
+            for server in secure:
+                ciphers[server.name] = tls_cipher(server.port)
+            for test, path, conns, close in tls_cells:
+                for server in secure[rnd % 2:] + secure[:rnd % 2]:
+                    add((server.name, test, conns),
+                        run_wrk(server, path, conns, args.duration, scheme="https", close=close))
+            pair = [(secure[0], True), (plain_echo, False)]
+            for server, tls in pair[rnd % 2:] + pair[:rnd % 2]:
+                add(("flamecpp", "wss echo" if tls else "ws echo (same round)", tls_ws_conns),
+                    run_ws(server, tls_ws_conns, args.duration, tls=tls))
         finally:
             for server in running:
                 server.stop()
@@ -565,7 +643,7 @@ def main():
              "starlette", "epoll floor"]
     rows = []
     cells = ([(t, c) for t, _, c, _ in http_cells] + [("websocket echo", c) for c in ws_cells] +
-             [(t, c) for t, _, c in static_cells])
+             [(t, c) for t, _, c in static_cells] + [(t, c) for t, _, c, _ in tls_cells])
     for test, conns in cells:
         for name in names:
             key = (name, test, conns)
@@ -625,6 +703,26 @@ def main():
             lines.append(f"| {test} | {conns} | {statistics.median(ratios):.2f} "
                          f"({min(ratios):.2f}-{max(ratios):.2f}) | {us_plain:.2f} → "
                          f"{us_layered:.2f} | {cost} |")
+    wss = results.get(("flamecpp", "wss echo", tls_ws_conns), [])
+    ws_plain = results.get(("flamecpp", "ws echo (same round)", tls_ws_conns), [])
+    if wss and ws_plain:
+        rate_ratios = [a["rps"] / b["rps"] for a, b in zip(wss, ws_plain) if b["rps"]]
+        cost = statistics.median(a["us_per_req"] - b["us_per_req"] for a, b in zip(wss, ws_plain))
+        lines += ["", f"TLS: the https cells above are samples/bench with `--tls-cert/--tls-key` "
+                  f"against nginx with the same self-signed P-256 certificate "
+                  f"(flamecpp: {ciphers.get('flamecpp', '?')}; nginx: "
+                  f"{ciphers.get('nginx', '?')}); `https new connections` sends "
+                  "`Connection: close`, so every request is a new TCP connection and a full "
+                  "handshake. WebSocket echo over TLS against the plain echo, same binary, "
+                  f"same rounds ({tls_ws_conns} connections, bench/tools/ws_load `--tls`):", "",
+                  "| echo | messages/s | p99 | server CPU µs each |", "|---|---:|---:|---:|"]
+        for label, key in (("ws", "ws echo (same round)"), ("wss", "wss echo")):
+            k = ("flamecpp", key, tls_ws_conns)
+            lines.append(f"| {label} | {fmt_rate(median(k, 'rps'))} | "
+                         f"{median(k, 'p99_ms'):.2f} ms | {median(k, 'us_per_req'):.2f} |")
+        lines += ["", f"WSS / WS messages per second: {statistics.median(rate_ratios):.2f} "
+                  f"({min(rate_ratios):.2f}-{max(rate_ratios):.2f}); TLS costs "
+                  f"{cost:.2f} µs of server CPU per echo (a record in and a record out)."]
     if sse_runs:
         rate = statistics.median(r["rps"] for r in sse_runs)
         us = statistics.median(r["us_per_req"] for r in sse_runs)
