@@ -164,7 +164,7 @@ private:
     /// is not a TLS handshake is closed at once. False: the connection is closed.
     asio::awaitable<bool> accept_tls() {
         const auto context = worker_.tls;  // a reload meanwhile does not change this one
-        transport_.start_tls(TlsStreamPtr(new TlsStream(*context)));
+        transport_.start_tls(std::make_shared<TlsStream>(context));
         TlsStream& tls = transport_.tls();
         conn_.phase = Connection::Phase::idle;
         conn_.set_deadline(Clock::now() + limits_.idle_timeout);

@@ -37,6 +37,9 @@ struct Server::Impl {
     /// workers get their copy by a post, so their threads never share a pointer being changed.
     std::mutex tls_mutex;
     std::shared_ptr<const detail::TlsContext> tls;
+    /// Set when the shutdown begins: a SIGHUP already queued then neither reloads nor waits
+    /// again (its wait would keep the first loop from ending).
+    std::atomic<bool> stopping{false};
     /// The monitor thread: spots loops that a handler blocks, and stops every loop that still
     /// runs a second after the shutdown grace period.
     std::thread monitor;
@@ -159,7 +162,7 @@ struct Server::Impl {
 
     void wait_for_reload() {
         reload_signal->async_wait([this](const boost::system::error_code& ec, int /*signal*/) {
-            if (ec) {
+            if (ec || stopping.load()) {
                 return;
             }
             try {
@@ -173,6 +176,7 @@ struct Server::Impl {
     }
 
     void stop_all() noexcept {  // NOLINT(bugprone-exception-escape): as Server::stop
+        stopping = true;
         {
             std::lock_guard lock(monitor_mutex);
             if (hard_stop_at == detail::Clock::time_point::max()) {
@@ -198,6 +202,14 @@ Server::Server(App& app, ServerOptions options)
         std::signal(SIGPIPE, SIG_IGN);
     }
     unsigned threads = opts.threads != 0 ? opts.threads : detail::usable_cpus();
+    if (opts.tls.certificate.cert_file.empty() != opts.tls.certificate.key_file.empty()) {
+        throw ConfigurationError(
+            "TLS needs both a certificate file and a key file; got only " +
+            std::string(opts.tls.certificate.cert_file.empty()
+                            ? "the key '" + opts.tls.certificate.key_file
+                            : "the certificate '" + opts.tls.certificate.cert_file) +
+            "'");
+    }
     if (opts.tls.enabled()) {
         impl_->tls = detail::TlsContext::load(opts.tls);  // throws naming the file
     }

@@ -28,8 +28,11 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t in_size = std::size_t{17} * 1024;
 /// A file over TLS is read, encrypted and sent in chunks of this size.
 constexpr std::size_t file_chunk = std::size_t{64} * 1024;
-/// Buffers above this size are not kept once empty (a large response's ciphertext).
-constexpr std::size_t keep_capacity = std::size_t{16} * 1024;
+/// Ciphertext buffers above this size are not kept once sent (a large response's); one
+/// slice of a large write or file fits.
+constexpr std::size_t keep_capacity = std::size_t{72} * 1024;
+/// What an idle connection keeps of its buffers.
+constexpr std::size_t idle_capacity = std::size_t{4} * 1024;
 
 // Mozilla's "intermediate" configuration (v5.7): forward secrecy and AEAD ciphers only for
 // TLS 1.2; TLS 1.3 uses OpenSSL's default suites (AES-GCM and ChaCha20-Poly1305).
@@ -241,7 +244,8 @@ std::shared_ptr<const TlsContext> TlsContext::load(const TlsOptions& options,
 
 TlsContext::~TlsContext() { SSL_CTX_free(ctx_); }
 
-TlsStream::TlsStream(const TlsContext& context) : ssl_(SSL_new(context.native())) {
+TlsStream::TlsStream(std::shared_ptr<const TlsContext> context)
+    : context_(std::move(context)), ssl_(SSL_new(context_->native())) {
     if (ssl_ == nullptr) {
         throw ConfigurationError("cannot create a TLS connection: " + openssl_reason());
     }
@@ -256,8 +260,6 @@ TlsStream::TlsStream(const TlsContext& context) : ssl_(SSL_new(context.native())
 }
 
 TlsStream::~TlsStream() { SSL_free(ssl_); }
-
-void TlsStreamDelete::operator()(TlsStream* stream) const noexcept { delete stream; }
 
 int TlsStream::bio_read(char* out, int size) noexcept {
     const std::size_t n = std::min(in_end_ - in_begin_, static_cast<std::size_t>(size));
@@ -290,7 +292,24 @@ TlsStream::error_code TlsStream::last_error(int ret) noexcept {
     return {static_cast<int>(code), tls_category()};
 }
 
+void TlsStream::trim() noexcept {
+    if (flushing_ || pending()) {
+        return;
+    }
+    if (out_.capacity() > idle_capacity) {
+        std::string().swap(out_);
+    }
+    if (sending_.capacity() > idle_capacity) {
+        std::string().swap(sending_);
+    }
+    if (staged_.capacity() > idle_capacity) {
+        std::string().swap(staged_);
+    }
+}
+
 asio::awaitable<TlsStream::error_code> TlsStream::fill(Socket& socket) {
+    const auto self = shared_from_this();  // a session may let go while the read waits
+    trim();
     // OpenSSL asks for more only once it has taken every byte we had.
     if (in_begin_ != in_end_) {
         co_return asio::error::no_buffer_space;
@@ -331,6 +350,7 @@ asio::awaitable<std::tuple<TlsStream::error_code, TlsStream::Hello>> TlsStream::
 }
 
 asio::awaitable<TlsStream::error_code> TlsStream::handshake(Socket& socket) {
+    const auto self = shared_from_this();
     for (;;) {
         ERR_clear_error();
         const int ret = SSL_do_handshake(ssl_);
@@ -492,6 +512,19 @@ asio::awaitable<TlsStream::Result> TlsStream::flush(Socket& socket,
     if (ec) {
         co_return Result{ec, 0};
     }
+    const auto self = shared_from_this();
+    // Cleared however the loop ends: an exception from a cancelled wait leaves the stream
+    // broken (the ciphertext in sending_ is lost), never a flush that seems to run forever.
+    struct Flushing {
+        TlsStream& s;
+        bool done = false;
+        ~Flushing() {
+            s.flushing_ = false;
+            if (!done) {
+                s.broken_ = true;
+            }
+        }
+    } flushing{*this};
     flushing_ = true;
     while (pending()) {
         // What a read adds meanwhile (a TLS 1.3 key update's answer) goes to out_ while
@@ -509,12 +542,34 @@ asio::awaitable<TlsStream::Result> TlsStream::flush(Socket& socket,
             sending_.clear();
         }
         if (write_ec) {
-            flushing_ = false;
             co_return Result{write_ec, 0};
         }
     }
-    flushing_ = false;
+    flushing.done = true;
     co_return Result{error_code{}, count};
+}
+
+asio::awaitable<TlsStream::Result> TlsStream::write_sliced(
+    Socket& socket, std::vector<asio::const_buffer> buffers) {
+    const auto self = shared_from_this();
+    std::size_t total = 0;
+    for (const asio::const_buffer& b : buffers) {
+        const auto* data = static_cast<const char*>(b.data());
+        for (std::size_t done = 0; done < b.size();) {
+            const std::size_t slice = std::min(b.size() - done, file_chunk);
+            error_code ec;
+            encrypt(data + done, slice, ec);
+            auto sending = flush(socket, slice, ec);
+            auto [flush_ec, n] = co_await std::move(sending);
+            (void)n;
+            if (flush_ec) {
+                co_return Result{flush_ec, total};
+            }
+            done += slice;
+            total += slice;
+        }
+    }
+    co_return Result{error_code{}, total};
 }
 
 asio::awaitable<TlsStream::Result> TlsStream::read_some(Socket& socket,
@@ -523,8 +578,9 @@ asio::awaitable<TlsStream::Result> TlsStream::read_some(Socket& socket,
     if (size == 0) {
         co_return Result{error_code{}, 0};
     }
+    const auto self = shared_from_this();
     for (;;) {
-        if (broken_) {
+        if (broken_) {  // also: the transport (and its socket) went while the read waited
             co_return Result{asio::error::broken_pipe, 0};
         }
         ERR_clear_error();
@@ -552,6 +608,7 @@ asio::awaitable<TlsStream::Result> TlsStream::send_file(Socket& socket,
                                                         int fd,
                                                         std::uint64_t offset,
                                                         std::uint64_t count) {
+    const auto self = shared_from_this();
     std::uint64_t sent = 0;
     std::string chunk;
     chunk.resize(static_cast<std::size_t>(std::min<std::uint64_t>(count, file_chunk)));

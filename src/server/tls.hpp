@@ -17,6 +17,7 @@
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
 #include <flamecpp/server.hpp>
@@ -52,14 +53,16 @@ private:
 };
 
 /// One connection's TLS state. Single-threaded, like the session that owns it; at most one
-/// writer at a time (the sessions guarantee it), while a read may be pending.
-class TlsStream {
+/// writer at a time (the sessions guarantee it), while a read may be pending. Shared: a read
+/// or a write under way holds it, so a session that lets go of its transport while a read is
+/// still pending (a WebSocket ending) does not pull the buffers from under it.
+class TlsStream : public std::enable_shared_from_this<TlsStream> {
 public:
     using error_code = boost::system::error_code;
     using Result = std::tuple<error_code, std::size_t>;
     using Socket = boost::asio::ip::tcp::socket;
 
-    explicit TlsStream(const TlsContext& context);
+    explicit TlsStream(std::shared_ptr<const TlsContext> context);
     ~TlsStream();
     TlsStream(const TlsStream&) = delete;
     TlsStream& operator=(const TlsStream&) = delete;
@@ -89,6 +92,10 @@ public:
     std::size_t encrypt(const void* data, std::size_t size, error_code& ec);
     /// Sends the ciphertext left over, waiting for the socket; reports `count` when all went.
     boost::asio::awaitable<Result> flush(Socket& socket, std::size_t count, error_code ec);
+    /// Encrypts and sends `buffers` in slices of 64 KiB (a large answer: the ciphertext is
+    /// never more than a slice). The buffers must stay valid until it completes.
+    boost::asio::awaitable<Result> write_sliced(Socket& socket,
+                                                std::vector<boost::asio::const_buffer> buffers);
     /// Reads decrypted bytes into `buffer`, suspending until some have arrived.
     boost::asio::awaitable<Result> read_some(Socket& socket, void* data, std::size_t size);
     /// A file's bytes through TLS: pread(2) in chunks, encrypted and sent (no sendfile(2)).
@@ -98,6 +105,9 @@ public:
                                              std::uint64_t count);
     /// Queues a close_notify alert and sends what the socket takes now.
     void close_notify(Socket& socket) noexcept;
+    /// The transport and its socket are gone: an operation still under way ends without
+    /// touching them.
+    void detach() noexcept { broken_ = true; }
 
     /// The protocol agreed ("TLSv1.3") and the ALPN protocol ("" without).
     std::string_view version() const noexcept;
@@ -120,6 +130,10 @@ private:
         return big_ ? std::size_t{17} * 1024 : small_.size();
     }
 
+    /// Lets go of large buffers while the connection waits for its next bytes.
+    void trim() noexcept;
+
+    std::shared_ptr<const TlsContext> context_;  ///< its SNI certificates outlive the SSL
     ssl_st* ssl_ = nullptr;
     /// Ciphertext from the socket, [in_begin_, in_end_) of input(): the large buffer while
     /// reads fill the small one, else the small one.
@@ -136,10 +150,6 @@ private:
     bool broken_ = false;  ///< a fatal TLS error: no more SSL calls
 };
 
-/// Deletes a TlsStream where its type is complete (the transport holds it by pointer).
-struct TlsStreamDelete {
-    void operator()(TlsStream* stream) const noexcept;
-};
-using TlsStreamPtr = std::unique_ptr<TlsStream, TlsStreamDelete>;
+using TlsStreamPtr = std::shared_ptr<TlsStream>;
 
 }  // namespace flamecpp::detail

@@ -17,6 +17,7 @@
 #include <string>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -46,6 +47,16 @@ public:
     explicit Transport(boost::asio::ip::tcp::socket socket, TlsStreamPtr tls = nullptr) noexcept
         : socket_(std::move(socket)), tls_(std::move(tls)) {}
 
+    ~Transport() {
+        if (tls_) {
+            tls_->detach();  // a read still pending must not reach for socket_ any more
+        }
+    }
+    Transport(Transport&&) noexcept = default;
+    Transport& operator=(Transport&&) noexcept = delete;
+    Transport(const Transport&) = delete;
+    Transport& operator=(const Transport&) = delete;
+
     bool is_tls() const noexcept { return tls_ != nullptr; }
     /// From now on the connection speaks TLS (before any byte was read).
     void start_tls(TlsStreamPtr tls) noexcept { tls_ = std::move(tls); }
@@ -74,6 +85,18 @@ public:
     boost::asio::awaitable<Result> write(const ConstBuffers& buffers) {
         if (!tls_) [[likely]] {
             return boost::asio::async_write(socket_, buffers, transport_use_tuple);
+        }
+        std::size_t total = 0;
+        for (auto it = boost::asio::buffer_sequence_begin(buffers);
+             it != boost::asio::buffer_sequence_end(buffers); ++it) {
+            total += boost::asio::const_buffer(*it).size();
+        }
+        if (total > std::size_t{64} * 1024) {
+            // A large answer is encrypted a slice at a time as the socket takes it, so its
+            // ciphertext never doubles its size in memory.
+            return tls_->write_sliced(socket_, std::vector<boost::asio::const_buffer>(
+                                                   boost::asio::buffer_sequence_begin(buffers),
+                                                   boost::asio::buffer_sequence_end(buffers)));
         }
         // Encrypted now, whole: the awaitable only sends ciphertext, so the caller's buffers
         // need not outlive this call.

@@ -37,6 +37,7 @@ public:
     /// certificate is checked against `context`'s trusted CAs for `server_name` (also sent
     /// as SNI).
     void start_tls(boost::asio::ssl::context& context, const std::string& server_name) {
+        reset();
         tls_.emplace(std::move(socket_), context);
         SSL_set_tlsext_host_name(tls_->native_handle(), server_name.c_str());
         tls_->set_verify_mode(boost::asio::ssl::verify_peer);
@@ -50,11 +51,16 @@ public:
                               std::forward<Handler>(handler));
     }
 
-    /// Closes, and goes back to plain TCP for the next connection.
+    /// Closes the connection. The TLS state stays until the next start_tls() or reset(): an
+    /// operation the close cancelled still completes on it when the io_context runs.
     void close() noexcept {
         error_code ignored;
         socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
         socket().close(ignored);
+    }
+
+    /// Back to plain TCP for a new connection (nothing may be pending).
+    void reset() noexcept {
         if (tls_) {
             socket_ = std::move(tls_->next_layer());
             tls_.reset();

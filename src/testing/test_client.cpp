@@ -93,6 +93,7 @@ struct TestClient::Impl {
                         Clock::time_point deadline,
                         const std::string& what,
                         Cut cut) {
+        stream.reset();  // the last connection's operations have all completed
         auto ec = run_for(
             io_of(stream), left_until(deadline),
             [&](auto handler) { stream.socket().async_connect(endpoint(), std::move(handler)); },

@@ -257,6 +257,8 @@ TEST(Tls, FilesThatDoNotLoadAreAConfigurationError) {
     options.log_level = flamecpp::LogLevel::off;
     options.tls.certificate = {files().cert().string(), files().wrong_key().string()};
     EXPECT_THROW(flamecpp::Server(app, options), flamecpp::ConfigurationError);
+    options.tls.certificate = {"", files().key().string()};  // a key alone is not plain HTTP
+    EXPECT_THROW(flamecpp::Server(app, options), flamecpp::ConfigurationError);
     options.tls.certificate = {"/nonexistent/cert.pem", files().key().string()};
     try {
         flamecpp::Server server(app, options);
