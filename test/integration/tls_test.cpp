@@ -2,6 +2,7 @@
 // the scheme the app sees, big bodies both ways through the TLS write path, a client that does
 // not trust the certificate, and Server::reload_tls(). The samples over TLS, with Python's
 // ssl, openssl s_client and testssl.sh, are in test/tls/tls_test.py (label tls).
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -9,11 +10,15 @@
 #include <stdexcept>
 #include <string>
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <flamecpp/flamecpp.hpp>
@@ -44,7 +49,13 @@ void add_extension(X509* cert, X509* issuer, int nid, const char* value) {
 }
 
 /// A certificate for `cn` with `key`, signed by `issuer_key` (self-signed without `issuer`).
-Cert make_cert(const char* cn, EVP_PKEY* key, X509* issuer, EVP_PKEY* issuer_key, bool ca) {
+/// A server certificate holds `names` (subjectAltName syntax).
+Cert make_cert(const char* cn,
+               EVP_PKEY* key,
+               X509* issuer,
+               EVP_PKEY* issuer_key,
+               bool ca,
+               const char* names = "DNS:localhost,IP:127.0.0.1") {
     Cert cert(X509_new());
     X509_set_version(cert.get(), 2);
     static long serial = 1;
@@ -61,7 +72,7 @@ Cert make_cert(const char* cn, EVP_PKEY* key, X509* issuer, EVP_PKEY* issuer_key
         add_extension(cert.get(), signer, NID_basic_constraints, "critical,CA:TRUE");
         add_extension(cert.get(), signer, NID_key_usage, "critical,keyCertSign,cRLSign");
     } else {
-        add_extension(cert.get(), signer, NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1");
+        add_extension(cert.get(), signer, NID_subject_alt_name, names);
         add_extension(cert.get(), signer, NID_ext_key_usage, "serverAuth");
     }
     X509_sign(cert.get(), issuer_key, EVP_sha256());
@@ -99,6 +110,11 @@ public:
         Cert mid = make_cert("test intermediate", mid_key.get(), root.get(), root_key.get(), true);
         Cert leaf = make_cert("localhost", leaf_key.get(), mid.get(), mid_key.get(), false);
         Cert other = make_cert("other root", other_key.get(), nullptr, other_key.get(), true);
+        Key named_key(EVP_EC_gen("P-256"));
+        Cert named = make_cert("other.test", named_key.get(), mid.get(), mid_key.get(), false,
+                               "DNS:other.test");
+        write_pem(dir_ / "other-server.pem", named.get(), mid.get());
+        write_key(dir_ / "other-server.key", named_key.get());
         write_pem(ca(), root.get());
         write_pem(other_ca(), other.get());
         write_pem(cert(), leaf.get(), mid.get());
@@ -114,6 +130,10 @@ public:
     fs::path cert() const { return dir_ / "server.pem"; }
     fs::path key() const { return dir_ / "server.key"; }
     fs::path wrong_key() const { return dir_ / "wrong.key"; }
+    /// A server certificate for other.test (SNI).
+    flamecpp::TlsCertificate other_server() const {
+        return {(dir_ / "other-server.pem").string(), (dir_ / "other-server.key").string()};
+    }
 
     ClientOptions options() const {
         ClientOptions o;
@@ -246,6 +266,58 @@ TEST(Tls, ReloadTakesNewFilesAndKeepsTheOldOnesWhenTheyDoNotLoad) {
     plain.tls = {};
     flamecpp::Server plain_server(app, plain);
     EXPECT_THROW(plain_server.reload_tls(), std::logic_error);
+}
+
+/// The common name of the certificate a server on `port` presents to a client that asks
+/// for `name` (none: no SNI), with OpenSSL's client on a blocking socket.
+std::string presented_name(std::uint16_t port, const char* name) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+        ::close(fd);
+        return "(no connection)";
+    }
+    SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+    SSL* ssl = SSL_new(ctx);
+    SSL_set_fd(ssl, fd);
+    if (name != nullptr) {
+        SSL_set_tlsext_host_name(ssl, name);
+    }
+    std::string out = "(no handshake)";
+    if (SSL_connect(ssl) == 1) {
+        X509* cert = SSL_get1_peer_certificate(ssl);
+        char cn[256] = {};
+        X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn);
+        out = cn;
+        X509_free(cert);
+        SSL_shutdown(ssl);
+    }
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+    ::close(fd);
+    return out;
+}
+
+TEST(Tls, SniGivesEachNameItsCertificate) {
+    flamecpp::App app = make_app();
+    flamecpp::ServerOptions options;
+    options.port = 0;
+    options.threads = 1;
+    options.handle_signals = false;
+    options.print_listening = false;
+    options.log_level = flamecpp::LogLevel::off;
+    options.tls.certificate = {files().cert().string(), files().key().string()};
+    options.tls.sni = {files().other_server()};
+    flamecpp::Server server(app, options);
+    EXPECT_EQ(presented_name(server.port(), "other.test"), "other.test");
+    EXPECT_EQ(presented_name(server.port(), "localhost"), "localhost");
+    EXPECT_EQ(presented_name(server.port(), "unknown.test"), "localhost");  // the first one
+    EXPECT_EQ(presented_name(server.port(), nullptr), "localhost");
+    server.stop();
+    server.wait();
 }
 
 TEST(Tls, FilesThatDoNotLoadAreAConfigurationError) {
