@@ -456,12 +456,16 @@ void TlsStream::stage(const void* data, std::size_t size) {
 
 std::size_t TlsStream::encrypt_staged(error_code& ec) {
     const std::size_t n = encrypt(staged_.data(), staged_.size(), ec);
+    clear_staged();
+    return n;
+}
+
+void TlsStream::clear_staged() noexcept {
     if (staged_.capacity() > keep_capacity) {
         std::string().swap(staged_);
     } else {
         staged_.clear();
     }
-    return n;
 }
 
 std::size_t TlsStream::write_now(Socket& socket,
@@ -487,22 +491,10 @@ std::size_t TlsStream::write_now(Socket& socket,
 }
 
 std::size_t TlsStream::write_staged_now(Socket& socket, error_code& ec) {
-    if (pending()) {
-        send_now(socket, ec);
-        if (ec || pending()) {
-            ec = ec ? ec : asio::error::would_block;
-            staged_.clear();
-            return 0;
-        }
-    }
-    const std::size_t n = encrypt_staged(ec);
-    if (ec) {
-        return 0;
-    }
-    send_now(socket, ec);
-    if (!ec && pending()) {
-        ec = asio::error::would_block;
-    }
+    // Nothing accepted (ciphertext still waiting) leaves the batch to the caller's write(),
+    // which stages it again from its buffers.
+    const std::size_t n = write_now(socket, staged_.data(), staged_.size(), ec);
+    clear_staged();
     return n;
 }
 

@@ -132,6 +132,7 @@ private:
 
     /// Lets go of large buffers while the connection waits for its next bytes.
     void trim() noexcept;
+    void clear_staged() noexcept;
 
     std::shared_ptr<const TlsContext> context_;  ///< its SNI certificates outlive the SSL
     ssl_st* ssl_ = nullptr;

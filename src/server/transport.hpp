@@ -190,7 +190,7 @@ public:
         if (!tls_) [[likely]] {
             return boost::asio::async_read(socket_, buffer, transport_use_tuple);
         }
-        return read_tls(buffer);
+        return read_tls(tls_, socket_, buffer);
     }
 
     /// Ends our direction of the connection (a FIN, after TLS's close_notify), for a
@@ -265,11 +265,15 @@ private:
         return boost::asio::const_buffer(*it);
     }
 
-    boost::asio::awaitable<Result> read_tls(boost::asio::mutable_buffer buffer) {
+    /// Not a member: after a wait it touches only the stream it holds, which a transport
+    /// destroyed meanwhile has detached (its reads then end without reaching the socket).
+    static boost::asio::awaitable<Result> read_tls(TlsStreamPtr tls,
+                                                   boost::asio::ip::tcp::socket& socket,
+                                                   boost::asio::mutable_buffer buffer) {
         std::size_t done = 0;
         while (done < buffer.size()) {
-            auto part = tls_->read_some(socket_, static_cast<char*>(buffer.data()) + done,
-                                        buffer.size() - done);
+            auto part = tls->read_some(socket, static_cast<char*>(buffer.data()) + done,
+                                       buffer.size() - done);
             auto [ec, n] = co_await std::move(part);
             done += n;
             if (ec) {
