@@ -641,13 +641,4 @@ void TlsStream::close_notify(Socket& socket) noexcept {
     send_now(socket, ignored);
 }
 
-std::string_view TlsStream::version() const noexcept { return SSL_get_version(ssl_); }
-
-std::string_view TlsStream::alpn() const noexcept {
-    const unsigned char* data = nullptr;
-    unsigned int size = 0;
-    SSL_get0_alpn_selected(ssl_, &data, &size);
-    return {reinterpret_cast<const char*>(data), size};
-}
-
 }  // namespace flamecpp::detail

@@ -109,10 +109,6 @@ public:
     /// touching them.
     void detach() noexcept { broken_ = true; }
 
-    /// The protocol agreed ("TLSv1.3") and the ALPN protocol ("" without).
-    std::string_view version() const noexcept;
-    std::string_view alpn() const noexcept;
-
     // The BIO's side, called by OpenSSL from within SSL_read and SSL_write.
     int bio_read(char* out, int size) noexcept;
     int bio_write(const char* data, int size) noexcept;

@@ -42,10 +42,8 @@ public:
     using error_code = boost::system::error_code;
     using Result = std::tuple<error_code, std::size_t>;
 
-    /// Takes an accepted, non-blocking socket; with `tls`, the connection speaks TLS once
-    /// tls_accept() has run.
-    explicit Transport(boost::asio::ip::tcp::socket socket, TlsStreamPtr tls = nullptr) noexcept
-        : socket_(std::move(socket)), tls_(std::move(tls)) {}
+    /// Takes an accepted, non-blocking socket (plain TCP until start_tls()).
+    explicit Transport(boost::asio::ip::tcp::socket socket) noexcept : socket_(std::move(socket)) {}
 
     ~Transport() {
         if (tls_) {

@@ -24,6 +24,8 @@
 #include <flamecpp/flamecpp.hpp>
 #include <flamecpp/testing.hpp>
 
+#include "quiet_options.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -242,12 +244,7 @@ TEST(Tls, ReloadTakesNewFilesAndKeepsTheOldOnesWhenTheyDoNotLoad) {
     fs::create_directories(dir);
     fs::copy_file(files().cert(), dir / "cert.pem", fs::copy_options::overwrite_existing);
     fs::copy_file(files().key(), dir / "key.pem", fs::copy_options::overwrite_existing);
-    flamecpp::ServerOptions options;
-    options.port = 0;
-    options.threads = 2;
-    options.handle_signals = false;
-    options.print_listening = false;
-    options.log_level = flamecpp::LogLevel::off;
+    flamecpp::ServerOptions options = flamecpp::test::quiet_options(2);
     options.tls.certificate = {(dir / "cert.pem").string(), (dir / "key.pem").string()};
     flamecpp::Server server(app, options);
     EXPECT_NO_THROW(server.reload_tls());
@@ -303,12 +300,7 @@ std::string presented_name(std::uint16_t port, const char* name) {
 
 TEST(Tls, SniGivesEachNameItsCertificate) {
     flamecpp::App app = make_app();
-    flamecpp::ServerOptions options;
-    options.port = 0;
-    options.threads = 1;
-    options.handle_signals = false;
-    options.print_listening = false;
-    options.log_level = flamecpp::LogLevel::off;
+    flamecpp::ServerOptions options = flamecpp::test::quiet_options(1);
     options.tls.certificate = {files().cert().string(), files().key().string()};
     options.tls.sni = {files().other_server()};
     flamecpp::Server server(app, options);
@@ -322,11 +314,7 @@ TEST(Tls, SniGivesEachNameItsCertificate) {
 
 TEST(Tls, FilesThatDoNotLoadAreAConfigurationError) {
     flamecpp::App app = make_app();
-    flamecpp::ServerOptions options;
-    options.port = 0;
-    options.handle_signals = false;
-    options.print_listening = false;
-    options.log_level = flamecpp::LogLevel::off;
+    flamecpp::ServerOptions options = flamecpp::test::quiet_options(1);
     options.tls.certificate = {files().cert().string(), files().wrong_key().string()};
     EXPECT_THROW(flamecpp::Server(app, options), flamecpp::ConfigurationError);
     options.tls.certificate = {"", files().key().string()};  // a key alone is not plain HTTP
