@@ -18,7 +18,6 @@
 #include <flamecpp/detail/handler.hpp>
 #include <flamecpp/detail/http_endpoint.hpp>
 #include <flamecpp/detail/lifespan.hpp>
-#include <flamecpp/detail/registrar.hpp>
 #include <flamecpp/detail/route_literal.hpp>
 #include <flamecpp/detail/websocket_handler.hpp>
 #include <flamecpp/flags.hpp>
@@ -27,6 +26,7 @@
 #include <flamecpp/limits.hpp>
 #include <flamecpp/method.hpp>
 #include <flamecpp/middleware.hpp>
+#include <flamecpp/registrar.hpp>
 #include <flamecpp/router.hpp>
 #include <flamecpp/server.hpp>
 #include <flamecpp/static_files.hpp>
@@ -45,11 +45,24 @@ namespace flamecpp {
 /// app.route<User>("/users/{user_id:int}");                // an HTTPEndpoint class
 /// return app.run(argc, argv);
 /// @endcode
-class App : public detail::Registrar<App> {
+///
+/// The registration calls (`route`, `websocket_route`, `exception_handler`, `middleware`)
+/// come from Registrar, which App shares with Router; each returns the app, to chain.
+///
+/// Handlers are checked at compile time: a parameter that cannot be injected or a return
+/// type that cannot become a response does not compile, with a message saying what is
+/// accepted. A handler asking for a component the app lacks stops run() before it listens.
+class App : public Registrar<App> {
 public:
+    /// An app with no routes, the default Limits, redirect_slashes on, `Server: flamecpp`
+    /// and the environment prefix `FLAMECPP_`.
     App();
+    /// Destroys the routes, components and hooks. A server serving the app must be gone.
     ~App();
+    /// Takes the other app's routes, components, hooks and settings; the app moved from is
+    /// left empty and may only be destroyed or assigned to.
     App(App&&) noexcept;
+    /// Takes the other app's routes, components, hooks and settings, as the move constructor.
     App& operator=(App&&) noexcept;
 
     /// An app whose every path is served by the endpoint class E, as Starlette allows.
@@ -136,7 +149,8 @@ public:
     }
 
     /// Registers a component shared by every request: handlers taking `T&` (or `T`, a copy)
-    /// get this instance. T must be a component type (see flamecpp::Component).
+    /// get this instance. T must be a component type (see flamecpp::Component). Throws
+    /// std::invalid_argument when a component of type T is registered already.
     ///
     /// @code
     /// app.component(std::make_shared<Counter>());
@@ -155,6 +169,7 @@ public:
 
     /// Registers a component made per request by `factory`, a function (plain or coroutine)
     /// returning T whose parameters are injected too (the request, other components, ...).
+    /// Throws std::invalid_argument when a component of type T is registered already.
     ///
     /// @code
     /// CurrentUser current_user(flamecpp::Header<"X-User"> user) { return {*user}; }
@@ -212,6 +227,7 @@ public:
 
     /// The limits enforced on every connection; change them before `run`.
     Limits& limits() noexcept;
+    /// The limits enforced on every connection, read-only.
     const Limits& limits() const noexcept;
 
     /// The `Server` header value (default "flamecpp").
@@ -222,17 +238,21 @@ public:
     /// the twin (`/tasks/` to `/tasks`, the query kept). Off: a 404.
     App& redirect_slashes(bool on);
 
-    /// Parses the contract's command line (--host, --port, --threads, --log-level, --help),
-    /// serves until SIGINT/SIGTERM, and returns the process exit code: 0 after a graceful
-    /// stop, 2 for a bad command line, 1 when the server cannot start.
+    /// Parses the contract's command line (`--host`, `--port`, `--threads`, `--log-level`,
+    /// `--tls-cert`, `--tls-key`, `--help`, and the app's own flags) over `defaults`, serves until
+    /// SIGINT/SIGTERM, and returns the process exit code: 0 after a graceful stop (or
+    /// `--help`), 2 for a bad command line or a ConfigurationError, 1 when the server cannot
+    /// start or a shutdown hook failed.
     int run(int argc, char** argv, const ServerOptions& defaults = {});
 
+    /// Internal: the app's state, defined inside the library (an incomplete type to
+    /// applications).
     struct Impl;
     /// Internal: the state the server reads.
     Impl& impl() noexcept { return *impl_; }
 
 private:
-    friend class detail::Registrar<App>;
+    friend class Registrar<App>;
     void add_route(std::string_view path,
                    MethodSet methods,
                    std::unique_ptr<detail::RouteHandler> handler,

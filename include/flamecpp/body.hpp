@@ -40,7 +40,8 @@
 namespace flamecpp {
 
 /// The request body, parsed as JSON into `T` (a described struct, a JSON value, or any field
-/// type listed above).
+/// type listed in the description of <flamecpp/body.hpp>). The value is `*item` (also `item->`,
+/// `item.value`).
 template <class T>
 struct Body : detail::Injected<T> {};
 

@@ -49,6 +49,7 @@ protected:
 /// A body the handler leaves unread is not drained: the connection closes after the answer.
 class BodyReader {
 public:
+    /// Internal: the server makes the reader a handler taking `BodyReader&` receives.
     explicit BodyReader(detail::BodySource& source) noexcept : source_(&source) {}
 
     /// The next bytes of the body, de-chunked; an empty optional once it has all been read.

@@ -32,6 +32,8 @@ class RequestID {
 public:
     /// `header`: the field read and written (default `X-Request-ID`).
     explicit RequestID(std::string header = "X-Request-ID");
+    /// The middleware: takes the request's ID (or makes one), awaits `next`, and puts the ID on
+    /// the answer unless the answer has that header already.
     Task<Response> operator()(Request& request, Next next) const;
 
     /// True for an ID taken as it is: 1-64 characters of `[A-Za-z0-9._-]`.
@@ -48,7 +50,10 @@ private:
 /// `Host` (HTTP/1.0) is refused unless `*` is allowed.
 class TrustedHost {
 public:
+    /// `allowed_hosts`: host names (`example.com`), patterns (`*.example.com`) or `*`.
     explicit TrustedHost(std::vector<std::string> allowed_hosts);
+    /// The middleware: answers 400 `Invalid host header` itself for a `Host` not allowed, else
+    /// awaits `next`.
     Task<Response> operator()(Request& request, Next next) const;
 
     /// True when `host` (a Host header value, port included or not) is allowed.
@@ -65,8 +70,8 @@ struct CORSOptions {
     /// Origins allowed, exactly as browsers send them (`https://app.example.com`), or `"*"`.
     std::vector<std::string> allow_origins;
     /// An ECMAScript regular expression the whole origin must match, as another way to be
-    /// allowed (`https://.*\\.example\\.com`); empty: none. A bad expression throws
-    /// std::invalid_argument from the CORS constructor.
+    /// allowed (the C++ literal `R"(https://.*[.]example[.]com)"`); empty: none. A bad expression
+    /// throws std::invalid_argument from the CORS constructor.
     std::string allow_origin_regex;
     /// Methods a preflight may ask for, or `"*"` for any.
     std::vector<std::string> allow_methods = {"GET"};
@@ -92,12 +97,17 @@ struct CORSOptions {
 /// origin carry `Vary: Origin`.
 class CORS {
 public:
+    /// Throws std::invalid_argument when `options.allow_origin_regex` is not a valid ECMAScript
+    /// regular expression.
     explicit CORS(CORSOptions options = {});
+    /// The middleware: answers a preflight itself, else awaits `next` and adds the CORS headers
+    /// its origin gets.
     Task<Response> operator()(Request& request, Next next) const;
 
     /// True when `origin` is allowed (listed, `*`, or matching the regular expression).
     bool allows_origin(std::string_view origin) const;
 
+    /// Internal: the options digested once, defined inside the library.
     struct Policy;
 
 private:
@@ -122,14 +132,17 @@ struct GZipOptions {
 /// bodies are compressed chunk by chunk, each chunk flushed as the handler writes it.
 class GZip {
 public:
+    /// Throws std::invalid_argument when `options.level` is not 1 to 9.
     explicit GZip(GZipOptions options = {});
+    /// The middleware: awaits `next` and compresses the answer when the rules above allow it.
     Task<Response> operator()(Request& request, Next next) const;
 
     /// True when an `Accept-Encoding` value allows gzip (`gzip` or `*` with a q-value above 0).
     static bool accepts_gzip(std::string_view accept_encoding) noexcept;
     /// True for the media types compressed (parameters ignored, case-insensitive).
     static bool compressible(std::string_view content_type) noexcept;
-    /// `body` as a gzip member at `level` (1-9).
+    /// `body` as a gzip member at `level` (1-9); throws std::runtime_error when zlib fails (as
+    /// for a level it rejects).
     static std::string compress(std::string_view body, int level = 6);
 
 private:
@@ -142,24 +155,30 @@ private:
 /// first). A request without `Host` gets 400.
 class HTTPSRedirect {
 public:
+    /// The middleware: answers the 307 (or the 400) itself for a plain-HTTP request, else
+    /// awaits `next`.
     Task<Response> operator()(Request& request, Next next) const;
 };
 
 /// Believes `X-Forwarded-For` and `X-Forwarded-Proto` from trusted proxies only, so that
 /// handlers, url_for and HTTPSRedirect see the client's address and scheme behind nginx: when
 /// the connection comes from a trusted address, client() becomes the rightmost address of
-/// `X-Forwarded-For` that is not itself a trusted proxy (with port 0), and scheme() the first
-/// value of `X-Forwarded-Proto`. From any other address both headers are ignored.
+/// `X-Forwarded-For` that is not itself a trusted proxy (with port 0), and scheme() the last
+/// value of `X-Forwarded-Proto`, the nearest proxy's (one that is not http, https, ws or wss
+/// is ignored). From any other address both headers are ignored.
 class ProxyHeaders {
 public:
     /// Addresses (`127.0.0.1`, `::1`), networks (`10.0.0.0/8`, `fd00::/8`) or `"*"` for any.
     /// An entry that is none of these throws std::invalid_argument.
     explicit ProxyHeaders(const std::vector<std::string>& trusted = {"127.0.0.1", "::1"});
+    /// The middleware: from a trusted peer, sets the request's client() and scheme() from the
+    /// forwarded headers (Request::set_client, Request::set_scheme); then awaits `next`.
     Task<Response> operator()(Request& request, Next next) const;
 
     /// True when `address` (an IP address, without port) is a trusted proxy.
     bool trusts(std::string_view address) const noexcept;
 
+    /// Internal: the parsed addresses and networks, defined inside the library.
     struct Trusted;
 
 private:

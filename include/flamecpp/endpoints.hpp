@@ -32,6 +32,7 @@ public:
     Request& request() const noexcept { return *request_; }
 
 protected:
+    /// For derived classes only; the framework creates one instance per request.
     HTTPEndpoint() = default;
 
 private:
@@ -58,6 +59,8 @@ private:
 /// @endcode
 class WebSocketEndpoint {
 public:
+    /// How messages are decoded for `on_receive`: none here, text stays text and binary stays
+    /// binary. A derived class hides it with its own `static constexpr Encoding encoding`.
     static constexpr Encoding encoding = Encoding::none;
 
     /// The connection this instance serves.
@@ -68,6 +71,7 @@ public:
     std::optional<Code> close_code() const noexcept { return websocket_->close_code(); }
 
 protected:
+    /// For derived classes only; the framework creates one instance per connection.
     WebSocketEndpoint() = default;
 
 private:

@@ -17,7 +17,9 @@ class App;
 template <class T>
 class Flag {
 public:
+    /// The value: the command line's, else the environment's, else the default.
     const T& operator*() const noexcept { return *value_; }
+    /// The value's members: `flag->size()`.
     const T* operator->() const noexcept { return value_.get(); }
     /// True when the command line or the environment gave the flag (not its default).
     bool given() const noexcept { return *given_; }

@@ -1,8 +1,10 @@
 #pragma once
 
 /// @file
-/// The whole public API of flamecpp, kept cheap to include: standard headers and
-/// <boost/asio/awaitable.hpp> only. JSON support is in <flamecpp/json.hpp>.
+/// The public API of flamecpp, kept cheap to include: standard headers and
+/// <boost/asio/awaitable.hpp> only. Include the rest where it is used: JSON answers
+/// (<flamecpp/json.hpp>), JSON bodies (<flamecpp/body.hpp>), forms (<flamecpp/forms.hpp>),
+/// streamed request bodies (<flamecpp/body_reader.hpp>) and testing (<flamecpp/testing.hpp>).
 
 #include <flamecpp/app.hpp>
 #include <flamecpp/blocking.hpp>

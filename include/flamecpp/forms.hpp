@@ -51,6 +51,7 @@ struct UploadStore;
 /// The file name is the client's: never use it as a path on the server.
 class UploadFile {
 public:
+    /// An empty file: no field, no name, no bytes.
     UploadFile() = default;
 
     /// The form field the file was sent as.
@@ -92,9 +93,12 @@ private:
 /// multiple selects). A multipart form's files are kept apart, in files().
 class FormData {
 public:
+    /// One text field: its name and its value (percent-decoded in a urlencoded form).
     using Field = std::pair<std::string, std::string>;
 
+    /// An empty form.
     FormData() = default;
+    /// A form of `fields` and `files`, in that order (for tests of code that takes a FormData).
     explicit FormData(std::vector<Field> fields, std::vector<UploadFile> files = {})
         : fields_(std::move(fields)), files_(std::move(files)) {}
 
@@ -102,16 +106,20 @@ public:
     std::optional<std::string_view> get(std::string_view name) const noexcept;
     /// Every value of the text field `name`, in order.
     std::vector<std::string_view> get_all(std::string_view name) const;
+    /// True when the form has a text field `name` (files are not counted: see file()).
     bool contains(std::string_view name) const noexcept { return get(name).has_value(); }
     /// Every text field, in order.
     const std::vector<Field>& fields() const noexcept { return fields_; }
+    /// The number of text fields (files not counted).
     std::size_t size() const noexcept { return fields_.size(); }
+    /// True when the form has neither text fields nor files.
     bool empty() const noexcept { return fields_.empty() && files_.empty(); }
 
     /// The first file sent as `name`, if any (nullptr otherwise).
     UploadFile* file(std::string_view name) noexcept;
     /// Every file, in the order sent.
     std::vector<UploadFile>& files() noexcept { return files_; }
+    /// Every file, in the order sent, read-only.
     const std::vector<UploadFile>& files() const noexcept { return files_; }
 
 private:
@@ -123,7 +131,8 @@ private:
 /// std::string, integers, floating-point types, bool or UploadFile (required),
 /// std::optional<U> (absent: empty) or std::vector<U> (every value of a repeated name). A
 /// missing field or a value that does not convert answers 400
-/// `{"detail": "form field 'age' must be an integer"}`.
+/// `{"detail": "form field 'age' must be an integer"}`. The value is `*form` (also `form->`,
+/// `form.value`).
 template <class T>
 struct Form : detail::Injected<T> {};
 

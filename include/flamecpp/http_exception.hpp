@@ -23,6 +23,7 @@ public:
     /// Header fields for the answer, in order.
     using Headers = std::vector<std::pair<std::string, std::string>>;
 
+    /// An answer of `status` whose body is `{"detail": detail}`; what() is `detail` too.
     HTTPException(Status status, std::string detail)
         : std::runtime_error(detail), status_(status), detail_(std::move(detail)) {}
     /// With header fields for the answer: `WWW-Authenticate` on a 401, `Retry-After` on a 503.
@@ -36,10 +37,14 @@ public:
           status_(status),
           detail_(std::move(detail)),
           headers_(std::move(headers)) {}
+    /// An answer of `status` whose detail is its reason phrase (`{"detail": "Not Found"}`).
     explicit HTTPException(Status status);
 
+    /// The status of the answer.
     Status status() const noexcept { return status_; }
+    /// The text of the answer's `detail` field.
     const std::string& detail() const noexcept { return detail_; }
+    /// The header fields added to the answer, in order (none unless given).
     const Headers& headers() const noexcept { return headers_; }
 
 private:

@@ -21,7 +21,8 @@ namespace flamecpp {
 /// The query parameter `Name` as `T`: `std::string`, an integer, a floating-point type, `bool`,
 /// `std::optional<U>` (absent: empty) or `std::vector<U>` (every occurrence). A default makes
 /// it optional: `Query<"limit", int, 10>`. Absent without a default, or not convertible to T:
-/// 400 with `{"detail": ...}` naming the parameter.
+/// 400 with `{"detail": ...}` naming the parameter. The value is `*q` (also `q->`,
+/// `q.value`).
 ///
 /// @code
 /// boost::json::value search(Query<"q"> q, Query<"limit", int, 10> limit);
@@ -34,11 +35,13 @@ struct Query : detail::Injected<T> {
                   "flamecpp: the default of a Query<Name, T, Default> must fit T (an integer "
                   "for integers, a number for floating-point, true/false for bool, a string "
                   "literal for std::string).");
+    /// The query parameter's name, `Name`.
     static constexpr std::string_view name = Name.view();
 };
 
 /// The request header `Name` (case-insensitive) as `T`, with the same types, defaults and
-/// errors as Query; `std::string_view` is allowed too (valid during the request).
+/// errors as Query; `std::string_view` is allowed too (valid during the request). The value
+/// is `*h` (also `h->`, `h.value`).
 ///
 /// @code
 /// Response who(Header<"User-Agent", std::optional<std::string>> agent);
@@ -51,11 +54,12 @@ struct Header : detail::Injected<T> {
                   "flamecpp: the default of a Header<Name, T, Default> must fit T (an integer "
                   "for integers, a number for floating-point, true/false for bool, a string "
                   "literal for std::string or std::string_view).");
+    /// The header's name, `Name`.
     static constexpr std::string_view name = Name.view();
 };
 
 /// The request cookie `Name` (from the Cookie header) as `T`, with the same types, defaults
-/// and errors as Header.
+/// and errors as Header. The value is `*c` (also `c->`, `c.value`).
 ///
 /// @code
 /// Response me(Cookie<"session", std::optional<std::string>> session);
@@ -68,11 +72,14 @@ struct Cookie : detail::Injected<T> {
                   "flamecpp: the default of a Cookie<Name, T, Default> must fit T (an integer "
                   "for integers, a number for floating-point, true/false for bool, a string "
                   "literal for std::string or std::string_view).");
+    /// The cookie's name, `Name`.
     static constexpr std::string_view name = Name.view();
 };
 
-/// The peer of the connection, as "IP:port".
+/// The peer of the connection, as a handler parameter: Request::client().
 struct Client {
+    /// "IP:port" of the peer (behind trusted proxies, the client ProxyHeaders found); valid
+    /// during the request.
     std::string_view address;
 };
 

@@ -18,14 +18,14 @@ namespace flamecpp {
 
 /// One request header field, as received (name case preserved).
 struct HeaderField {
-    std::string_view name;
-    std::string_view value;
+    std::string_view name;   ///< the field name, as the client wrote it
+    std::string_view value;  ///< the value, without surrounding whitespace
 };
 
 /// One path parameter: its name in the route template and its percent-decoded value.
 struct PathParam {
-    std::string_view name;
-    std::string_view value;
+    std::string_view name;   ///< the name in the template: `id` for `{id:int}`
+    std::string_view value;  ///< the segment (or rest of the path), percent-decoded
 };
 
 class App;

@@ -37,6 +37,8 @@ struct ResponseExtras {
 /// Where a streamed response writes its body; each `write` goes out as one chunk.
 class BodyWriter {
 public:
+    /// Virtual: the server implements the writer a stream receives (and middleware such as
+    /// GZip wrap it).
     virtual ~BodyWriter() = default;
     /// Sends `data` to the client as one chunk of the body (empty data sends nothing).
     virtual Task<void> write(std::string_view data) = 0;
@@ -46,24 +48,25 @@ public:
 /// `std::bind_front`): coroutine lambdas with captures are unsafe on GCC 12.
 using BodyStream = std::function<Task<void>(BodyWriter&)>;
 
-/// An HTTP response: status, headers and a body.
-///
-/// @code
-/// return flamecpp::Response::text("created", flamecpp::Status::created)
-///     .with_header("Location", "/items/1");
-/// @endcode
 /// The SameSite attribute of a cookie (RFC 6265bis): `unset` leaves it out.
-enum class SameSite : unsigned char { unset, lax, strict, none };
+enum class SameSite : unsigned char {
+    unset,   ///< no SameSite attribute: the browser's default applies
+    lax,     ///< `SameSite=Lax`: sent on this site's requests and on top-level GET
+             ///< navigations from other sites
+    strict,  ///< `SameSite=Strict`: sent only on requests from this site
+    none     ///< `SameSite=None`: sent on every request; the cookie gets `Secure` too, as
+             ///< browsers require
+};
 
 /// The attributes of a cookie set with Response::set_cookie. The defaults are Starlette's:
 /// the whole site (`Path=/`), SameSite=Lax, a session cookie (no Max-Age).
 struct CookieOptions {
-    std::string path = "/";
+    std::string path = "/";               ///< the paths the cookie is sent to; empty: no Path
     std::string domain;                   ///< empty: the host that answered only
     std::optional<std::int64_t> max_age;  ///< seconds; 0 or less deletes the cookie
     bool secure = false;                  ///< only sent over HTTPS
     bool http_only = false;               ///< hidden from JavaScript
-    SameSite same_site = SameSite::lax;
+    SameSite same_site = SameSite::lax;   ///< the SameSite attribute
 };
 
 /// How Response::file presents a file.
@@ -75,9 +78,19 @@ struct FileOptions {
     std::string download_name;
 };
 
+/// An HTTP response: status, headers and a body, a plain value that handlers return and
+/// middleware change. The body is a string, a stream (Response::stream) or a file
+/// (Response::file).
+///
+/// @code
+/// return flamecpp::Response::text("created", flamecpp::Status::created)
+///     .with_header("Location", "/items/1");
+/// @endcode
 class Response {
 public:
+    /// 200 with an empty body and no Content-Type.
     Response() = default;
+    /// `status` with `body` and the Content-Type `content_type` (empty: none).
     Response(Status status, std::string body, std::string_view content_type);
 
     /// `text/plain; charset=utf-8`.
@@ -106,13 +119,20 @@ public:
     /// @endcode
     static Response file(std::string_view path, const FileOptions& options = {});
 
+    /// The status.
     Status status() const noexcept { return status_; }
+    /// Changes the status.
     void set_status(Status status) noexcept { status_ = status; }
+    /// The body (empty for a stream or a file answer).
     const std::string& body() const noexcept { return body_; }
+    /// The body, to change it.
     std::string& body() noexcept { return body_; }
+    /// The Content-Type sent; empty: none.
     std::string_view content_type() const noexcept {
         return static_type_ != nullptr ? std::string_view(static_type_) : custom_type_;
     }
+    /// Changes the Content-Type (empty: none). It must not hold CR, LF or NUL: such an answer
+    /// cannot be written.
     void set_content_type(std::string_view type) {
         custom_type_ = type;
         static_type_ = nullptr;
@@ -126,6 +146,8 @@ public:
     std::vector<std::pair<std::string, std::string>>& headers() noexcept { return headers_; }
     /// Adds a header field (fields may repeat, as `Set-Cookie` does).
     Response& with_header(std::string name, std::string value) &;
+    /// Adds a header field to a temporary (`Response::text("hi").with_header(...)`), which it
+    /// returns for more calls or a `return`.
     Response&& with_header(std::string name, std::string value) &&;
     /// The first extra header named `name` (case-insensitive), or empty.
     std::string_view header(std::string_view name) const noexcept;
@@ -147,18 +169,22 @@ public:
     Response& set_cookie(std::string_view name,
                          std::string_view value,
                          const CookieOptions& options = {}) &;
+    /// Adds a Set-Cookie header to a temporary, as the other overload; returns it.
     Response&& set_cookie(std::string_view name,
                           std::string_view value,
                           const CookieOptions& options = {}) &&;
     /// Tells the client to forget the cookie: an empty value with Max-Age=0. Path and Domain
     /// must match the ones it was set with.
     Response& delete_cookie(std::string_view name, const CookieOptions& options = {}) &;
+    /// Tells the client to forget the cookie, on a temporary; returns it.
     Response&& delete_cookie(std::string_view name, const CookieOptions& options = {}) &&;
+    /// True for a streamed answer (Response::stream, set_stream).
     bool is_stream() const noexcept { return static_cast<bool>(stream_); }
     /// True for an answer that sends a file (Response::file, StaticFiles).
     bool is_file() const noexcept { return extras_ != nullptr && extras_->file != nullptr; }
     /// How many bytes of its file a file answer sends (all of it, or its range).
     std::uint64_t file_length() const noexcept;
+    /// The producer of a streamed body (empty unless is_stream()).
     const BodyStream& stream_body() const noexcept { return stream_; }
     /// Attaches a background task: it starts once this response has been written (or its
     /// write failed), does not hold up the connection's next request, is logged if it throws,
@@ -167,9 +193,11 @@ public:
     /// task a coroutine function made, its arguments copied into it:
     /// `response.background(send_welcome_mail(address))`.
     Response& background(Task<void> task) &;
+    /// Attaches a background task to a temporary, as the other overload; returns it.
     Response&& background(Task<void> task) &&;
     /// The background tasks attached, taken by the server when it has written the response.
     std::vector<Task<void>> take_background() noexcept;
+    /// True when background tasks are attached.
     bool has_background() const noexcept {
         return extras_ != nullptr && extras_->background != nullptr;
     }
@@ -185,9 +213,13 @@ public:
     }
 
 private:
+    // Hidden from Doxygen: 1.9.4 would link the page's "Classes" summary to this private
+    // struct, which it does not list.
+    /// @cond INTERNAL
     struct StaticType {
         const char* name;  // a string literal, or nullptr for no Content-Type
     };
+    /// @endcond
     Response(Status status, std::string body, StaticType type) noexcept
         : status_(status), static_type_(type.name), body_(std::move(body)) {}
 

@@ -17,7 +17,7 @@
 #include <string>
 #include <string_view>
 
-#include <flamecpp/detail/registrar.hpp>
+#include <flamecpp/registrar.hpp>
 #include <flamecpp/routing.hpp>
 
 namespace flamecpp {
@@ -29,21 +29,35 @@ class App;
 /// Its routes join the app's table with the prefix in front, so the table's checks
 /// (shadowing, duplicates) see through mounts. Its middleware runs inside the app's, for every
 /// answer under the prefix: its routes, and the 404 and 405 of paths under it.
-class Router : public detail::Registrar<Router> {
+///
+/// A router has App's registration calls (Registrar), which return the router: `route`,
+/// `websocket_route`, `exception_handler` and `middleware`. Its exception
+/// handlers answer for its routes and the paths under its mount first; what they do not
+/// handle goes to the app's. Its route names are qualified with the mount's name in the app
+/// (`api:items`), where they must be unique.
+class Router : public Registrar<Router> {
 public:
+    /// An empty router.
     Router();
+    /// Destroys what the router holds (a mounted router has handed it to the app).
     ~Router();
+    /// Takes the other router's routes, middleware and handlers; the router moved from may
+    /// only be destroyed or assigned to.
     Router(Router&&) noexcept;
+    /// Takes the other router's routes, middleware and handlers, as the move constructor.
     Router& operator=(Router&&) noexcept;
 
     /// Mounts `router` at `prefix` within this router (see App::mount).
     Router& mount(std::string_view prefix, Router router, std::string_view name = {});
 
+    /// Internal: the router's state, defined inside the library (an incomplete type to
+    /// applications).
     struct Impl;
+    /// Internal: the state App::mount takes.
     Impl& impl() noexcept { return *impl_; }
 
 private:
-    friend class detail::Registrar<Router>;
+    friend class Registrar<Router>;
     void add_route(std::string_view path,
                    MethodSet methods,
                    std::unique_ptr<detail::RouteHandler> handler,

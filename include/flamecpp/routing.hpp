@@ -22,7 +22,8 @@ namespace flamecpp {
 ///
 /// `T` must fit the parameter's convertor: `{x:int}` takes integral types, `{x:float}`
 /// floating-point types, the others `std::string` or `std::string_view`. A mismatch of name
-/// or type is reported when the route is registered.
+/// or type is reported when the route is registered. The value is `*id` (also `id->`,
+/// `id.value`).
 ///
 /// @code
 /// flamecpp::Response user(flamecpp::Path<"user_id", int> id) { ... *id ... }
@@ -30,6 +31,7 @@ namespace flamecpp {
 /// @endcode
 template <detail::FixedString Name, class T = std::string>
 struct Path : detail::Injected<T> {
+    /// The parameter's name in the route template, `Name`.
     static constexpr std::string_view name = Name.view();
 };
 
@@ -41,9 +43,13 @@ concept PathNumber = (std::integral<N> || std::floating_point<N>)&&!std::same_as
 /// One path parameter for reverse routing: `{"id", 7}`, `{"slug", "hello"}`. Numbers are
 /// written as the `int` and `float` convertors read them.
 struct PathArgument {
+    /// The parameter `parameter` with the text `text` (percent-encoded by url_path_for).
     PathArgument(std::string_view parameter, std::string_view text)
         : name(parameter), value(text) {}
+    /// The parameter `parameter` with the text `text`, a C string.
     PathArgument(std::string_view parameter, const char* text) : name(parameter), value(text) {}
+    /// The parameter `parameter` with a number (an integer or floating-point type, not bool),
+    /// written by std::to_chars.
     template <detail::PathNumber N>
     PathArgument(std::string_view parameter, N number) : name(parameter) {
         char buffer[64];
@@ -51,7 +57,9 @@ struct PathArgument {
         value.assign(buffer, end);
     }
 
+    /// The parameter's name in the route template; a view of the caller's string.
     std::string_view name;
+    /// The value as text, not yet percent-encoded.
     std::string value;
 };
 
@@ -69,6 +77,12 @@ struct RouteOptions {
 };
 
 /// The kind of a path parameter, from the text after ':' in its template.
-enum class Convertor : std::uint8_t { str, int_, float_, uuid, path };
+enum class Convertor : std::uint8_t {
+    str,     ///< `{name}` or `{name:str}`: one non-empty segment
+    int_,    ///< `{name:int}`: digits only
+    float_,  ///< `{name:float}`: `123` or `1.5`
+    uuid,    ///< `{name:uuid}`: 8-4-4-4-12 hex digits
+    path     ///< `{name:path}`: the rest of the path, slashes included (may be empty); last only
+};
 
 }  // namespace flamecpp

@@ -25,8 +25,8 @@ bool constant_time_equals(std::string_view a, std::string_view b) noexcept;
 
 /// The user and password of an `Authorization: Basic ...` header value (RFC 7617).
 struct BasicCredentials {
-    std::string user;
-    std::string password;
+    std::string user;      ///< before the first ':' (may be empty)
+    std::string password;  ///< after the first ':' (may be empty, may hold ':')
 };
 
 /// Decodes an `Authorization` value of the Basic scheme (case-insensitive, base64 of

@@ -17,7 +17,15 @@ namespace flamecpp {
 class App;
 
 /// Log verbosity, as the `--log-level` flag spells it.
-enum class LogLevel : std::uint8_t { trace, debug, info, warn, error, off };
+enum class LogLevel : std::uint8_t {
+    trace,  ///< everything (the framework itself writes nothing below debug)
+    debug,  ///< debug records and up: per-connection details such as bad requests, timeouts,
+            ///< WebSocket closes (most of the framework's only in Debug builds)
+    info,   ///< info records and up: start, stop, signals, certificate reloads (the default)
+    warn,   ///< warnings and errors: a stalled event loop, a failed accept, ...
+    error,  ///< errors only: handler exceptions, failed connections
+    off     ///< nothing
+};
 
 /// A server option that cannot be used as given (a TLS file that does not load), thrown by
 /// the Server's constructor before anything starts; `App::run` prints it and exits 2, as for
@@ -30,8 +38,8 @@ public:
 /// A certificate and its private key, as PEM files. The certificate file may hold the chain:
 /// the server's certificate first, then the intermediates.
 struct TlsCertificate {
-    std::string cert_file;
-    std::string key_file;
+    std::string cert_file;  ///< the PEM certificate (and its chain); empty: none
+    std::string key_file;   ///< the PEM private key of `cert_file`
 };
 
 /// HTTPS and WSS on the server's port (docs/tls.md). TLS 1.2 and 1.3 only, with Mozilla's
@@ -45,14 +53,17 @@ struct TlsOptions {
     /// A handshake not finished this long after its first byte is closed.
     std::chrono::milliseconds handshake_timeout{10000};
 
+    /// True when a certificate is set: the server speaks TLS only.
     bool enabled() const noexcept { return !certificate.cert_file.empty(); }
 };
 
 /// How a server listens and runs. `App::run(argc, argv)` fills it from the command line.
 struct ServerOptions {
+    /// The address to listen on (`0.0.0.0` or `::` for every interface).
     std::string host = "127.0.0.1";
     std::uint16_t port = 8000;  ///< 0 picks a free port.
     unsigned threads = 0;       ///< 0 means one per CPU the process may use (its affinity).
+    /// The log level of the framework's records and of flamecpp::log.
     LogLevel log_level = LogLevel::info;
     /// Stop gracefully on SIGINT and SIGTERM; with TLS, reload the certificates on SIGHUP.
     bool handle_signals = true;
@@ -81,7 +92,9 @@ public:
     Server(App& app, ServerOptions options);
     /// Stops and joins, if still running.
     ~Server();  // NOLINT(bugprone-exception-escape): see server.cpp
+    /// Not copyable: the object is the running server.
     Server(const Server&) = delete;
+    /// Not copyable.
     Server& operator=(const Server&) = delete;
 
     /// The bound port (the real one when 0 was asked for).
@@ -99,6 +112,7 @@ public:
     /// call from any thread; a server without TLS throws `std::logic_error`.
     void reload_tls();
 
+    /// Internal: the server's state, defined inside the library.
     struct Impl;
 
 private:

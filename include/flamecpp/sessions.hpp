@@ -40,13 +40,20 @@ namespace flamecpp {
 /// and its changes are not saved (no answer carries them).
 class Session {
 public:
+    /// An empty session.
     Session();
+    /// Destroys the session's values.
     ~Session();
+    /// Not copyable: handlers take the request's session by reference (`Session&`).
     Session(const Session&) = delete;
+    /// Not copyable.
     Session& operator=(const Session&) = delete;
 
+    /// The session's values, to read and change (include <flamecpp/json.hpp> to use them).
     boost::json::object& data() noexcept { return *data_; }
+    /// The session's values, read-only.
     const boost::json::object& data() const noexcept { return *data_; }
+    /// True when the session holds no value: the answer sends no cookie (or deletes it).
     bool empty() const noexcept;
     /// Forgets everything: the answer deletes the cookie (log out).
     void clear() noexcept;
@@ -62,24 +69,28 @@ struct SessionOptions {
     std::string secret_key;
     /// Former keys: cookies they signed still verify (key rotation), new ones use secret_key.
     std::vector<std::string> old_keys;
+    /// The name of the cookie.
     std::string cookie_name = "session";
     /// Seconds a session lives after its last answer (also checked against the signed time,
     /// so an old cookie replayed does not verify); nullopt: until the browser closes.
     std::optional<std::int64_t> max_age = 14 * 24 * 3600;
-    std::string path = "/";
-    std::string domain;  ///< empty: the host that answered only
-    SameSite same_site = SameSite::lax;
-    bool https_only = false;  ///< adds `Secure`
+    std::string path = "/";              ///< the cookie's Path
+    std::string domain;                  ///< empty: the host that answered only
+    SameSite same_site = SameSite::lax;  ///< the cookie's SameSite attribute
+    bool https_only = false;             ///< adds `Secure`
 };
 
 /// Loads `Session&` from a signed cookie and saves it into every answer: a non-empty session
 /// is signed and sent again (its max age renewed); one emptied is deleted from the browser.
 /// A cookie that does not verify (another key, tampered, expired, not base64 or not a JSON
-/// object) gives an empty session, never an error.
+/// object) gives an empty session, never an error. The cookie is always `HttpOnly`; one over
+/// 4000 bytes is logged as a warning, since browsers may drop it.
 class Sessions {
 public:
     /// Throws std::invalid_argument when secret_key is empty.
     explicit Sessions(SessionOptions options);
+    /// The middleware: loads the session for the request, awaits `next`, and saves the session
+    /// into the answer (not into a WebSocket handshake's 101).
     Task<Response> operator()(Request& request, Next next) const;
 
     /// The cookie value for `session` signed at `now` (seconds since the epoch).
@@ -87,6 +98,7 @@ public:
     /// The session in `cookie` when it verifies at `now`; false (and `session` emptied) else.
     bool load(std::string_view cookie, std::int64_t now, Session& session) const;
 
+    /// Internal: the keys and cookie attributes, defined inside the library.
     struct Keys;
 
 private:

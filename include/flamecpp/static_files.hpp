@@ -22,8 +22,8 @@ struct StaticOptions {
 
 /// The files of a folder, mounted with App::mount: `GET` and `HEAD` of `prefix/{path}` answer
 /// with the file, as Response::file does (content type from the extension, `ETag`,
-/// `Last-Modified`, conditional requests, one `Range`, zero-copy sending); other methods get
-/// 405. A path that would leave the folder (`..`, an encoded '/', a backslash, a NUL, a
+/// `Last-Modified`, conditional requests, one `Range`, zero-copy sending); other methods
+/// get 405. A path that would leave the folder (`..`, an encoded '/', a backslash, a NUL, a
 /// symlink leading out) or names a directory or nothing is a 404 (an HTTPException, so the
 /// app's handler for 404 makes the page). Symlinks that stay inside the folder are followed
 /// (openat2 with RESOLVE_BENEATH; on a kernel without it no symlink is followed).
@@ -37,6 +37,8 @@ struct StaticOptions {
 /// start with a line naming it. Copies share the folder.
 class StaticFiles {
 public:
+    /// The folder `directory` (relative to the working directory, or absolute); nothing is
+    /// opened yet.
     explicit StaticFiles(std::string directory, StaticOptions options = {});
     /// The folder a flag names (read when the server starts, after the command line).
     explicit StaticFiles(Flag<std::string> directory, StaticOptions options = {});
@@ -47,7 +49,9 @@ public:
     /// The folder, as given.
     std::string directory() const;
 
-    /// The route's handler: the file `request` names below the folder.
+    /// The route's handler: the file `request` names below the folder. Throws std::logic_error
+    /// before open() or on a route that does not end in `{path:path}` (mount it with
+    /// App::mount), HTTPException 404 for a path it does not serve.
     Response operator()(Request& request) const;
 
 private:

@@ -19,7 +19,7 @@ namespace flamecpp {
 /// One event. Every field but `data` is optional; `data` may hold several lines (split on
 /// CR LF, CR or LF, each sent as its own `data:` line, as the format asks).
 struct ServerSentEvent {
-    std::string data;
+    std::string data;   ///< the event's text (`event.data` in the browser); may be empty
     std::string event;  ///< the event type (`addEventListener(type)`); empty: "message"
     std::string id;     ///< sets the client's last event ID, sent back as `Last-Event-ID`
     std::optional<std::chrono::milliseconds> retry;  ///< the client's reconnection delay
@@ -35,6 +35,7 @@ using LastEventId = Header<"Last-Event-ID", std::optional<std::string>>;
 /// propagate, the server ends the stream quietly.
 class EventSink {
 public:
+    /// Virtual: the server implements the sink a producer receives.
     virtual ~EventSink() = default;
     /// Sends `event`. Throws std::invalid_argument for an `event` or `id` holding CR, LF or
     /// NUL (they would end the field early).
@@ -47,6 +48,7 @@ public:
 /// `std::bind_front`): coroutine lambdas with captures are unsafe on GCC 12.
 using EventProducer = std::function<Task<void>(EventSink&)>;
 
+/// How event_stream sends its events.
 struct EventStreamOptions {
     /// Not zero: a comment line (`: keep-alive`) whenever the stream has been quiet this long,
     /// so that proxies and load balancers do not close an idle stream.
@@ -61,9 +63,9 @@ struct EventStreamOptions {
 /// @code
 /// flamecpp::Task<void> ticks(int from, flamecpp::EventSink& events) {
 ///     for (int n = from;; ++n) {
-///         const flamecpp::ServerSentEvent tick{.data = std::to_string(n), .id =
-///         std::to_string(n)}; co_await events.send(tick); co_await
-///         flamecpp::sleep(std::chrono::seconds(1));
+///         flamecpp::ServerSentEvent tick{.data = std::to_string(n), .id = std::to_string(n)};
+///         co_await events.send(tick);
+///         co_await flamecpp::sleep(std::chrono::seconds(1));
 ///     }
 /// }
 ///

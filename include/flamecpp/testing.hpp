@@ -49,6 +49,7 @@ using QueryParams = std::vector<std::pair<std::string, std::string>>;
 /// closed; a WebSocket session is unusable after it.
 class TimeoutError : public std::runtime_error {
 public:
+    /// std::runtime_error's constructors: the message says what took too long.
     using std::runtime_error::runtime_error;
 };
 
@@ -56,8 +57,11 @@ public:
 /// frame had none; 1006 when the TCP connection ended without a close frame).
 class WebSocketClosed : public std::runtime_error {
 public:
+    /// The message (what()) says "the WebSocket was closed with code `code` (`reason`)".
     WebSocketClosed(int code, std::string reason);
+    /// The close code: the server's, 1005 (none in its frame) or 1006 (no close frame).
     int code() const noexcept { return code_; }
+    /// The reason in the server's close frame (for 1006, how the TCP connection ended).
     const std::string& reason() const noexcept { return reason_; }
 
 private:
@@ -69,10 +73,15 @@ private:
 /// handler that closed before accepting, 404 for a path without a WebSocket route, ...).
 class WebSocketRejected : public std::runtime_error {
 public:
+    /// The message (what()) names the status and quotes the start of the body.
     WebSocketRejected(int status, Headers headers, std::string body);
+    /// The status of the server's answer.
     int status() const noexcept { return status_; }
+    /// The answer's header fields, in wire order.
     const Headers& headers() const noexcept { return headers_; }
+    /// The answer's body.
     const std::string& body() const noexcept { return body_; }
+    /// The first header named `name` (case-insensitive), if any.
     std::optional<std::string> header(std::string_view name) const;
 
 private:
@@ -85,26 +94,31 @@ private:
 /// Boost.JSON can build (`.json = boost::json::array{1, 2}`, `.json = nullptr` for `null`).
 /// Default-constructed, it means "no JSON body".
 struct JsonBody {
+    /// No JSON body.
     JsonBody() = default;
+    /// The value Boost.JSON builds from `init`: an object from `{{"name", "milk"}}`, an array
+    /// from a list of values.
     JsonBody(std::initializer_list<boost::json::value_ref> init)
         : value(boost::json::value(init)) {}
     // Implicit on purpose (`.json = boost::json::array{...}`). The constraint keeps JsonBody
     // itself out (no json::value is made from one), so copy and move are not hidden.
     // NOLINTBEGIN(bugprone-forwarding-reference-overload)
+    /// Any value a boost::json::value can be made from (`boost::json::array{1, 2}`, `nullptr`).
     template <class T>
         requires std::constructible_from<boost::json::value, T&&> JsonBody(T&& v)
             : value(boost::json::value(std::forward<T>(v))) {}
         // NOLINTEND(bugprone-forwarding-reference-overload)
 
+        /// The JSON value to send; none: no JSON body.
         std::optional<boost::json::value> value;
 };
 
 /// A file in a multipart form sent by TestClient (RequestOptions::files).
 struct FormFile {
-    std::string field;
-    std::string filename;
-    std::string content;
-    std::string content_type = "application/octet-stream";
+    std::string field;                                      ///< the form field it is sent as
+    std::string filename;                                   ///< the file name sent to the app
+    std::string content;                                    ///< the file's bytes
+    std::string content_type = "application/octet-stream";  ///< the part's Content-Type
 };
 
 /// Everything a request may carry besides its method and path. Use designated initializers:
@@ -132,10 +146,10 @@ struct RequestOptions {
 
 /// A complete response.
 struct TestResponse {
-    int status = 0;
-    std::string reason;
-    Headers headers;   ///< in wire order
-    std::string body;  ///< de-chunked; empty for HEAD
+    int status = 0;      ///< the status code
+    std::string reason;  ///< the reason phrase of the status line
+    Headers headers;     ///< in wire order
+    std::string body;    ///< de-chunked; empty for HEAD
     /// The path and query that produced this response (the last hop after redirects).
     std::string url;
     /// How many redirects were followed to get here.
@@ -160,6 +174,7 @@ struct TestResponse {
 
     /// Internal: the last parse of `body` by json(), shared by copies.
     struct ParsedJson;
+    /// Internal: json()'s cache; not for tests to use.
     mutable std::shared_ptr<const ParsedJson> parsed_json_;
 };
 
@@ -169,12 +184,20 @@ struct TestResponse {
 /// counts as a secure origin, as localhost does in browsers.
 class CookieJar {
 public:
+    /// One cookie held.
     struct Entry {
+        /// The cookie's name.
         std::string name;
+        /// Its value, as the server sent it.
         std::string value;
+        /// The paths it is sent to: its Path attribute, else the directory of the request
+        /// that set it.
         std::string path = "/";
-        std::optional<std::chrono::system_clock::time_point> expires;  ///< none: session cookie
+        /// When it expires (from Max-Age or Expires); none: a session cookie.
+        std::optional<std::chrono::system_clock::time_point> expires;
+        /// The cookie had `Secure`.
         bool secure = false;
+        /// The cookie had `HttpOnly`.
         bool http_only = false;
     };
 
@@ -184,6 +207,7 @@ public:
     void set(std::string name, std::string value, std::string path = "/");
     /// Forgets every cookie named `name`.
     void erase(std::string_view name);
+    /// Forgets every cookie.
     void clear() noexcept { entries_.clear(); }
     /// The cookies held, expired ones dropped.
     const std::vector<Entry>& entries() const;
@@ -210,12 +234,14 @@ struct ClientTls {
     std::string server_name = "localhost";
 };
 
+/// How a TestClient serves the app and makes its calls. Use designated initializers:
+/// `TestClient client(app, {.follow_redirects = true})`.
 struct ClientOptions {
     /// Rethrow, in the test, the exception a handler let escape (as Starlette's
     /// raise_server_exceptions). Off: the call returns the 500 (or sees the 1011 close).
     bool raise_server_exceptions = true;
-    /// Follow 301/302/303/307/308 answers (at most 20) within the app. Off by default, as in
-    /// Starlette's TestClient, so tests see the redirect itself.
+    /// Follow 301/302/303/307/308 answers (at most 20) within the app. Off by default, so tests
+    /// see the redirect itself (Starlette's TestClient follows them by default).
     bool follow_redirects = false;
     /// The longest any call waits for the server: a request's whole response, a WebSocket
     /// handshake, message or close.
@@ -234,8 +260,8 @@ struct ClientOptions {
 
 /// A message received on a WebSocket.
 struct WebSocketMessage {
-    bool binary = false;
-    std::string data;
+    bool binary = false;  ///< true for a binary message, false for text
+    std::string data;     ///< the payload
 };
 
 class TestClient;
@@ -246,18 +272,28 @@ class TestClient;
 /// WebSocketClosed with its code.
 class WebSocketTestSession {
 public:
+    /// Closes the connection if it is still open: a close frame with 1000 (the server's
+    /// handler sees 1000), waiting at most a second for the server's answer.
     ~WebSocketTestSession();
+    /// Takes the other session's connection; the session moved from may only be destroyed or
+    /// assigned to.
     WebSocketTestSession(WebSocketTestSession&&) noexcept;
+    /// Takes the other session's connection, as the move constructor.
     WebSocketTestSession& operator=(WebSocketTestSession&&) noexcept;
 
     /// The subprotocol the server accepted ("" for none).
     const std::string& subprotocol() const noexcept;
     /// The headers of the server's 101 answer.
     const Headers& headers() const noexcept;
+    /// The first header of the 101 answer named `name` (case-insensitive), if any.
     std::optional<std::string> header(std::string_view name) const;
 
+    /// Sends a text message and waits until it is written. Throws WebSocketClosed when the
+    /// server has closed, TimeoutError past the timeout.
     void send_text(std::string_view text);
+    /// Sends a binary message, as send_text.
     void send_bytes(std::string_view bytes);
+    /// Sends a binary message, as send_text.
     void send_bytes(std::span<const std::byte> bytes);
     /// Sends the value serialized, as a text message.
     void send_json(const boost::json::value& value);
@@ -268,7 +304,8 @@ public:
     std::string receive_text(std::optional<std::chrono::milliseconds> timeout = {});
     /// The next message, which must be binary (std::runtime_error otherwise).
     std::string receive_bytes(std::optional<std::chrono::milliseconds> timeout = {});
-    /// The next message (text or binary) parsed as JSON.
+    /// The next message (text or binary) parsed as JSON; std::runtime_error quoting it when it
+    /// is not JSON.
     boost::json::value receive_json(std::optional<std::chrono::milliseconds> timeout = {});
 
     /// Starts the close handshake with `code` and waits for the server's close frame; returns
@@ -280,6 +317,7 @@ public:
     /// The server's close code once the connection has ended.
     std::optional<int> close_code() const noexcept;
 
+    /// Internal: the connection, defined inside the library.
     struct Impl;
 
 private:
@@ -300,18 +338,32 @@ public:
     /// Stops the server (letting in-flight work finish). A handler exception nobody collected
     /// yet is printed to stderr; call close() to have it thrown instead.
     ~TestClient();
+    /// Not copyable: the client owns the server it runs.
     TestClient(const TestClient&) = delete;
+    /// Not copyable.
     TestClient& operator=(const TestClient&) = delete;
 
+    /// Sends a GET for `path` ("/a/b?x=1") and returns the complete response. Every call
+    /// stores the cookies the answer sets and sends those that apply, follows redirects within
+    /// the app when asked to, and then rethrows a handler's exception (with
+    /// ClientOptions::raise_server_exceptions). Throws TimeoutError when the answer takes
+    /// longer than the timeout, std::invalid_argument for options that conflict (`body` with
+    /// `json`, ...) or a path without its leading '/'.
     TestResponse get(std::string_view path, const RequestOptions& options = {});
+    /// Sends a HEAD, as get(); the response has no body.
     TestResponse head(std::string_view path, const RequestOptions& options = {});
+    /// Sends an OPTIONS, as get().
     TestResponse options(std::string_view path, const RequestOptions& options = {});
+    /// Sends a POST, as get(): the body comes from `options` (body, json or form).
     TestResponse post(std::string_view path, const RequestOptions& options = {});
+    /// Sends a PUT, as post().
     TestResponse put(std::string_view path, const RequestOptions& options = {});
+    /// Sends a PATCH, as post().
     TestResponse patch(std::string_view path, const RequestOptions& options = {});
+    /// Sends a DELETE, as post().
     TestResponse delete_(std::string_view path, const RequestOptions& options = {});
-    /// Any method, "PROPFIND" included. `path` is an origin-form target ("/a/b?x=1"); characters
-    /// a target cannot hold (spaces, ...) are percent-encoded.
+    /// Any method, "PROPFIND" included, as get(). `path` is an origin-form target ("/a/b?x=1");
+    /// characters a target cannot hold (spaces, ...) are percent-encoded.
     TestResponse request(std::string_view method,
                          std::string_view path,
                          const RequestOptions& options = {});
@@ -322,10 +374,12 @@ public:
                                            const std::vector<std::string>& subprotocols = {},
                                            Headers headers = {});
 
+    /// The client's cookies, to read or set between calls.
     CookieJar& cookies() noexcept;
+    /// The client's cookies, read-only.
     const CookieJar& cookies() const noexcept;
 
-    /// The port the app is served on, for clients of your own.
+    /// The port the app is served on, for clients of your own (0 after close()).
     std::uint16_t port() const noexcept;
     /// The app served.
     App& app() noexcept;
@@ -334,6 +388,7 @@ public:
     /// exception not yet raised, if raise_server_exceptions is on. Calls after it throw.
     void close();
 
+    /// Internal: the server and the connection, defined inside the library.
     struct Impl;
 
 private:

@@ -26,17 +26,17 @@ namespace flamecpp {
 /// framework sends. `Code` is also what a handler parameter of that type receives: the code
 /// that closed the connection.
 enum class Code : std::uint16_t {
-    normal = 1000,
+    normal = 1000,            ///< a normal close: the conversation is over
     going_away = 1001,        ///< server shutdown or idle timeout
     protocol_error = 1002,    ///< a frame broke RFC 6455
     unsupported_data = 1003,  ///< a message the endpoint's encoding cannot decode
     no_status = 1005,         ///< the peer's close frame carried no code
     abnormal = 1006,          ///< the connection ended without a close frame
     invalid_payload = 1007,   ///< a text message that is not UTF-8
-    policy_violation = 1008,
-    message_too_big = 1009,  ///< over the app's WebSocket message limit
-    internal_error = 1011,   ///< a handler threw
-    try_again_later = 1013,  ///< a temporary condition (overload): the client may retry
+    policy_violation = 1008,  ///< the peer broke the endpoint's policy (here: a full send queue)
+    message_too_big = 1009,   ///< over the app's WebSocket message limit
+    internal_error = 1011,    ///< a handler threw
+    try_again_later = 1013,   ///< a temporary condition (overload): the client may retry
 };
 
 /// How a WebSocketEndpoint (or a function view taking `Data`) wants messages decoded.
@@ -51,17 +51,22 @@ enum class Encoding : std::uint8_t {
 /// the parsed value (include <flamecpp/json.hpp> to use it).
 class Data {
 public:
+    /// An empty text message.
     Data() = default;
+    /// A message of `payload`, binary or text (for tests of code that takes a Data).
     Data(std::string payload, bool binary) : payload_(std::move(payload)), binary_(binary) {}
 
     /// The payload as received (text or bytes).
     const std::string& str() const& noexcept { return payload_; }
+    /// The payload, moved out of a Data about to go (`std::move(data).str()`).
     std::string str() && noexcept { return std::move(payload_); }
     /// The payload's bytes.
     std::span<const std::byte> bytes() const noexcept {
         return std::as_bytes(std::span(payload_.data(), payload_.size()));
     }
+    /// True when the message came in binary frames.
     bool is_binary() const noexcept { return binary_; }
+    /// True when the message came in text frames (valid UTF-8).
     bool is_text() const noexcept { return !binary_; }
     /// True when the endpoint's encoding is json.
     bool has_json() const noexcept { return json_ != nullptr; }
@@ -83,8 +88,11 @@ private:
 /// WebSocketDisconnect: it carries the close code (the peer's, or the one the server sent).
 class WebSocketDisconnect : public std::runtime_error {
 public:
+    /// The message (what()) says "WebSocket closed with code `code`: `reason`".
     explicit WebSocketDisconnect(Code code, std::string reason = {});
+    /// The close code: the peer's, or the one the server sent.
     Code code() const noexcept { return code_; }
+    /// The close reason that came with the code (may be empty).
     const std::string& reason() const noexcept { return reason_; }
 
 private:
@@ -95,8 +103,8 @@ private:
 /// How a WebSocket connection closes when its handler threw after accepting: what a WebSocket
 /// exception handler (App::websocket_exception_handler) returns.
 struct WebSocketClose {
-    Code code = Code::internal_error;
-    std::string reason;  ///< at most 123 bytes of UTF-8 (RFC 6455 5.5); longer is cut
+    Code code = Code::internal_error;  ///< the close code sent
+    std::string reason;                ///< at most 123 bytes of UTF-8 (RFC 6455 5.5); longer is cut
 };
 
 namespace detail {
@@ -134,8 +142,14 @@ struct WebSocketAccess;
 /// @endcode
 class WebSocket {
 public:
-    enum class State : std::uint8_t { connecting, connected, closed };
+    /// Where the connection is in its life.
+    enum class State : std::uint8_t {
+        connecting,  ///< the handshake is not answered yet: accept() or close() (403)
+        connected,   ///< accepted: messages flow, until either side closes
+        closed       ///< the connection has ended (close handshake done, or the socket gone)
+    };
 
+    /// Internal: the server makes the handle a handler receives.
     explicit WebSocket(std::shared_ptr<detail::WebSocketSession> session) noexcept
         : session_(std::move(session)) {}
 
@@ -143,6 +157,7 @@ public:
     const Request& request() const noexcept;
     /// The subprotocols the client offered (Sec-WebSocket-Protocol), in its order.
     std::span<const std::string> subprotocols() const noexcept;
+    /// Where the connection is: connecting, connected or closed.
     State state() const noexcept;
 
     /// Completes the handshake, optionally choosing one offered subprotocol and adding

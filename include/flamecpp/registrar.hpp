@@ -1,9 +1,10 @@
 #pragma once
 
 /// @file
-/// The registration calls an App and a Router share: routes, WebSocket routes, middleware.
-/// Each checks the handler at compile time and hands the library a type-erased handler and
-/// its requirements (`Self::add_route`, `add_websocket_route`, `add_middleware`).
+/// The registration calls an App and a Router share: routes, WebSocket routes, exception
+/// handlers, middleware. Each checks the handler at compile time and hands the library a
+/// type-erased handler and its requirements (`Self::add_route`, `add_websocket_route`,
+/// `add_middleware`).
 
 #include <memory>
 #include <string_view>
@@ -19,8 +20,11 @@
 #include <flamecpp/routing.hpp>
 #include <flamecpp/status.hpp>
 
-namespace flamecpp::detail {
+namespace flamecpp {
 
+/// The registration calls of App and Router (`Self`), which derive from it: `route`,
+/// `websocket_route`, `exception_handler` and `middleware`. Each returns `Self&`, so calls
+/// chain. Applications do not name this class; they call its members on an App or a Router.
 template <class Self>
 class Registrar {
 public:
@@ -157,15 +161,21 @@ public:
     }
 
 protected:
+    /// Made only as the base of an App or a Router.
     Registrar() = default;
+    /// Not virtual: nothing is deleted through a Registrar.
     ~Registrar() = default;
+    /// Copied with its App or Router.
     Registrar(const Registrar&) = default;
+    /// Moved with its App or Router.
     Registrar(Registrar&&) noexcept = default;
+    /// Assigned with its App or Router.
     Registrar& operator=(const Registrar&) = default;
+    /// Move-assigned with its App or Router.
     Registrar& operator=(Registrar&&) noexcept = default;
 
 private:
     Self& self() noexcept { return static_cast<Self&>(*this); }
 };
 
-}  // namespace flamecpp::detail
+}  // namespace flamecpp
