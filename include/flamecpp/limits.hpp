@@ -37,7 +37,17 @@ struct Limits {
     std::chrono::milliseconds idle_timeout{5'000};
     /// A WebSocket message (all its frames); over it: close 1009.
     std::size_t max_websocket_message_bytes = std::size_t{1024} * 1024;
-    /// A WebSocket connection that receives nothing for this long is closed with 1001.
+    /// A WebSocket connection whose client has sent nothing for this long gets a ping
+    /// (RFC 6455 5.5.2), which a client answers with a pong: a client that only listens stays
+    /// connected as long as it answers. Zero: no pings, and websocket_idle_timeout applies.
+    std::chrono::milliseconds websocket_ping_interval{20'000};
+    /// A ping unanswered for this long (nothing at all received) closes the connection with
+    /// 1011, through the close handshake (websocket_close_timeout bounds it). Judged only while
+    /// something reads the connection (an endpoint's loop, a handler in receive()); without a
+    /// reader a pong cannot be seen, and the pings go on.
+    std::chrono::milliseconds websocket_ping_timeout{20'000};
+    /// With pings off (websocket_ping_interval zero): a WebSocket connection that receives
+    /// nothing for this long is closed with 1001. With pings on it does not apply.
     std::chrono::milliseconds websocket_idle_timeout{60'000};
     /// How long to wait for the peer's answer to a close frame before dropping the socket.
     std::chrono::milliseconds websocket_close_timeout{5'000};

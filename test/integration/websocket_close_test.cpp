@@ -49,7 +49,10 @@ TEST_F(WebSocketTest, EmptyCloseFrameIsAnsweredAndReportedAs1005) {
 // The close handshake is complete once the server has echoed the peer's close frame: the
 // handler learns the peer's code then, whether or not the peer also closes TCP promptly.
 TEST_F(WebSocketTest, PeerCloseIsReportedAtOnceEvenIfPeerKeepsTcpOpen) {
-    Restart([](Limits& limits) { limits.websocket_idle_timeout = 300ms; });
+    Restart([](Limits& limits) {
+        limits.websocket_ping_interval = 0ms;
+        limits.websocket_idle_timeout = 300ms;
+    });
     RawWebSocket raw(port(), "/ep/raw?id=half-open");
     ASSERT_TRUE(raw.send(ws_frame(op::close, test::close_payload(4005, "bye"))));
     const std::optional<RawFrame> answer = raw.read_frame();
@@ -69,7 +72,10 @@ TEST_F(WebSocketTest, PeerCloseIsReportedAtOnceEvenIfPeerKeepsTcpOpen) {
 
 // The same when the server fails the connection: the 1002 that went on the wire is reported.
 TEST_F(WebSocketTest, ProtocolErrorIsReportedAs1002EvenIfPeerStaysSilent) {
-    Restart([](Limits& limits) { limits.websocket_idle_timeout = 300ms; });
+    Restart([](Limits& limits) {
+        limits.websocket_ping_interval = 0ms;
+        limits.websocket_idle_timeout = 300ms;
+    });
     RawWebSocket raw(port(), "/ep/raw?id=silent-1002");
     ASSERT_TRUE(raw.send(ws_frame(op::text, "unmasked", true, /*masked=*/false)));
     const std::optional<RawFrame> answer = raw.read_frame();

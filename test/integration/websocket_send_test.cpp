@@ -215,6 +215,7 @@ protected:
         app.limits().websocket_close_timeout = 300ms;
         app.limits().shutdown_grace = 3s;
         if (ending() == Ending::idle_timeout) {
+            app.limits().websocket_ping_interval = 0ms;  // the idle timeout applies
             app.limits().websocket_idle_timeout = 500ms;
         }
         server.emplace(app, quiet_options());

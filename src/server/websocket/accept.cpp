@@ -182,7 +182,7 @@ void WebSocketSession::require_owner_thread(const char* what) const {
 
 void WebSocketSession::restart_idle_clock() noexcept {
     if (conn_ != nullptr && !close_sent_) {
-        conn_->set_deadline(Clock::now() + worker_.app.limits.websocket_idle_timeout);
+        conn_->set_deadline(Clock::now() + quiet_period());
     }
 }
 

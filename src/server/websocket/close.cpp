@@ -188,8 +188,27 @@ Task<void> WebSocketSession::close_wait(std::shared_ptr<WebSocketSession> self) 
 
 void WebSocketSession::deadline_passed() {
     if (state_ == WebSocket::State::connected && !close_sent_) {
-        // Idle: start the close handshake, bounded by the close timeout.
-        start_close(Code::going_away, "idle timeout");
+        const Limits& limits = worker_.app.limits;
+        if (limits.websocket_ping_interval <= Clock::duration::zero()) {
+            // Idle: start the close handshake, bounded by the close timeout.
+            start_close(Code::going_away, "idle timeout");
+            return;
+        }
+        if (awaiting_pong_ && reading_) {
+            // Pinged, read, and heard nothing back: the client (or the path to it) is gone.
+            start_close(Code::internal_error, "ping timeout");
+            return;
+        }
+        // Silent for the ping interval (or pinged while nothing reads, so that no pong can
+        // be seen: the ping is all there is to do): ask the client to answer.
+        const bool judged = reading_;
+        awaiting_pong_ = true;
+        submit(QueuedFrame{std::string(), ws::Opcode::ping});
+        if (state_ == WebSocket::State::connected && conn_ != nullptr) {
+            conn_->set_deadline(Clock::now() + (judged
+                                                    ? Clock::duration(limits.websocket_ping_timeout)
+                                                    : quiet_period()));
+        }
         return;
     }
     // The peer did not finish the close handshake (or take the close frame, or the

@@ -64,7 +64,7 @@ Task<Result> WebSocketSession::receive_as(std::shared_ptr<WebSocketSession> keep
                     break;
                 }
                 read_end_ += n;
-                touch();
+                heard();
                 continue;
             }
             read_begin_ += frame.size;
@@ -167,7 +167,7 @@ Task<bool> WebSocketSession::read_payload(std::string& payload, const ws::FrameH
             lost();
             co_return false;
         }
-        touch();
+        heard();
     }
     ws::apply_mask(payload.data() + start, length, frame.mask);
     co_return true;
@@ -205,8 +205,15 @@ void WebSocketSession::on_peer_close() {
 
 void WebSocketSession::touch() noexcept {
     if (conn_ != nullptr && !close_sent_) {
-        conn_->restart_at_next_sweep(worker_.app.limits.websocket_idle_timeout);
+        conn_->restart_at_next_sweep(quiet_period());
     }
+}
+
+Clock::duration WebSocketSession::quiet_period() const noexcept {
+    const Limits& limits = worker_.app.limits;
+    return limits.websocket_ping_interval > Clock::duration::zero()
+               ? Clock::duration(limits.websocket_ping_interval)
+               : Clock::duration(limits.websocket_idle_timeout);
 }
 
 template Task<Data> WebSocketSession::receive_as<Data>(std::shared_ptr<WebSocketSession>, Encoding);

@@ -357,6 +357,16 @@ private:
     /// is under way), so that a message costs no clock read.
     void touch() noexcept;
 
+    /// Bytes came from the peer: it is alive (a ping, if one is out, is answered), and the
+    /// idle clock restarts.
+    void heard() noexcept {
+        awaiting_pong_ = false;
+        touch();
+    }
+
+    /// Silence before the deadline acts: the ping interval, or the idle timeout without pings.
+    [[nodiscard]] Clock::duration quiet_period() const noexcept;
+
     /// Starts the server's close handshake in the background (idle timeout, shutdown).
     void start_close(Code code, const char* reason);
 
@@ -404,6 +414,8 @@ private:
     /// first (Worker::after_queued_work).
     bool wrote_since_read_ = false;
     bool reading_ = false;
+    /// The server pinged and has heard nothing since (see deadline_passed).
+    bool awaiting_pong_ = false;
     // What the echo path does not touch comes last.
     std::deque<QueuedFrame> queue_;  ///< frames waiting for the write side, in order
     /// Accepted, no close frame queued, not closed: queue() from other threads reads it.
