@@ -63,6 +63,12 @@ struct ServerOptions {
     std::string host = "127.0.0.1";
     std::uint16_t port = 8000;  ///< 0 picks a free port.
     unsigned threads = 0;       ///< 0 means one per CPU the process may use (its affinity).
+    /// Listen on a port other processes already listen on (SO_REUSEPORT; theirs must set it
+    /// too, as flamecpp always does, and run as the same user): the kernel spreads new
+    /// connections over all of them. For a rolling restart: start the new process with it,
+    /// then SIGTERM the old one, which stops accepting and drains. Without it, a port someone
+    /// listens on is an error ("cannot listen ... Address already in use"). `--reuse-port`.
+    bool reuse_port = false;
     /// The log level of the framework's records and of flamecpp::log.
     LogLevel log_level = LogLevel::info;
     /// Stop gracefully on SIGINT and SIGTERM; with TLS, reload the certificates on SIGHUP.

@@ -22,7 +22,7 @@ constexpr std::array<const char*, 6> level_names{"trace", "debug", "info", "warn
 
 bool is_framework_flag(std::string_view name) noexcept {
     return name == "help" || name == "host" || name == "port" || name == "threads" ||
-           name == "log-level" || name == "tls-cert" || name == "tls-key";
+           name == "log-level" || name == "tls-cert" || name == "tls-key" || name == "reuse-port";
 }
 
 namespace {
@@ -102,7 +102,10 @@ CommandLine parse_command_line(int argc,
         "serve HTTPS and WSS with this PEM certificate (and its chain); needs --tls-key")(
         "tls-key",
         po::value<std::string>(&result.options.tls.certificate.key_file)->value_name("FILE"),
-        "the PEM private key of --tls-cert");
+        "the PEM private key of --tls-cert")(
+        "reuse-port", po::bool_switch(&result.options.reuse_port),
+        "listen beside the processes already on the port (a rolling restart: then stop the old "
+        "one)");
     po::options_description app_desc("App options");
     for (const auto& flag : flags) {
         add_app_flag(app_desc, flag);

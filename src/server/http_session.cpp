@@ -3,6 +3,7 @@
 // its callbacks copy what the request needs into per-connection storage that is reused, so
 // a warmed-up connection does not allocate per request.
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <cstring>
@@ -582,6 +583,7 @@ private:
 
     asio::awaitable<void> handle(bool& close_after) {
         conn_.phase = Connection::Phase::busy;
+        conn_.fresh = false;
         conn_.set_deadline(Clock::time_point::max());
         const bool keep_alive = parser_->keep_alive();
         // Beast already knows whether Connection and Upgrade ask for an upgrade: only then
@@ -1028,13 +1030,17 @@ private:
             co_return false;
         }
         const bool partial = parser_.has_value() || in_.size() != 0;
-        if (!partial && worker_.draining) {
-            co_return false;
+        if (!partial && worker_.draining && !conn_.fresh) {
+            co_return false;  // a fresh connection still gets its first request answered
         }
         // Between requests and at a request's first byte the clock restarts at the reaper's
         // next sweep: no clock read per request. A request that takes more than one read
         // gets exact deadlines.
-        if (!partial) {
+        if (!partial && worker_.draining) {
+            // Fresh, accepted as the shutdown began: its request gets a second to arrive.
+            conn_.phase = Connection::Phase::idle;
+            conn_.set_deadline(std::min(conn_.deadline, Clock::now() + std::chrono::seconds(1)));
+        } else if (!partial) {
             conn_.phase = Connection::Phase::idle;
             conn_.restart_at_next_sweep(limits_.idle_timeout);
         } else if (conn_.phase != Connection::Phase::reading) {

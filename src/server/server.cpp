@@ -218,10 +218,11 @@ Server::Server(App& app, ServerOptions options)
         return std::runtime_error("cannot listen on " + endpoint.address().to_string() + ":" +
                                   std::to_string(endpoint.port()) + ": " + ec.message());
     };
-    {
+    if (!opts.reuse_port || endpoint.port() == 0) {
         // The workers bind with SO_REUSEPORT, which would let a second server share a port
         // silently. A probe bound without it fails if anyone holds the port, and picks the
-        // real port when 0 is asked for.
+        // real port when 0 is asked for. With reuse_port sharing is the point: the workers'
+        // own binds fail if the port's holder did not set SO_REUSEPORT.
         asio::io_context io;
         tcp::acceptor probe(io);
         boost::system::error_code ec;

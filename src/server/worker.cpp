@@ -1,5 +1,8 @@
 #include "server/worker.hpp"
 
+#include <algorithm>
+#include <chrono>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -122,7 +125,7 @@ void Worker::detach(Connection& c) noexcept {
 }
 
 void Worker::maybe_drained() noexcept {
-    if (draining && count_ == 0 && tasks_.empty()) {
+    if (draining && count_ + starting_ == 0 && tasks_.empty()) {
         reaper_.cancel();  // nothing is left: let the reaper end now, not at its tick
     }
 }
@@ -189,7 +192,7 @@ asio::awaitable<void> Worker::accept_loop() {
             continue;
         }
         auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
-        if (ec == asio::error::operation_aborted || !acceptor.is_open()) {
+        if (ec == asio::error::operation_aborted || (ec && !acceptor.is_open())) {
             break;
         }
         if (ec) {
@@ -200,17 +203,51 @@ asio::awaitable<void> Worker::accept_loop() {
             (void)wait_ec;
             continue;
         }
+        // Accepted before the shutdown began (its completion was already queued): served
+        // like the connections the shutdown takes from the queue; dropping it would reset it.
+        start_session(std::move(socket));
         if (draining) {
             break;
         }
-        boost::system::error_code opt_ec;
-        socket.set_option(tcp::no_delay(true), opt_ec);
-        // The sessions try each write at once and only wait for the socket when the kernel
-        // would block (see HttpSession::flush_now). Asio would set O_NONBLOCK at the first
-        // operation anyway; this makes its synchronous calls say would_block, not poll.
-        socket.non_blocking(true, opt_ec);
-        ++starting_;  // counted from now on: the session attaches when it starts
+    }
+}
+
+void Worker::start_session(tcp::socket socket) {
+    boost::system::error_code opt_ec;
+    socket.set_option(tcp::no_delay(true), opt_ec);
+    // The sessions try each write at once and only wait for the socket when the kernel
+    // would block (see HttpSession::flush_now). Asio would set O_NONBLOCK at the first
+    // operation anyway; this makes its synchronous calls say would_block, not poll.
+    socket.non_blocking(true, opt_ec);
+    // Counted from now on: the shutdown's drain waits for it. It attaches when it starts,
+    // which co_spawn may do at once, on this thread.
+    ++starting_;
+    try {
         asio::co_spawn(io, run_http_session(*this, std::move(socket)), asio::detached);
+    } catch (...) {
+        --starting_;  // no session: the socket closes
+        throw;
+    }
+}
+
+void Worker::take_queued_connections() noexcept {
+    // Closing a listener resets the connections its queue holds: the kernel completed their
+    // handshakes, and their clients have sent requests. Another process sharing the port
+    // (SO_REUSEPORT, a rolling restart) gets the new ones once this listener is gone, but
+    // not these (unless net.ipv4.tcp_migrate_req is set). Take them first: they are served
+    // like any connection open at the shutdown.
+    boost::system::error_code ec;
+    acceptor.non_blocking(true, ec);
+    while (!ec && count_ + starting_ < max_connections) {
+        tcp::socket socket(io);
+        acceptor.accept(socket, ec);  // would_block once the queue is empty
+        if (!ec) {
+            try {
+                start_session(std::move(socket));
+            } catch (const std::exception& e) {  // bad_alloc: the connection closes
+                logger().warn("cannot serve a connection at shutdown: {}", e.what());
+            }
+        }
     }
 }
 
@@ -235,7 +272,7 @@ asio::awaitable<void> Worker::reap_loop() {
                 }
             }
         }
-        if (draining && count_ == 0 && tasks_.empty()) {
+        if (draining && count_ + starting_ == 0 && tasks_.empty()) {
             co_return;
         }
         // Past the grace period the server's monitor thread stops this loop (Server::Impl),
@@ -244,11 +281,16 @@ asio::awaitable<void> Worker::reap_loop() {
 }
 
 void Worker::close_idle() noexcept {
+    // A connection accepted just before the shutdown has its request on the way: it gets a
+    // second for it (a client that connects and says nothing does not hold the drain).
+    const auto fresh_until = Clock::now() + std::chrono::seconds(1);
     for (Connection* c = head_; c != nullptr; c = c->next) {
         if (c->owner != nullptr) {
             c->owner->shutting_down();  // WebSocket: close 1001
+        } else if (c->phase == Connection::Phase::idle && !c->fresh) {
+            c->transport->cancel();  // between requests
         } else if (c->phase == Connection::Phase::idle) {
-            c->transport->cancel();
+            c->set_deadline(std::min(c->deadline, fresh_until));
         }
     }
 }
@@ -277,6 +319,7 @@ void Worker::begin_shutdown() {
     if (draining) {
         return;
     }
+    take_queued_connections();
     draining = true;
     grace_end_ = Clock::now() + app.limits.shutdown_grace;
     boost::system::error_code ec;

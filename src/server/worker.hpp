@@ -65,6 +65,9 @@ struct Connection {
     Clock::time_point deadline = Clock::time_point::max();
     Phase phase = Phase::idle;
     bool timed_out = false;
+    /// Accepted and no request handled yet: the shutdown lets it send one (a client that
+    /// connected before the listener closed is answered, not cut off).
+    bool fresh = true;
     /// Not zero: the reaper's next sweep sets `deadline` to its time plus this. The request
     /// and message paths restart their clock this way instead of reading the clock: the
     /// deadline starts up to one sweep (250 ms) late, and the sweep is that coarse anyway.
@@ -255,6 +258,11 @@ private:
     boost::asio::awaitable<void> accept_loop();
     boost::asio::awaitable<void> reap_loop();
     void close_idle() noexcept;
+    /// Starts an HTTP session on an accepted socket.
+    void start_session(boost::asio::ip::tcp::socket socket);
+    /// Takes the connections the kernel has queued for this listener, before it closes
+    /// (closing would reset them).
+    void take_queued_connections() noexcept;
     void cancel_tasks() noexcept;
     /// Shutdown may end once no connection and no owned task is left: wakes the reaper.
     void maybe_drained() noexcept;
