@@ -8,6 +8,7 @@
 
 #include <flamecpp/app.hpp>
 #include <flamecpp/blocking.hpp>
+#include <flamecpp/broadcast.hpp>
 #include <flamecpp/builtin_middleware.hpp>
 #include <flamecpp/endpoints.hpp>
 #include <flamecpp/http_exception.hpp>

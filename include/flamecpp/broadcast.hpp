@@ -1,0 +1,130 @@
+#pragma once
+
+/// @file
+/// A broadcast hub: publish a message on a channel, and every subscriber of that channel, on
+/// every server thread, gets it. WebSocket rooms, live feeds, notifications.
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <flamecpp/injection.hpp>
+#include <flamecpp/task.hpp>
+#include <flamecpp/websocket.hpp>
+
+namespace flamecpp {
+
+namespace detail {
+struct BroadcastHub;
+struct BroadcastSubscriber;
+}  // namespace detail
+
+/// How a Broadcast hub treats its subscribers.
+struct BroadcastOptions {
+    /// The bytes of messages a stream subscriber (Broadcast::subscribe without a WebSocket)
+    /// holds unread. A message that would take it past this drops the subscriber: what it
+    /// held is discarded and Subscription::receive returns `std::nullopt`. The publisher and
+    /// the other subscribers never wait for it. (A WebSocket subscriber is bounded by its
+    /// connection's send queue instead: Limits::websocket_send_queue_bytes and
+    /// Limits::websocket_queue_full, closing it with 1008 by default.)
+    std::size_t queue_bytes = std::size_t{1024} * 1024;
+};
+
+/// One subscriber's place in a channel: unsubscribes when destroyed (or at cancel()). Made by
+/// Broadcast::subscribe; move-only. Use it on the thread that subscribed.
+class Subscription {
+public:
+    /// No subscription.
+    Subscription() noexcept;
+    /// Unsubscribes.
+    ~Subscription();
+    /// Takes over `other`'s subscription.
+    Subscription(Subscription&& other) noexcept;
+    /// Unsubscribes from what this held, then takes over `other`'s subscription.
+    Subscription& operator=(Subscription&& other) noexcept;
+    Subscription(const Subscription&) = delete;
+    Subscription& operator=(const Subscription&) = delete;
+
+    /// A stream subscription's next message, in the order published (from one publisher):
+    /// at once if one is waiting, else when one arrives. `std::nullopt` once the subscriber
+    /// was dropped (a full queue) or cancelled. Cancelled as any asynchronous operation is
+    /// (the server's shutdown cancels the handler awaiting it): it then throws
+    /// boost::system::system_error. Throws std::logic_error on a WebSocket subscription (its
+    /// messages go to the socket), on another thread than the one that subscribed, or while
+    /// another receive() waits.
+    Task<std::optional<std::string>> receive();
+
+    /// True once the subscriber was dropped because its queue was full.
+    [[nodiscard]] bool dropped() const noexcept;
+    /// True while subscribed.
+    [[nodiscard]] bool active() const noexcept;
+    /// Unsubscribes now (a receive() waiting returns std::nullopt).
+    void cancel() noexcept;
+
+private:
+    friend class Broadcast;
+    explicit Subscription(std::shared_ptr<detail::BroadcastSubscriber> subscriber) noexcept;
+    std::shared_ptr<detail::BroadcastSubscriber> subscriber_;
+};
+
+/// An in-process broadcast hub, registered as a component (`app.component(hub)`) and taken
+/// by handlers as `flamecpp::Broadcast&`.
+///
+/// A publish reaches every subscriber of the channel on every server thread: the message is
+/// shared, and each thread with subscribers on the channel gets one hand-off, whatever its
+/// number of subscribers; no lock is taken per subscriber. Messages from one publisher arrive
+/// in the order published.
+///
+/// @code
+/// struct Room : flamecpp::WebSocketEndpoint {
+///     flamecpp::Subscription subscription;
+///     flamecpp::Task<void> on_connect(flamecpp::WebSocket& ws, flamecpp::Broadcast& hub) {
+///         co_await ws.accept();
+///         subscription = hub.subscribe("lobby", ws);   // each message: a text frame to ws
+///     }
+///     void on_receive(flamecpp::Data data, flamecpp::Broadcast& hub) {
+///         hub.publish("lobby", std::move(data).str());
+///     }
+/// };
+/// @endcode
+class Broadcast : public Component {
+public:
+    /// A hub with these options.
+    explicit Broadcast(BroadcastOptions options = {});
+    /// Copies share the hub.
+    Broadcast(const Broadcast&) = default;
+    /// Copies share the hub.
+    Broadcast& operator=(const Broadcast&) = default;
+    /// Moves share the hub.
+    Broadcast(Broadcast&&) noexcept = default;
+    /// Moves share the hub.
+    Broadcast& operator=(Broadcast&&) noexcept = default;
+    /// The hub lives while a copy or a subscription holds it.
+    ~Broadcast();
+
+    /// Publishes `message` on `channel`, from any thread (a handler, a task, a thread of your
+    /// own). Returns at once. Subscribers on the calling thread get it before this returns;
+    /// the others when their thread runs next.
+    void publish(std::string_view channel, std::string message) const;
+
+    /// Subscribes the WebSocket `ws` (accepted, on this thread: call it from the WebSocket's
+    /// handler) to `channel`: each message is queued to it as a text frame (queue_text), so
+    /// the endpoint goes on receiving meanwhile. A client that cannot keep up is handled by
+    /// its send queue's policy (closed with 1008 by default). Ends when the connection ends,
+    /// or when the Subscription is destroyed or cancelled.
+    [[nodiscard]] Subscription subscribe(std::string_view channel, WebSocket ws);
+
+    /// Subscribes a stream to `channel` on this server thread: messages wait in its queue
+    /// (BroadcastOptions::queue_bytes) until Subscription::receive takes them.
+    [[nodiscard]] Subscription subscribe(std::string_view channel);
+
+    /// The subscribers of `channel` in this process, on every thread.
+    [[nodiscard]] std::size_t subscribers(std::string_view channel) const;
+
+private:
+    std::shared_ptr<detail::BroadcastHub> hub_;
+};
+
+}  // namespace flamecpp

@@ -1,0 +1,385 @@
+// The in-process broadcast hub (include/flamecpp/broadcast.hpp).
+//
+// Two levels. The hub's registry, under one mutex, knows for each channel how many subscribers
+// it has and on which server threads: a publish takes the mutex once, and posts one hand-off
+// to each thread with subscribers (through the worker's Mailbox), carrying the message shared.
+// Each thread's LocalHub knows its own subscribers per channel and is touched only on that
+// thread: delivering to them takes no lock. Subscribing and unsubscribing update both; they
+// are rare next to messages.
+#include <algorithm>
+#include <atomic>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/system/system_error.hpp>
+
+#include <flamecpp/broadcast.hpp>
+
+#include "server/worker.hpp"
+
+namespace flamecpp::detail {
+namespace asio = boost::asio;
+
+namespace {
+
+using Message = std::shared_ptr<const std::string>;
+
+/// Heterogeneous lookup: a channel is found by string_view without making a string.
+struct ChannelHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view name) const noexcept {
+        return std::hash<std::string_view>{}(name);
+    }
+};
+
+template <class V>
+using ChannelMap = std::unordered_map<std::string, V, ChannelHash, std::equal_to<>>;
+
+}  // namespace
+
+struct LocalHub;
+
+struct BroadcastSubscriber {
+    std::shared_ptr<BroadcastHub> hub;
+    std::shared_ptr<LocalHub> local;  ///< the thread it lives on
+    std::string channel;
+    std::optional<WebSocket> ws;  ///< a WebSocket subscriber; otherwise a stream
+    /// Cleared by the first unsubscribe (any thread); the thread's list drops it after.
+    std::atomic<bool> active{true};
+
+    // A stream's queue: touched on its thread only.
+    std::deque<Message> queue;
+    std::size_t queued_bytes = 0;
+    std::size_t limit = 0;
+    bool dropped = false;
+    asio::steady_timer* waiter = nullptr;  ///< a receive() waits on it
+    bool woken = false;                    ///< the waiter was woken by us, not cancelled
+
+    /// Hands one message over, on the subscriber's thread. False: it is no longer active (a
+    /// stream over its queue, a WebSocket that has closed).
+    bool push(const Message& message);
+    void wake() noexcept;
+};
+
+/// One server thread's subscribers of one hub.
+struct LocalHub {
+    explicit LocalHub(Worker& w) : worker(&w), mailbox(w.mailbox) {}
+
+    Worker* worker;
+    std::shared_ptr<Mailbox> mailbox;  ///< refuses posts once the worker is gone
+    ChannelMap<std::vector<std::shared_ptr<BroadcastSubscriber>>> channels;
+
+    [[nodiscard]] bool is_current() const noexcept {
+        const Worker* here = Worker::current();
+        return here == worker && here->mailbox == mailbox;
+    }
+    void deliver(std::string_view channel, const Message& message);
+    void remove(const std::shared_ptr<BroadcastSubscriber>& subscriber);
+};
+
+struct BroadcastHub {
+    explicit BroadcastHub(BroadcastOptions o) : options(o) {}
+
+    struct Channel {
+        std::size_t subscribers = 0;
+        /// The threads with subscribers, and how many each has.
+        std::vector<std::pair<std::shared_ptr<LocalHub>, std::size_t>> threads;
+    };
+
+    BroadcastOptions options;
+    std::mutex mutex;
+    ChannelMap<Channel> channels;                   ///< under `mutex`
+    std::vector<std::shared_ptr<LocalHub>> locals;  ///< under `mutex`
+
+    /// This thread's LocalHub (made at its first subscriber). Under `mutex`.
+    std::shared_ptr<LocalHub> local_for(Worker& worker) {
+        for (const auto& local : locals) {
+            if (local->worker == &worker && local->mailbox == worker.mailbox) {
+                return local;
+            }
+        }
+        // A worker of a server that has stopped leaves its LocalHub behind, empty (its
+        // connections, hence its subscribers, are gone): forget those.
+        std::erase_if(locals, [](const std::shared_ptr<LocalHub>& local) {
+            return local->channels.empty() && local.use_count() == 1;
+        });
+        locals.push_back(std::make_shared<LocalHub>(worker));
+        return locals.back();
+    }
+
+    std::shared_ptr<BroadcastSubscriber> add(std::shared_ptr<BroadcastHub> self,
+                                             std::string_view channel,
+                                             std::optional<WebSocket> ws) {
+        Worker* worker = Worker::current();
+        if (worker == nullptr) {
+            throw std::logic_error(
+                "flamecpp: Broadcast::subscribe must be called on a server thread (from a "
+                "handler or a task the server runs)");
+        }
+        auto subscriber = std::make_shared<BroadcastSubscriber>();
+        subscriber->hub = std::move(self);
+        subscriber->channel = std::string(channel);
+        subscriber->ws = std::move(ws);
+        subscriber->limit = options.queue_bytes;
+        {
+            std::lock_guard lock(mutex);
+            subscriber->local = local_for(*worker);
+            auto it = channels.find(channel);
+            if (it == channels.end()) {
+                it = channels.emplace(std::string(channel), Channel{}).first;
+            }
+            ++it->second.subscribers;
+            auto& threads = it->second.threads;
+            auto at = std::find_if(threads.begin(), threads.end(), [&](const auto& entry) {
+                return entry.first == subscriber->local;
+            });
+            if (at == threads.end()) {
+                threads.emplace_back(subscriber->local, 1);
+            } else {
+                ++at->second;
+            }
+        }
+        // This thread's list: only this thread touches it, deliveries included.
+        subscriber->local->channels[subscriber->channel].push_back(subscriber);
+        return subscriber;
+    }
+
+    /// Takes `subscriber` out of the registry (once); its thread's list drops it after.
+    void forget(const BroadcastSubscriber& subscriber) {
+        std::lock_guard lock(mutex);
+        auto it = channels.find(subscriber.channel);
+        if (it == channels.end()) {
+            return;
+        }
+        --it->second.subscribers;
+        auto& threads = it->second.threads;
+        auto at = std::find_if(threads.begin(), threads.end(),
+                               [&](const auto& entry) { return entry.first == subscriber.local; });
+        if (at != threads.end() && --at->second == 0) {
+            threads.erase(at);
+        }
+        if (it->second.subscribers == 0) {
+            channels.erase(it);
+        }
+    }
+
+    void publish(std::string_view channel, std::string message) {
+        auto shared = std::make_shared<const std::string>(std::move(message));
+        std::shared_ptr<LocalHub> here;
+        {
+            std::lock_guard lock(mutex);
+            auto it = channels.find(channel);
+            if (it == channels.end()) {
+                return;
+            }
+            for (const auto& [local, count] : it->second.threads) {
+                if (local->is_current()) {
+                    here = local;  // delivered below, outside the lock, without a hand-off
+                    continue;
+                }
+                auto hand_off = [local = local, name = std::string(channel), shared] {
+                    local->deliver(name, shared);
+                };
+                local->mailbox->post(hand_off);  // false: that server has stopped
+            }
+        }
+        if (here) {
+            here->deliver(channel, shared);
+        }
+    }
+};
+
+namespace {
+
+/// Ends `subscriber`'s subscription, from any thread, once.
+void unsubscribe(const std::shared_ptr<BroadcastSubscriber>& subscriber) {
+    if (!subscriber->active.exchange(false)) {
+        return;
+    }
+    subscriber->hub->forget(*subscriber);
+    std::shared_ptr<LocalHub> local = subscriber->local;
+    if (local->is_current()) {
+        local->remove(subscriber);
+        subscriber->wake();
+        return;
+    }
+    auto on_its_thread = [local, subscriber] {
+        local->remove(subscriber);
+        subscriber->wake();
+    };
+    local->mailbox->post(on_its_thread);  // false: its server stopped, its waiters with it
+}
+
+}  // namespace
+
+bool BroadcastSubscriber::push(const Message& message) {
+    if (!active.load(std::memory_order_relaxed)) {
+        return false;
+    }
+    if (ws) {
+        if (ws->queue_text(*message)) {
+            return true;
+        }
+        // Closing or closed (with a full queue and QueueFull::close, closed now), or a full
+        // queue under QueueFull::drop: only that message is lost.
+        return ws->state() == WebSocket::State::connected && !ws->close_code();
+    }
+    if (queued_bytes >= limit) {
+        // A reader this far behind is dropped: the publisher and the others do not wait.
+        dropped = true;
+        queue.clear();
+        queued_bytes = 0;
+        wake();
+        return false;
+    }
+    queued_bytes += message->size();
+    queue.push_back(message);
+    wake();
+    return true;
+}
+
+void BroadcastSubscriber::wake() noexcept {
+    if (waiter != nullptr) {
+        woken = true;
+        waiter->cancel();
+    }
+}
+
+void LocalHub::deliver(std::string_view channel, const Message& message) {
+    auto it = channels.find(channel);
+    if (it == channels.end()) {
+        return;
+    }
+    // By index: a push does not change the list, and what it ends is removed after.
+    auto& subscribers = it->second;
+    std::vector<std::shared_ptr<BroadcastSubscriber>> ended;
+    const std::size_t count = subscribers.size();
+    for (std::size_t i = 0; i < count; ++i) {
+        if (!subscribers[i]->push(message) && subscribers[i]->active) {
+            ended.push_back(subscribers[i]);
+        }
+    }
+    for (const auto& subscriber : ended) {
+        unsubscribe(subscriber);  // on this thread: removes it from `subscribers`
+    }
+}
+
+void LocalHub::remove(const std::shared_ptr<BroadcastSubscriber>& subscriber) {
+    auto it = channels.find(subscriber->channel);
+    if (it == channels.end()) {
+        return;
+    }
+    std::erase(it->second, subscriber);
+    if (it->second.empty()) {
+        channels.erase(it);
+    }
+}
+
+}  // namespace flamecpp::detail
+
+namespace flamecpp {
+
+Subscription::Subscription() noexcept = default;
+
+Subscription::Subscription(std::shared_ptr<detail::BroadcastSubscriber> subscriber) noexcept
+    : subscriber_(std::move(subscriber)) {}
+
+Subscription::~Subscription() { cancel(); }
+
+Subscription::Subscription(Subscription&& other) noexcept
+    : subscriber_(std::move(other.subscriber_)) {}
+
+Subscription& Subscription::operator=(Subscription&& other) noexcept {
+    if (this != &other) {
+        cancel();
+        subscriber_ = std::move(other.subscriber_);
+    }
+    return *this;
+}
+
+bool Subscription::dropped() const noexcept { return subscriber_ && subscriber_->dropped; }
+
+bool Subscription::active() const noexcept {
+    return subscriber_ && subscriber_->active.load(std::memory_order_relaxed);
+}
+
+void Subscription::cancel() noexcept {
+    if (subscriber_) {
+        try {
+            detail::unsubscribe(subscriber_);
+        } catch (...) {  // a bad_alloc posting the removal: the thread's list keeps an
+        }                // inactive entry, skipped by deliveries, until its channel empties
+    }
+}
+
+Task<std::optional<std::string>> Subscription::receive() {
+    namespace asio = boost::asio;
+    std::shared_ptr<detail::BroadcastSubscriber> s = subscriber_;  // lives across the waits
+    if (!s) {
+        co_return std::nullopt;
+    }
+    if (s->ws) {
+        throw std::logic_error(
+            "flamecpp: receive() on a WebSocket's subscription: its messages go to the socket");
+    }
+    if (!s->local->is_current()) {
+        throw std::logic_error(
+            "flamecpp: Subscription::receive on another thread than the one that subscribed");
+    }
+    if (s->waiter != nullptr) {
+        throw std::logic_error("flamecpp: two receive() calls at once on one Subscription");
+    }
+    while (s->queue.empty()) {
+        if (s->dropped || !s->active.load(std::memory_order_relaxed)) {
+            co_return std::nullopt;
+        }
+        asio::steady_timer timer(co_await asio::this_coro::executor,
+                                 asio::steady_timer::time_point::max());
+        s->waiter = &timer;
+        s->woken = false;
+        auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        s->waiter = nullptr;
+        if (ec && !s->woken) {
+            throw boost::system::system_error(ec);  // cancelled (the shutdown, a timeout)
+        }
+    }
+    detail::Message message = std::move(s->queue.front());
+    s->queue.pop_front();
+    s->queued_bytes -= message->size();
+    co_return std::string(*message);
+}
+
+Broadcast::Broadcast(BroadcastOptions options)
+    : hub_(std::make_shared<detail::BroadcastHub>(options)) {}
+
+Broadcast::~Broadcast() = default;
+
+void Broadcast::publish(std::string_view channel, std::string message) const {
+    hub_->publish(channel, std::move(message));
+}
+
+Subscription Broadcast::subscribe(std::string_view channel, WebSocket ws) {
+    return Subscription(hub_->add(hub_, channel, std::move(ws)));
+}
+
+Subscription Broadcast::subscribe(std::string_view channel) {
+    return Subscription(hub_->add(hub_, channel, std::nullopt));
+}
+
+std::size_t Broadcast::subscribers(std::string_view channel) const {
+    std::lock_guard lock(hub_->mutex);
+    auto it = hub_->channels.find(channel);
+    return it == hub_->channels.end() ? 0 : it->second.subscribers;
+}
+
+}  // namespace flamecpp
