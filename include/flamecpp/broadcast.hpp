@@ -24,8 +24,9 @@ struct BroadcastSubscriber;
 /// How a Broadcast hub treats its subscribers.
 struct BroadcastOptions {
     /// The bytes of messages a stream subscriber (Broadcast::subscribe without a WebSocket)
-    /// holds unread. A message that would take it past this drops the subscriber: what it
-    /// held is discarded and Subscription::receive returns `std::nullopt`. The publisher and
+    /// holds unread. A message is taken while it holds less (so one large message always
+    /// fits); one that arrives when it holds this much drops the subscriber: what it held is
+    /// discarded and Subscription::receive returns `std::nullopt`. The publisher and
     /// the other subscribers never wait for it. (A WebSocket subscriber is bounded by its
     /// connection's send queue instead: Limits::websocket_send_queue_bytes and
     /// Limits::websocket_queue_full, closing it with 1008 by default.)
@@ -49,9 +50,10 @@ public:
 
     /// A stream subscription's next message, in the order published (from one publisher):
     /// at once if one is waiting, else when one arrives. `std::nullopt` once the subscriber
-    /// was dropped (a full queue) or cancelled. Cancelled as any asynchronous operation is
-    /// (the server's shutdown cancels the handler awaiting it): it then throws
-    /// boost::system::system_error. Throws std::logic_error on a WebSocket subscription (its
+    /// was dropped (a full queue) or cancelled, and when the server's shutdown begins.
+    /// Cancelled as any asynchronous operation is (an event stream's producer is, when its
+    /// client leaves): it then throws boost::system::system_error, and a message that had
+    /// arrived stays queued. Throws std::logic_error on a WebSocket subscription (its
     /// messages go to the socket), on another thread than the one that subscribed, or while
     /// another receive() waits.
     Task<std::optional<std::string>> receive();
@@ -112,8 +114,10 @@ public:
     /// Subscribes the WebSocket `ws` (accepted, on this thread: call it from the WebSocket's
     /// handler) to `channel`: each message is queued to it as a text frame (queue_text), so
     /// the endpoint goes on receiving meanwhile. A client that cannot keep up is handled by
-    /// its send queue's policy (closed with 1008 by default). Ends when the connection ends,
-    /// or when the Subscription is destroyed or cancelled.
+    /// its send queue's policy (closed with 1008 by default). Ends when the Subscription is
+    /// destroyed or cancelled (a member of a WebSocketEndpoint: when the connection ends), or
+    /// at the first message after the connection has closed. Throws std::logic_error off the
+    /// WebSocket's thread, or before it is accepted.
     [[nodiscard]] Subscription subscribe(std::string_view channel, WebSocket ws);
 
     /// Subscribes a stream to `channel` on this server thread: messages wait in its queue

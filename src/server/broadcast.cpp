@@ -18,6 +18,7 @@
 #include <vector>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/cancellation_state.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -25,6 +26,8 @@
 
 #include <flamecpp/broadcast.hpp>
 
+#include "log.hpp"
+#include "server/websocket/session.hpp"
 #include "server/worker.hpp"
 
 namespace flamecpp::detail {
@@ -85,6 +88,9 @@ struct LocalHub {
     }
     void deliver(std::string_view channel, const Message& message);
     void remove(const std::shared_ptr<BroadcastSubscriber>& subscriber);
+    /// The server is shutting down: stream subscribers end (a receive() returns nullopt), so
+    /// that a handler waiting for a message does not hold the drain.
+    void shutting_down();
 };
 
 struct BroadcastHub {
@@ -110,11 +116,19 @@ struct BroadcastHub {
         }
         // A worker of a server that has stopped leaves its LocalHub behind, empty (its
         // connections, hence its subscribers, are gone): forget those.
-        std::erase_if(locals, [](const std::shared_ptr<LocalHub>& local) {
-            return local->channels.empty() && local.use_count() == 1;
+        // Held by nothing else: no subscriber and no channel entry (its `channels` belongs to
+        // its thread, not to be read here).
+        std::erase_if(
+            locals, [](const std::shared_ptr<LocalHub>& local) { return local.use_count() == 1; });
+        auto local = std::make_shared<LocalHub>(worker);
+        // On the worker's thread (subscribe runs there), as its shutdown hooks are.
+        worker.at_shutdown([weak = std::weak_ptr<LocalHub>(local)] {
+            if (auto alive = weak.lock()) {
+                alive->shutting_down();
+            }
         });
-        locals.push_back(std::make_shared<LocalHub>(worker));
-        return locals.back();
+        locals.push_back(local);
+        return local;
     }
 
     std::shared_ptr<BroadcastSubscriber> add(std::shared_ptr<BroadcastHub> self,
@@ -126,6 +140,19 @@ struct BroadcastHub {
                 "flamecpp: Broadcast::subscribe must be called on a server thread (from a "
                 "handler or a task the server runs)");
         }
+        if (ws) {
+            const WebSocketSession& session = WebSocketAccess::session(*ws);
+            if (!session.on_owner_thread()) {
+                throw std::logic_error(
+                    "flamecpp: Broadcast::subscribe(channel, ws) must run on the WebSocket's "
+                    "own thread (its handler)");
+            }
+            if (session.state() != WebSocket::State::connected) {
+                throw std::logic_error(
+                    "flamecpp: Broadcast::subscribe(channel, ws) needs an accepted WebSocket: "
+                    "co_await ws.accept() first");
+            }
+        }
         auto subscriber = std::make_shared<BroadcastSubscriber>();
         subscriber->hub = std::move(self);
         subscriber->channel = std::string(channel);
@@ -134,23 +161,32 @@ struct BroadcastHub {
         {
             std::lock_guard lock(mutex);
             subscriber->local = local_for(*worker);
+        }
+        // This thread's list first (only this thread touches it, deliveries included), then
+        // the registry, which undoes it if it cannot follow.
+        auto& mine = subscriber->local->channels[subscriber->channel];
+        mine.push_back(subscriber);
+        try {
+            std::lock_guard lock(mutex);
             auto it = channels.find(channel);
             if (it == channels.end()) {
                 it = channels.emplace(std::string(channel), Channel{}).first;
             }
-            ++it->second.subscribers;
             auto& threads = it->second.threads;
             auto at = std::find_if(threads.begin(), threads.end(), [&](const auto& entry) {
                 return entry.first == subscriber->local;
             });
             if (at == threads.end()) {
                 threads.emplace_back(subscriber->local, 1);
+                ++it->second.subscribers;  // after the one step that may throw
             } else {
                 ++at->second;
+                ++it->second.subscribers;
             }
+        } catch (...) {
+            subscriber->local->remove(subscriber);
+            throw;
         }
-        // This thread's list: only this thread touches it, deliveries included.
-        subscriber->local->channels[subscriber->channel].push_back(subscriber);
         return subscriber;
     }
 
@@ -201,23 +237,47 @@ struct BroadcastHub {
 
 namespace {
 
+/// Takes a subscriber out of its thread's list, on that thread. If that thread's loop is
+/// gone (the post was refused, or the loop was destroyed with this unrun), its destructor does
+/// it instead: no thread touches the list any more then, and nothing is left to wake.
+class Removal {
+public:
+    Removal(std::shared_ptr<LocalHub> local, std::shared_ptr<BroadcastSubscriber> subscriber)
+        : local_(std::move(local)), subscriber_(std::move(subscriber)) {}
+    Removal(Removal&& other) noexcept
+        : local_(std::move(other.local_)), subscriber_(std::move(other.subscriber_)) {}
+    Removal(const Removal&) = delete;
+    Removal& operator=(const Removal&) = delete;
+    Removal& operator=(Removal&&) = delete;
+    ~Removal() {
+        if (local_) {
+            local_->remove(subscriber_);
+        }
+    }
+
+    void operator()() {
+        std::shared_ptr<LocalHub> local = std::move(local_);
+        local->remove(subscriber_);
+        subscriber_->wake();
+    }
+
+private:
+    std::shared_ptr<LocalHub> local_;
+    std::shared_ptr<BroadcastSubscriber> subscriber_;
+};
+
 /// Ends `subscriber`'s subscription, from any thread, once.
 void unsubscribe(const std::shared_ptr<BroadcastSubscriber>& subscriber) {
     if (!subscriber->active.exchange(false)) {
         return;
     }
     subscriber->hub->forget(*subscriber);
-    std::shared_ptr<LocalHub> local = subscriber->local;
-    if (local->is_current()) {
-        local->remove(subscriber);
-        subscriber->wake();
+    Removal removal(subscriber->local, subscriber);
+    if (subscriber->local->is_current()) {
+        removal();
         return;
     }
-    auto on_its_thread = [local, subscriber] {
-        local->remove(subscriber);
-        subscriber->wake();
-    };
-    local->mailbox->post(on_its_thread);  // false: its server stopped, its waiters with it
+    subscriber->local->mailbox->post(removal);  // refused: `removal` does it as it goes
 }
 
 }  // namespace
@@ -265,12 +325,33 @@ void LocalHub::deliver(std::string_view channel, const Message& message) {
     std::vector<std::shared_ptr<BroadcastSubscriber>> ended;
     const std::size_t count = subscribers.size();
     for (std::size_t i = 0; i < count; ++i) {
-        if (!subscribers[i]->push(message) && subscribers[i]->active) {
+        bool kept = false;
+        try {
+            kept = subscribers[i]->push(message);
+        } catch (const std::exception& e) {  // bad_alloc: this subscriber ends, not the loop
+            SPDLOG_LOGGER_WARN(&logger(), "broadcast: a subscriber of '{}' dropped: {}", channel,
+                               e.what());
+        }
+        if (!kept && subscribers[i]->active) {
             ended.push_back(subscribers[i]);
         }
     }
     for (const auto& subscriber : ended) {
         unsubscribe(subscriber);  // on this thread: removes it from `subscribers`
+    }
+}
+
+void LocalHub::shutting_down() {
+    std::vector<std::shared_ptr<BroadcastSubscriber>> streams;
+    for (const auto& [name, subscribers] : channels) {
+        for (const auto& subscriber : subscribers) {
+            if (!subscriber->ws) {
+                streams.push_back(subscriber);
+            }
+        }
+    }
+    for (const auto& subscriber : streams) {
+        unsubscribe(subscriber);  // on this thread: removed and woken now
     }
 }
 
@@ -318,7 +399,7 @@ void Subscription::cancel() noexcept {
         try {
             detail::unsubscribe(subscriber_);
         } catch (...) {  // a bad_alloc posting the removal: the thread's list keeps an
-        }                // inactive entry, skipped by deliveries, until its channel empties
+        }                // inactive entry, skipped by deliveries, removed with the LocalHub
     }
 }
 
@@ -345,12 +426,21 @@ Task<std::optional<std::string>> Subscription::receive() {
         }
         asio::steady_timer timer(co_await asio::this_coro::executor,
                                  asio::steady_timer::time_point::max());
+        struct Waiting {  // the waiter is unset however the wait ends (a destroyed frame too)
+            detail::BroadcastSubscriber& s;
+            ~Waiting() { s.waiter = nullptr; }
+        } waiting{*s};
         s->waiter = &timer;
         s->woken = false;
         auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-        s->waiter = nullptr;
         if (ec && !s->woken) {
-            throw boost::system::system_error(ec);  // cancelled (the shutdown, a timeout)
+            throw boost::system::system_error(ec);  // cancelled (a client gone, a timeout)
+        }
+        // Woken, but cancelled as well (a `receive() || timer` whose timer won): leave the
+        // message queued for the next receive() rather than hand it to a caller that is gone.
+        asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
+        if (state.cancelled() != asio::cancellation_type::none) {
+            throw boost::system::system_error(asio::error::operation_aborted);
         }
     }
     detail::Message message = std::move(s->queue.front());

@@ -92,10 +92,10 @@ public:
           limits_(worker.app.limits),
           components_(worker.app.components) {
         conn_.transport = &transport_;
-        worker_.attach(conn_);
         client_ = transport_.peer();
         RequestBuilder(request_).set_client(client_);
         RequestBuilder(request_).set_app(worker_.app.self);
+        worker_.attach(conn_);  // last: a constructor that throws leaves no entry behind
     }
 
     ~HttpSession() {
@@ -1156,9 +1156,16 @@ private:
 }  // namespace
 
 asio::awaitable<void> run_http_session(Worker& worker, tcp::socket socket) {
+    std::optional<HttpSession> session;
     try {
-        HttpSession session(worker, std::move(socket));
-        co_await session.run();
+        session.emplace(worker, std::move(socket));
+    } catch (const std::exception& e) {
+        worker.session_not_started();  // counted when accepted, never attached
+        logger().error("connection failed: {}", e.what());
+        co_return;
+    }
+    try {
+        co_await session->run();
     } catch (const std::exception& e) {
         logger().error("connection failed: {}", e.what());
     } catch (...) {

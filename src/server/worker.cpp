@@ -1,6 +1,7 @@
 #include "server/worker.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 
 #include <boost/asio/as_tuple.hpp>
@@ -10,6 +11,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/socket_base.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "app/app_impl.hpp"
 #include "log.hpp"
@@ -230,23 +233,45 @@ void Worker::start_session(tcp::socket socket) {
     }
 }
 
+void Worker::session_not_started() noexcept {
+    if (starting_ > 0) {
+        --starting_;
+    }
+    maybe_drained();
+}
+
 void Worker::take_queued_connections() noexcept {
     // Closing a listener resets the connections its queue holds: the kernel completed their
     // handshakes, and their clients have sent requests. Another process sharing the port
     // (SO_REUSEPORT, a rolling restart) gets the new ones once this listener is gone, but
     // not these (unless net.ipv4.tcp_migrate_req is set). Take them first: they are served
     // like any connection open at the shutdown.
+    // accept4 itself, not Asio's synchronous accept: on ECONNABORTED or EPROTO that one
+    // polls the listener without a timeout, which would hold this thread past the grace.
     boost::system::error_code ec;
-    acceptor.non_blocking(true, ec);
-    while (!ec && count_ + starting_ < max_connections) {
-        tcp::socket socket(io);
-        acceptor.accept(socket, ec);  // would_block once the queue is empty
-        if (!ec) {
-            try {
-                start_session(std::move(socket));
-            } catch (const std::exception& e) {  // bad_alloc: the connection closes
-                logger().warn("cannot serve a connection at shutdown: {}", e.what());
+    acceptor.native_non_blocking(true, ec);
+    if (ec) {
+        return;
+    }
+    while (count_ + starting_ < max_connections) {
+        const int fd =
+            ::accept4(acceptor.native_handle(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == ECONNABORTED || errno == EPROTO || errno == EINTR) {
+                continue;  // that one is gone; the next may be there
             }
+            return;  // EAGAIN: the queue is empty (EMFILE and the like: what is left is reset)
+        }
+        tcp::socket socket(io);
+        socket.assign(acceptor.local_endpoint(ec).protocol(), fd, ec);
+        if (ec) {
+            ::close(fd);
+            continue;
+        }
+        try {
+            start_session(std::move(socket));
+        } catch (const std::exception& e) {  // bad_alloc: the connection closes
+            logger().warn("cannot serve a connection at shutdown: {}", e.what());
         }
     }
 }
@@ -324,6 +349,13 @@ void Worker::begin_shutdown() {
     grace_end_ = Clock::now() + app.limits.shutdown_grace;
     boost::system::error_code ec;
     acceptor.close(ec);
+    for (auto& hook : shutdown_hooks_) {
+        try {
+            hook();
+        } catch (const std::exception& e) {
+            logger().error("a shutdown step failed: {}", e.what());
+        }
+    }
     accept_gate_.cancel();
     close_idle();
     cancel_tasks();

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -140,6 +141,11 @@ public:
     /// Stops accepting, closes idle connections, lets busy ones finish within the grace
     /// period, cancels the tasks it owns. Runs on this worker's thread.
     void begin_shutdown();
+    /// Runs `hook` on this thread when the shutdown begins (the broadcast hub ends its stream
+    /// subscribers there). Call on this thread.
+    void at_shutdown(std::function<void()> hook) { shutdown_hooks_.push_back(std::move(hook)); }
+    /// A session that was counted as starting but failed before it attached.
+    void session_not_started() noexcept;
     /// After the loop has stopped for good: lets go of the connections still open (a handler
     /// outlived the grace period) and refuses further posts. Then shut_down() on every worker.
     void abandon() noexcept;
@@ -273,6 +279,7 @@ private:
     Connection* head_ = nullptr;
     std::size_t count_ = 0;
     std::size_t starting_ = 0;  ///< accepted, session not started yet
+    std::vector<std::function<void()>> shutdown_hooks_;
 };
 
 /// Runs one HTTP connection to its end (defined in http_session.cpp, the Beast TU).

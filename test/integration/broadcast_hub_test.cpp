@@ -75,6 +75,19 @@ Task<void> slow(WebSocket& ws, Path<"room"> room, Broadcast& hub) {
     co_await ws.close();
 }
 
+/// /early/{room}: subscribes before accepting, which is refused.
+Task<void> early(WebSocket& ws, Path<"room"> room, Broadcast& hub) {
+    std::string outcome = "subscribed";
+    try {
+        flamecpp::Subscription subscription = hub.subscribe(*room, ws);
+    } catch (const std::logic_error& e) {
+        outcome = e.what();
+    }
+    co_await ws.accept();
+    co_await ws.send_text(std::move(outcome));
+    co_await ws.close();
+}
+
 struct HubTest : ::testing::Test {
     std::shared_ptr<Broadcast> hub =
         std::make_shared<Broadcast>(flamecpp::BroadcastOptions{.queue_bytes = 100});
@@ -85,6 +98,7 @@ struct HubTest : ::testing::Test {
         app.websocket_route<Room>("/ws/{room}");
         app.websocket_route("/stream/{room}", stream);
         app.websocket_route("/slow/{room}", slow);
+        app.websocket_route("/early/{room}", early);
     }
 
     /// Waits until `room` has `count` subscribers (subscribing is part of on_connect).
@@ -210,6 +224,29 @@ TEST_F(HubTest, AWebSocketThatStopsReadingIsClosedWith1008) {
         EXPECT_EQ(stalled.close_code(), 1008) << closed.what();
     }
     EXPECT_LT(received, 400);
+}
+
+TEST_F(HubTest, AWebSocketIsSubscribedOnlyOnceAccepted) {
+    TestClient client(app);
+    WebSocketTestSession ws = client.websocket_connect("/early/e");
+    EXPECT_EQ(ws.receive_text(),
+              "flamecpp: Broadcast::subscribe(channel, ws) needs an accepted WebSocket: "
+              "co_await ws.accept() first");
+    EXPECT_EQ(hub->subscribers("e"), 0U);
+}
+
+TEST_F(HubTest, TheShutdownEndsAStreamSubscriberThatWaits) {
+    // The client below does not read, so the server's 1001 close waits for its answer this
+    // long; a handler stuck in receive() would hold the drain for shutdown_grace (10 s).
+    app.limits().websocket_close_timeout = 300ms;
+    std::optional<TestClient> client(std::in_place, app, ClientOptions{.threads = 2});
+    WebSocketTestSession ws = client->websocket_connect("/stream/w");
+    EXPECT_EQ(ws.receive_text(), "subscribed");
+    const auto since = std::chrono::steady_clock::now();
+    client.reset();  // the server stops: the handler waiting in receive() must not hold it
+    EXPECT_LT(std::chrono::steady_clock::now() - since, 3s)
+        << "the shutdown waited for a handler parked in Subscription::receive()";
+    EXPECT_EQ(hub->subscribers("w"), 0U);
 }
 
 }  // namespace

@@ -144,14 +144,21 @@ Task<void> WebSocketSession::accept(std::string subprotocol,
     state_ = WebSocket::State::connected;  // a concurrent accept() now fails
     sendable_ = true;
     writing_ = true;  // sends queue until the 101 is out
-    WriteGuard guard(this);
-    auto [ec, n] = co_await transport_->write(asio::buffer(out));
-    (void)n;
-    if (ec) {
-        lost();
-        throw WebSocketDisconnect(Code::abnormal, "handshake failed: " + ec.message());
+    {
+        WriteGuard guard(this);
+        auto [ec, n] = co_await transport_->write(asio::buffer(out));
+        (void)n;
+        if (ec) {
+            lost();
+            throw WebSocketDisconnect(Code::abnormal, "handshake failed: " + ec.message());
+        }
     }
     restart_idle_clock();
+    if (worker_.draining) {
+        // Upgraded on a connection the shutdown let finish its first request: it has already
+        // visited the connections, so this one goes away (1001) by itself.
+        shutting_down();
+    }
 }
 
 Task<void> WebSocketSession::refuse(Status status, Code code) {

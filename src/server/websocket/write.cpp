@@ -168,6 +168,20 @@ void WebSocketSession::submit(QueuedFrame frame) {
         return;
     }
     if (writing_) {
+        if (frame.opcode == ws::Opcode::ping) {
+            // The server's keep-alive ping goes ahead of the queued data (after a frame
+            // already begun), so that its timeout measures the client, not the queue.
+            // (Frames cannot be assigned: only the ends of the queue move.)
+            if (!queue_.empty() && queue_.front().sent != 0) {
+                QueuedFrame begun = std::move(queue_.front());
+                queue_.pop_front();
+                queue_.push_front(std::move(frame));
+                queue_.push_front(std::move(begun));
+            } else {
+                queue_.push_front(std::move(frame));
+            }
+            return;
+        }
         queue_.push_back(std::move(frame));
         return;
     }
