@@ -1037,9 +1037,9 @@ private:
         // next sweep: no clock read per request. A request that takes more than one read
         // gets exact deadlines.
         if (!partial && worker_.draining) {
-            // Fresh, accepted as the shutdown began: its request gets a second to arrive.
+            // Fresh, accepted as the shutdown began: its request gets fresh_grace to arrive.
             conn_.phase = Connection::Phase::idle;
-            conn_.set_deadline(std::min(conn_.deadline, Clock::now() + std::chrono::seconds(1)));
+            conn_.set_deadline(std::min(conn_.deadline, Clock::now() + Connection::fresh_grace));
         } else if (!partial) {
             conn_.phase = Connection::Phase::idle;
             conn_.restart_at_next_sweep(limits_.idle_timeout);

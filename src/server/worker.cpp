@@ -306,9 +306,9 @@ asio::awaitable<void> Worker::reap_loop() {
 }
 
 void Worker::close_idle() noexcept {
-    // A connection accepted just before the shutdown has its request on the way: it gets a
-    // second for it (a client that connects and says nothing does not hold the drain).
-    const auto fresh_until = Clock::now() + std::chrono::seconds(1);
+    // A connection accepted just before the shutdown has its request on the way: it gets
+    // Connection::fresh_grace for it.
+    const auto fresh_until = Clock::now() + Connection::fresh_grace;
     for (Connection* c = head_; c != nullptr; c = c->next) {
         if (c->owner != nullptr) {
             c->owner->shutting_down();  // WebSocket: close 1001

@@ -67,8 +67,11 @@ struct Connection {
     Phase phase = Phase::idle;
     bool timed_out = false;
     /// Accepted and no request handled yet: the shutdown lets it send one (a client that
-    /// connected before the listener closed is answered, not cut off).
+    /// connected before the listener closed is answered, not cut off), within fresh_grace.
     bool fresh = true;
+    /// How long a fresh connection has, once the shutdown began, for its request to arrive (a
+    /// client that connects and says nothing does not hold the drain).
+    static constexpr Clock::duration fresh_grace = std::chrono::seconds(1);
     /// Not zero: the reaper's next sweep sets `deadline` to its time plus this. The request
     /// and message paths restart their clock this way instead of reading the clock: the
     /// deadline starts up to one sweep (250 ms) late, and the sweep is that coarse anyway.
