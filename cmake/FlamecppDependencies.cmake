@@ -6,3 +6,6 @@ find_package(spdlog REQUIRED)
 find_package(simdjson REQUIRED)
 find_package(OpenSSL 3 REQUIRED COMPONENTS Crypto SSL)  # TLS; SHA-1, HMAC-SHA256, RAND_bytes
 find_package(ZLIB REQUIRED)  # the GZip middleware
+# The broadcast hub's Redis link: hiredis's RESP reader and command formatter (libhiredis-dev).
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(hiredis REQUIRED IMPORTED_TARGET hiredis)

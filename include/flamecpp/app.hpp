@@ -5,6 +5,7 @@
 /// (see <flamecpp/server.hpp>).
 
 #include <cstddef>
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <string>
@@ -162,6 +163,9 @@ public:
                       "flamecpp::Component, or specialize flamecpp::enable_component<T>.");
         detail::ComponentSlot slot;
         slot.type = &typeid(T);
+        if constexpr (std::is_convertible_v<T*, detail::ServerBound*>) {
+            slot.bound = instance.get();
+        }
         slot.shared = std::move(instance);
         add_component(detail::component_id<T>(), std::move(slot));
         return *this;
@@ -195,18 +199,23 @@ public:
     /// bool. T is std::string, long long, double, bool or std::vector<std::string> (the flag
     /// may repeat). When the command line does not give it, the environment variable
     /// `<env prefix><NAME>` does (upper case, '-' as '_': `FLAMECPP_ALLOWED_HOST`); else it
-    /// keeps `default_value`. A bad value exits 2 with the usage, as the framework's flags do.
-    /// Throws std::invalid_argument for a name that is not `[a-z0-9-]+` or is taken.
+    /// keeps `default_value`. A bad value exits 2 with the usage, as the framework's flags do;
+    /// so does a value that `check` (optional) refuses by throwing std::invalid_argument, whose
+    /// message is printed. Throws std::invalid_argument for a name that is not `[a-z0-9-]+`
+    /// or is taken.
     ///
     /// @code
     /// auto secret = app.flag<std::string>("secret", "signs the session cookie", "", "KEY");
     /// app.on_startup([secret](flamecpp::App& app) { ... *secret ... });
+    /// auto hub_url = app.flag<std::string>("broadcast", "where rooms live", "memory://", "URL",
+    ///                                      flamecpp::Broadcast::check_url);
     /// @endcode
     template <class T>
     Flag<T> flag(std::string name,
                  std::string help,
                  T default_value = T{},
-                 std::string value_name = {}) {
+                 std::string value_name = {},
+                 std::function<void(const T&)> check = {}) {
         detail::FlagSpec spec;
         spec.name = std::move(name);
         spec.help = std::move(help);
@@ -216,6 +225,16 @@ public:
         auto given = std::make_shared<bool>(false);
         spec.value = value;
         spec.given = given;
+        if (check) {
+            spec.check = [value, check = std::move(check)]() -> std::string {
+                try {
+                    check(*value);
+                } catch (const std::invalid_argument& e) {
+                    return e.what();
+                }
+                return {};
+            };
+        }
         add_flag(std::move(spec));
         return Flag<T>(std::move(value), std::move(given));
     }

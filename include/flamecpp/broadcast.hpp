@@ -4,12 +4,14 @@
 /// A broadcast hub: publish a message on a channel, and every subscriber of that channel, on
 /// every server thread, gets it. WebSocket rooms, live feeds, notifications.
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include <flamecpp/detail/components.hpp>
 #include <flamecpp/injection.hpp>
 #include <flamecpp/task.hpp>
 #include <flamecpp/websocket.hpp>
@@ -21,8 +23,19 @@ struct BroadcastHub;
 struct BroadcastSubscriber;
 }  // namespace detail
 
-/// How a Broadcast hub treats its subscribers.
+/// Where a Broadcast hub's messages go, and how it treats its subscribers.
 struct BroadcastOptions {
+    /// `memory://` (the default): messages reach the subscribers of this process, on all its
+    /// threads. `redis://[[user]:password@]host[:port][/db]` (port 6379 by default): they also
+    /// reach every process whose hub is given the same Redis, through its pub/sub (channels
+    /// are Redis channels of the same name). Redis going away never stops the server: this
+    /// process's subscribers still get this process's messages, one warning is logged, and
+    /// the hub reconnects (see reconnect_max_delay) and subscribes again. Pub/sub does not
+    /// replay: what was published while a process was cut off does not reach it later.
+    std::string url = "memory://";
+    /// The longest wait between two tries to reach Redis (the first waits 100 ms, each next
+    /// one twice as long).
+    std::chrono::milliseconds reconnect_max_delay{5000};
     /// The bytes of messages a stream subscriber (Broadcast::subscribe without a WebSocket)
     /// holds unread. A message is taken while it holds less (so one large message always
     /// fits); one that arrives when it holds this much drops the subscriber: what it held is
@@ -71,13 +84,15 @@ private:
     std::shared_ptr<detail::BroadcastSubscriber> subscriber_;
 };
 
-/// An in-process broadcast hub, registered as a component (`app.component(hub)`) and taken
+/// A broadcast hub, registered as a component (`app.component(hub)`) and taken
 /// by handlers as `flamecpp::Broadcast&`.
 ///
 /// A publish reaches every subscriber of the channel on every server thread: the message is
 /// shared, and each thread with subscribers on the channel gets one hand-off, whatever its
 /// number of subscribers; no lock is taken per subscriber. Messages from one publisher arrive
-/// in the order published.
+/// in the order published. With a `redis://` URL (BroadcastOptions::url) the channel spans
+/// every process given the same Redis: a message reaches this process's subscribers at once,
+/// and the other processes' through Redis.
 ///
 /// @code
 /// struct Room : flamecpp::WebSocketEndpoint {
@@ -91,9 +106,13 @@ private:
 ///     }
 /// };
 /// @endcode
-class Broadcast : public Component {
+class Broadcast : public Component, public detail::ServerBound {
 public:
-    /// A hub with these options.
+    /// A hub with these options. Throws std::invalid_argument, naming what is wrong, when
+    /// `options.url` is not a URL it understands. Nothing connects yet: a `redis://` hub
+    /// connects when a server starts with the app it is a component of (on the server's
+    /// first thread, without a thread of its own), and when Redis cannot be reached then, the
+    /// server starts anyway, warns, and keeps trying.
     explicit Broadcast(BroadcastOptions options = {});
     /// Copies share the hub.
     Broadcast(const Broadcast&) = default;
@@ -124,10 +143,15 @@ public:
     /// (BroadcastOptions::queue_bytes) until Subscription::receive takes them.
     [[nodiscard]] Subscription subscribe(std::string_view channel);
 
+    /// Throws std::invalid_argument, naming what is wrong, unless `url` is one that
+    /// BroadcastOptions::url takes. For a flag's check (App::flag).
+    static void check_url(std::string_view url);
+
     /// The subscribers of `channel` in this process, on every thread.
     [[nodiscard]] std::size_t subscribers(std::string_view channel) const;
 
 private:
+    void server_started() override;
     std::shared_ptr<detail::BroadcastHub> hub_;
 };
 

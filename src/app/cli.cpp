@@ -192,6 +192,15 @@ CommandLine parse_command_line(int argc,
         result.error = "unexpected argument '" + stray.front() + "': options are --flags";
         return result;
     }
+    for (const auto& flag : flags) {
+        if (!flag.check) {
+            continue;
+        }
+        if (std::string why = flag.check(); !why.empty()) {
+            result.error = "the argument for option '--" + flag.name + "' is invalid: " + why;
+            return result;
+        }
+    }
     const auto& tls = result.options.tls.certificate;
     if (tls.cert_file.empty() != tls.key_file.empty()) {
         result.error = tls.cert_file.empty() ? "--tls-key '" + tls.key_file + "' needs --tls-cert"

@@ -27,6 +27,7 @@
 #include <flamecpp/broadcast.hpp>
 
 #include "log.hpp"
+#include "server/redis_link.hpp"
 #include "server/websocket/session.hpp"
 #include "server/worker.hpp"
 
@@ -94,7 +95,25 @@ struct LocalHub {
 };
 
 struct BroadcastHub {
-    explicit BroadcastHub(BroadcastOptions o) : options(o) {}
+    explicit BroadcastHub(BroadcastOptions o) : options(std::move(o)) {}
+
+    /// Makes the link to Redis, for a `redis://` URL. Its deliveries find the hub through a
+    /// weak pointer: the link's connections may outlive it briefly.
+    static std::shared_ptr<BroadcastHub> make(BroadcastOptions o) {
+        BroadcastAddress address = parse_broadcast_url(o.url);
+        auto hub = std::make_shared<BroadcastHub>(std::move(o));
+        if (address.redis) {
+            auto deliver = [weak = std::weak_ptr<BroadcastHub>(hub)](std::string_view channel,
+                                                                     std::string_view message) {
+                if (auto alive = weak.lock()) {
+                    alive->deliver(channel, std::make_shared<const std::string>(message));
+                }
+            };
+            hub->link = RedisLink::make(std::move(address), std::move(deliver),
+                                        hub->options.reconnect_max_delay);
+        }
+        return hub;
+    }
 
     struct Channel {
         std::size_t subscribers = 0;
@@ -103,6 +122,7 @@ struct BroadcastHub {
     };
 
     BroadcastOptions options;
+    std::shared_ptr<RedisLink> link;  ///< to the other processes, for a redis:// hub
     std::mutex mutex;
     ChannelMap<Channel> channels;                   ///< under `mutex`
     std::vector<std::shared_ptr<LocalHub>> locals;  ///< under `mutex`
@@ -183,6 +203,15 @@ struct BroadcastHub {
                 ++at->second;
                 ++it->second.subscribers;
             }
+            if (link && it->second.subscribers == 1) {
+                // Under the lock: the channel's wants reach the link in the order they happen.
+                try {
+                    link->want(channel, true);
+                } catch (...) {
+                    forget_locked(*subscriber);
+                    throw;
+                }
+            }
         } catch (...) {
             subscriber->local->remove(subscriber);
             throw;
@@ -193,6 +222,10 @@ struct BroadcastHub {
     /// Takes `subscriber` out of the registry (once); its thread's list drops it after.
     void forget(const BroadcastSubscriber& subscriber) {
         std::lock_guard lock(mutex);
+        forget_locked(subscriber);
+    }
+
+    void forget_locked(const BroadcastSubscriber& subscriber) {
         auto it = channels.find(subscriber.channel);
         if (it == channels.end()) {
             return;
@@ -206,11 +239,25 @@ struct BroadcastHub {
         }
         if (it->second.subscribers == 0) {
             channels.erase(it);
+            if (link) {
+                try {
+                    link->want(subscriber.channel, false);
+                } catch (...) {  // bad_alloc: Redis goes on sending what nobody here reads
+                }
+            }
         }
     }
 
     void publish(std::string_view channel, std::string message) {
         auto shared = std::make_shared<const std::string>(std::move(message));
+        deliver(channel, shared);
+        if (link) {
+            link->publish(channel, *shared);
+        }
+    }
+
+    /// Hands `shared` to this process's subscribers of `channel`.
+    void deliver(std::string_view channel, const Message& shared) {
         std::shared_ptr<LocalHub> here;
         {
             std::lock_guard lock(mutex);
@@ -450,7 +497,15 @@ Task<std::optional<std::string>> Subscription::receive() {
 }
 
 Broadcast::Broadcast(BroadcastOptions options)
-    : hub_(std::make_shared<detail::BroadcastHub>(options)) {}
+    : hub_(detail::BroadcastHub::make(std::move(options))) {}
+
+void Broadcast::check_url(std::string_view url) { (void)detail::parse_broadcast_url(url); }
+
+void Broadcast::server_started() {
+    if (hub_->link) {
+        hub_->link->start(*detail::Worker::current());
+    }
+}
 
 Broadcast::~Broadcast() = default;
 

@@ -252,6 +252,17 @@ Server::Server(App& app, ServerOptions options)
         first.bind_to_this_thread();
         try {
             detail::run_startup_hooks(app_ref, first.io);
+            try {
+                // After the hooks, which may register components.
+                for (detail::ComponentSlot& slot : impl_->app.components) {
+                    if (slot.bound != nullptr) {
+                        slot.bound->server_started();
+                    }
+                }
+            } catch (...) {
+                detail::run_shutdown_hooks(app_ref, first.io, impl_->options_grace());
+                throw;
+            }
         } catch (...) {
             detail::Worker::unbind_this_thread();
             throw;

@@ -354,14 +354,27 @@ SampleProcess::SampleProcess(std::string exe,
     int out[2];
     if (::pipe2(out, O_CLOEXEC) != 0)
         throw_errno("pipe2");
+    int err = -1;
+    if (!options.stderr_path.empty()) {
+        err = ::open(options.stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (err < 0) {
+            ::close(out[0]);
+            ::close(out[1]);
+            throw_errno("open " + options.stderr_path);
+        }
+    }
     try {
-        impl_->pid = spawn(impl_->exe, args, out[1], -1, options);
+        impl_->pid = spawn(impl_->exe, args, out[1], err, options);
     } catch (...) {
         ::close(out[0]);
         ::close(out[1]);
+        if (err >= 0)
+            ::close(err);
         throw;
     }
     ::close(out[1]);
+    if (err >= 0)
+        ::close(err);
     impl_->stdout_fd = out[0];
     impl_->pidfd = open_pidfd(impl_->pid);
 }

@@ -30,6 +30,9 @@ struct SpawnOptions {
     std::optional<rlim_t> max_open_files;
     // NAME=value entries added to (or replacing in) the inherited environment.
     std::vector<std::string> env;
+    // When set, the child's stderr goes to this file (created or truncated) instead of the
+    // test's, for tests that read what it logged.
+    std::string stderr_path;
 };
 
 // What /proc says about process `pid`: CPU time (utime + stime) in seconds, resident memory in

@@ -28,10 +28,11 @@ import unittest
 
 SAMPLES = {
     name: os.environ.get("FLAMECPP_" + name.upper(), "")
-    for name in ("hello", "chat", "endpoints", "site", "bench")
+    for name in ("hello", "chat", "endpoints", "site", "bench", "room")
 }
 # A path each sample answers with 200.
-HOME = {"hello": "/", "chat": "/", "endpoints": "/foo/", "site": "/", "bench": "/plaintext"}
+HOME = {"hello": "/", "chat": "/", "endpoints": "/foo/", "site": "/", "bench": "/plaintext",
+        "room": "/"}
 NOWHERE = "/no/such/path/anywhere"
 
 

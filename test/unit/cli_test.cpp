@@ -197,5 +197,29 @@ TEST(AppFlags, NamesAreCheckedWhenDeclared) {
     EXPECT_THROW(app.flag<std::string>("static", "twice"), std::invalid_argument);
 }
 
+TEST(AppFlags, ACheckRefusingTheValueIsAFlagError) {
+    App app;
+    Flag<std::string> url = app.flag<std::string>(
+        "broadcast", "where rooms live", "memory://", "URL", [](const std::string& value) {
+            if (!value.starts_with("memory://") && !value.starts_with("redis://")) {
+                throw std::invalid_argument("not a broadcast URL");
+            }
+        });
+    auto parse_with = [&app](std::vector<std::string> args) {
+        args.insert(args.begin(), "room");
+        std::vector<char*> argv;
+        for (auto& a : args) argv.push_back(a.data());
+        return parse_command_line(static_cast<int>(argv.size()), argv.data(), ServerOptions{},
+                                  app.impl().flags);
+    };
+    EXPECT_TRUE(parse_with({}).error.empty()) << "the default is checked too, and passes";
+    auto good = parse_with({"--broadcast", "redis://127.0.0.1:6379"});
+    EXPECT_TRUE(good.error.empty()) << good.error;
+    EXPECT_EQ(*url, "redis://127.0.0.1:6379");
+    auto bad = parse_with({"--broadcast", "kafka://x"});
+    EXPECT_NE(bad.error.find("--broadcast"), std::string::npos) << bad.error;
+    EXPECT_NE(bad.error.find("not a broadcast URL"), std::string::npos) << bad.error;
+}
+
 }  // namespace
 }  // namespace flamecpp::detail

@@ -44,12 +44,31 @@ public:
     virtual std::span<const Requirement> requirements() const noexcept = 0;
 };
 
+/// A component that works on the server's loops of its own (the broadcast hub's link to
+/// Redis): told when a server starts with the app.
+class ServerBound {
+public:
+    /// On the server's first loop (Worker::current() is its worker), after the startup hooks,
+    /// before it listens. What it spawns there runs once the loop does, and is cancelled when
+    /// that server's shutdown begins. Throwing fails the start.
+    virtual void server_started() = 0;
+
+protected:
+    ServerBound() = default;
+    ServerBound(const ServerBound&) = default;
+    ServerBound& operator=(const ServerBound&) = default;
+    ServerBound(ServerBound&&) = default;
+    ServerBound& operator=(ServerBound&&) = default;
+    virtual ~ServerBound() = default;
+};
+
 /// What the app registered for one component type.
 struct ComponentSlot {
     const std::type_info* type = nullptr;
     std::shared_ptr<void> shared;                    ///< one instance for the app's lifetime
     std::unique_ptr<ComponentFactory> factory;       ///< or a value made per request
     std::vector<ComponentRequirement> dependencies;  ///< the components `factory` takes
+    ServerBound* bound = nullptr;                    ///< `shared`, when it is ServerBound
     bool registered() const noexcept { return shared != nullptr || factory != nullptr; }
 };
 

@@ -4,6 +4,7 @@
 /// What App::flag hands the library: a flag's name, help and typed storage. The command line
 /// is parsed in the library (Boost.ProgramOptions), which fills the storage by kind.
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -45,6 +46,8 @@ struct FlagSpec {
     FlagKind kind = FlagKind::text;
     std::shared_ptr<void> value;  ///< the T the parser fills (std::string, long long, ...)
     std::shared_ptr<bool> given;  ///< set when the command line or the environment gave it
+    /// Checks the parsed value: empty when it is good, else why not.
+    std::function<std::string()> check;
 };
 
 }  // namespace flamecpp::detail
