@@ -321,6 +321,59 @@ def peer_targets(folder):
     return found
 
 
+class Room(Server):
+    """samples/room, one thread: the broadcast rows' server (`memory://`, or one of two
+    processes on one Redis)."""
+
+    def __init__(self, name, broadcast):
+        super().__init__(name, None)
+        self.broadcast = broadcast
+
+    def command(self, port):
+        return [str(BUILD / "samples" / "room"), "--port", str(port), "--threads", "1",
+                "--log-level", "warn", "--broadcast", self.broadcast]
+
+
+class Redis(Server):
+    """redis-server for the redis:// broadcast row, on the load generator's CPU: the row's
+    server CPU is the room processes'."""
+
+    def __init__(self):
+        super().__init__("redis", None)
+
+    def start(self):
+        self.port = free_port()
+        self.scratch = tempfile.TemporaryDirectory(prefix="bench-redis-")
+        self.proc = subprocess.Popen(
+            ["taskset", "-c", CLIENT_CPU, "redis-server", "--port", str(self.port), "--bind",
+             "127.0.0.1", "--save", "", "--appendonly", "no", "--logfile", "/dev/null"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=self.scratch.name)
+        wait_port(self.port, self.proc)
+        return self
+
+
+def run_fanout(servers, listeners, rate, duration):
+    """One publisher and `listeners` WebSocket listeners in one room, spread over `servers`
+    (bench/tools/fanout_load on the load generator's CPU): deliveries a second, the servers'
+    CPU per delivery (from the end of the warm-up), p99 from publish to delivery."""
+    messages = int(rate * duration)
+    cmd = ["taskset", "-c", CLIENT_CPU, str(BUILD / "bench" / "fanout_load"), "--ports",
+           ",".join(str(s.port) for s in servers), "--listeners", str(listeners),
+           "--messages", str(messages), "--rate", str(rate)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = proc.stdout.readline()
+    before = sum(s.cpu_seconds() for s in servers)
+    rest, err = proc.communicate(timeout=duration + 60)
+    used = sum(s.cpu_seconds() for s in servers) - before
+    m = dict(re.findall(r"(\w+)=([\d.]+)", rest))
+    if first.strip() != "warm" or proc.returncode != 0 or not m:
+        raise RuntimeError(f"fanout: {first}{rest}{err}")
+    delivered = int(m["delivered"])
+    return {"rps": float(m["rate"]), "p50_ms": float(m["p50_us"]) / 1000,
+            "p99_ms": float(m["p99_us"]) / 1000, "us_per_req": used * 1e6 / max(delivered, 1),
+            "load_cpu": float("nan"), "missing": int(m["missing"])}
+
+
 class Uvicorn(Server):
     def __init__(self):
         super().__init__("starlette", "/ws")
@@ -512,6 +565,9 @@ def main():
     ws_cells = [64, 256]
     static_cells = [("static 1 KiB", "/static/1k.bin", 64), ("static 1 MiB", "/static/1m.bin", 64)]
     sse_connections = 1000
+    # Broadcast: one publisher, 1,000 listeners in one room, 100 messages a second.
+    fanout_listeners = 1000
+    fanout_rate = 100
     # TLS: keep-alive HTTPS, a new TLS connection per request, and WSS echo (its cost against
     # the plain echo of the same round).
     tls_cells = [("https plaintext", "/plaintext", 64, False),
@@ -589,6 +645,24 @@ def main():
             for server, tls in pair[rnd % 2:] + pair[:rnd % 2]:
                 add(("flamecpp", "wss echo" if tls else "ws echo (same round)", tls_ws_conns),
                     run_ws(server, tls_ws_conns, args.duration, tls=tls))
+        finally:
+            for server in running:
+                server.stop()
+        # Broadcast fan-out: the room sample, memory:// in one process, then redis:// over
+        # two processes (both on the server's CPU) with redis-server on the load's CPU.
+        redis = Redis()
+        fanout = {"memory://": [Room("room memory://", "memory://")]}
+        running = []
+        try:
+            running.append(redis.start())
+            fanout["redis:// (2 processes)"] = [
+                Room("room redis://", f"redis://127.0.0.1:{redis.port}") for _ in range(2)]
+            for group in fanout.values():
+                for server in group:
+                    running.append(server.start())
+            for kind, group in list(fanout.items())[rnd % 2:] + list(fanout.items())[:rnd % 2]:
+                add(("flamecpp", f"broadcast {kind}", fanout_listeners),
+                    run_fanout(group, fanout_listeners, fanout_rate, args.duration))
         finally:
             for server in running:
                 server.stop()
@@ -736,6 +810,34 @@ def main():
                   "events per stream per second, least-most |", "|---:|---:|---:|---:|",
                   f"| {sse_connections:,} | {fmt_rate(rate)} | {us:.2f} | "
                   f"{least / args.duration:,.0f}-{most / args.duration:,.0f} |"]
+    fanout_rows = [(kind, results.get(("flamecpp", f"broadcast {kind}", fanout_listeners), []))
+                   for kind in ("memory://", "redis:// (2 processes)")]
+    echoes = results.get(("flamecpp", "websocket echo", 64), [])
+    if any(runs for _, runs in fanout_rows) and echoes:
+        lines += ["", f"Broadcast fan-out: samples/room (one thread), one publisher and "
+                  f"{fanout_listeners:,} WebSocket listeners in one room "
+                  "(bench/tools/fanout_load), "
+                  f"{fanout_rate} messages a second, each delivered to every listener; with "
+                  "redis:// the listeners are spread over two processes, both on the server's "
+                  "CPU, with redis-server on the load generator's. CPU per delivery is the "
+                  "room processes' after the warm-up; against it, the CPU of one WebSocket echo "
+                  "(64 connections) of the same rounds:", "",
+                  "| hub | deliveries/s | p50 | p99 | server CPU µs per delivery | "
+                  "per delivery / per echo | missed |", "|---|---:|---:|---:|---:|---:|---:|"]
+        for kind, runs in fanout_rows:
+            if not runs:
+                continue
+            ratios = [r["us_per_req"] / e["us_per_req"] for r, e in zip(runs, echoes)
+                      if e["us_per_req"]]
+            ratio = f"{statistics.median(ratios):.2f}"
+            if len(ratios) > 1:
+                ratio += f" ({min(ratios):.2f}-{max(ratios):.2f})"
+            lines.append(
+                f"| {kind} | {fmt_rate(statistics.median(r['rps'] for r in runs))} | "
+                f"{statistics.median(r['p50_ms'] for r in runs):.2f} ms | "
+                f"{statistics.median(r['p99_ms'] for r in runs):.2f} ms | "
+                f"{statistics.median(r['us_per_req'] for r in runs):.2f} | {ratio} | "
+                f"{sum(r['missing'] for r in runs)} |")
     lines += ["", f"Idle keep-alive connections ({args.idle_connections:,} held after one "
                   "request each, `bench/tools/conn_hold`):", "",
               "| target | RSS idle | RSS with the connections | open | bytes per connection |",
