@@ -84,8 +84,13 @@ class Server:
             self.scratch.cleanup()
 
     def cpu_seconds(self):
+        return sum(self.cpu_split())
+
+    def cpu_split(self):
+        """(user, kernel) CPU seconds so far."""
         fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        tick = os.sysconf("SC_CLK_TCK")
+        return int(fields[11]) / tick, int(fields[12]) / tick
 
     def rss_kib(self):
         for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
@@ -362,16 +367,19 @@ def run_fanout(servers, listeners, rate, duration):
            "--messages", str(messages), "--rate", str(rate)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     first = proc.stdout.readline()
-    before = sum(s.cpu_seconds() for s in servers)
+    before = [s.cpu_split() for s in servers]
     rest, err = proc.communicate(timeout=duration + 60)
-    used = sum(s.cpu_seconds() for s in servers) - before
+    after = [s.cpu_split() for s in servers]
+    user = sum(a[0] - b[0] for a, b in zip(after, before))
+    used = sum(a[0] + a[1] - b[0] - b[1] for a, b in zip(after, before))
     m = dict(re.findall(r"(\w+)=([\d.]+)", rest))
     if first.strip() != "warm" or proc.returncode != 0 or not m:
         raise RuntimeError(f"fanout: {first}{rest}{err}")
     delivered = int(m["delivered"])
     return {"rps": float(m["rate"]), "p50_ms": float(m["p50_us"]) / 1000,
             "p99_ms": float(m["p99_us"]) / 1000, "us_per_req": used * 1e6 / max(delivered, 1),
-            "load_cpu": float("nan"), "missing": int(m["missing"])}
+            "user_us": user * 1e6 / max(delivered, 1), "load_cpu": float("nan"),
+            "missing": int(m["missing"])}
 
 
 class Uvicorn(Server):
@@ -436,19 +444,22 @@ def run_wrk(server, path, connections, duration, pipeline=None, scheme="http", c
 
 
 def run_ws(server, connections, duration, tls=False):
+    user_before = server.cpu_split()[0]
     before = server.cpu_seconds()
     out, load_cpu = measured_client(
         [str(BUILD / "bench" / "ws_load"), "--port", str(server.port), "--path",
          server.ws_path, "--connections", str(connections), "--duration", str(duration),
          "--warmup", "1"] + (["--tls"] if tls else []), server.pinned, duration + 1)
     used = server.cpu_seconds() - before
+    user = server.cpu_split()[0] - user_before
     m = dict(re.findall(r"(\w+)=([\d.]+)", out.stdout))
     if out.returncode != 0 or not m:
         raise RuntimeError(f"{server.name} ws: {out.stdout}{out.stderr}")
     echoes = int(m["all"])  # the CPU time covers the warm-up too
     return {"rps": float(m["rate"]), "p50_ms": float(m["p50_us"]) / 1000,
             "p99_ms": float(m["p99_us"]) / 1000,
-            "us_per_req": used * 1e6 / max(echoes, 1), "load_cpu": load_cpu}
+            "us_per_req": used * 1e6 / max(echoes, 1),
+            "user_us": user * 1e6 / max(echoes, 1), "load_cpu": load_cpu}
 
 
 def idle_memory(server, connections):
@@ -651,12 +662,12 @@ def main():
         # Broadcast fan-out: the room sample, memory:// in one process, then redis:// over
         # two processes (both on the server's CPU) with redis-server on the load's CPU.
         redis = Redis()
-        fanout = {"memory://": [Room("room memory://", "memory://")]}
+        fanout = {"memory://": [Room("room-memory", "memory://")]}
         running = []
         try:
             running.append(redis.start())
             fanout["redis:// (2 processes)"] = [
-                Room("room redis://", f"redis://127.0.0.1:{redis.port}") for _ in range(2)]
+                Room("room-redis", f"redis://127.0.0.1:{redis.port}") for _ in range(2)]
             for group in fanout.values():
                 for server in group:
                     running.append(server.start())
@@ -821,22 +832,33 @@ def main():
                   "redis:// the listeners are spread over two processes, both on the server's "
                   "CPU, with redis-server on the load generator's. CPU per delivery is the "
                   "room processes' after the warm-up; against it, the CPU of one WebSocket echo "
-                  "(64 connections) of the same rounds:", "",
-                  "| hub | deliveries/s | p50 | p99 | server CPU µs per delivery | "
-                  "per delivery / per echo | missed |", "|---|---:|---:|---:|---:|---:|---:|"]
+                  "(64 connections) of the same rounds, in all and in user space only (the "
+                  "rest is the kernel's: on loopback a send(2) also runs the receiving "
+                  "socket's TCP input and wakes its reader):", "",
+                  "| hub | deliveries/s | p50 | p99 | server CPU µs per delivery (user) | "
+                  "per delivery / per echo | user space: per delivery / per echo | missed |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|"]
         for kind, runs in fanout_rows:
             if not runs:
                 continue
             ratios = [r["us_per_req"] / e["us_per_req"] for r, e in zip(runs, echoes)
                       if e["us_per_req"]]
-            ratio = f"{statistics.median(ratios):.2f}"
-            if len(ratios) > 1:
-                ratio += f" ({min(ratios):.2f}-{max(ratios):.2f})"
+            user_ratios = [r["user_us"] / e["user_us"] for r, e in zip(runs, echoes)
+                           if e.get("user_us")]
+
+            def spread(values):
+                text = f"{statistics.median(values):.2f}"
+                if len(values) > 1:
+                    text += f" ({min(values):.2f}-{max(values):.2f})"
+                return text
+
             lines.append(
                 f"| {kind} | {fmt_rate(statistics.median(r['rps'] for r in runs))} | "
                 f"{statistics.median(r['p50_ms'] for r in runs):.2f} ms | "
                 f"{statistics.median(r['p99_ms'] for r in runs):.2f} ms | "
-                f"{statistics.median(r['us_per_req'] for r in runs):.2f} | {ratio} | "
+                f"{statistics.median(r['us_per_req'] for r in runs):.2f} "
+                f"({statistics.median(r['user_us'] for r in runs):.2f}) | {spread(ratios)} | "
+                f"{spread(user_ratios) if user_ratios else 'n/a'} | "
                 f"{sum(r['missing'] for r in runs)} |")
     lines += ["", f"Idle keep-alive connections ({args.idle_connections:,} held after one "
                   "request each, `bench/tools/conn_hold`):", "",

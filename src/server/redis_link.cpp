@@ -72,7 +72,7 @@ constexpr std::size_t envelope_size = envelope_magic.size() + instance_id_size;
 
 /// Formatted PUBLISH commands waiting for the publisher connection, at most (a Redis that
 /// stopped reading): further messages are dropped until it drains.
-constexpr std::size_t max_outbox_bytes = std::size_t{8} * 1024 * 1024;
+constexpr std::size_t max_outbox_bytes = std::size_t{4} * 1024 * 1024;
 
 constexpr auto first_retry_delay = std::chrono::milliseconds(100);
 constexpr auto connect_timeout = std::chrono::seconds(3);
@@ -178,7 +178,9 @@ struct Run {
     Event subscriber_wake;
     Event publisher_wake;
     std::set<std::string, std::less<>> subscribed;  ///< on the subscriber connection
-    bool pong = false;
+    bool pong = false;            ///< the subscriber connection's PING was answered
+    bool publisher_pong = false;  ///< the publisher connection's PING was answered
+    bool subscriber_refused = false;
     bool subscriber_up = false;
     bool publisher_up = false;
     bool outage = false;   ///< warned about, not over yet
@@ -188,7 +190,9 @@ struct Run {
 class Link final : public RedisLink, public std::enable_shared_from_this<Link> {
 public:
     Link(BroadcastAddress address, Deliver deliver, std::chrono::milliseconds max_backoff)
-        : address_(std::move(address)), deliver_(std::move(deliver)), max_backoff_(max_backoff) {
+        : address_(std::move(address)),
+          deliver_(std::move(deliver)),
+          max_backoff_(std::max(max_backoff, first_retry_delay)) {
         envelope_.assign(envelope_magic);
         std::array<unsigned char, instance_id_size> id{};
         if (RAND_bytes(id.data(), static_cast<int>(id.size())) != 1) {
@@ -201,6 +205,11 @@ public:
         auto run = std::make_shared<Run>(worker.io);
         {
             std::lock_guard lock(mutex_);
+            if (!run_.expired()) {
+                throw std::logic_error(
+                    "flamecpp: a redis:// Broadcast serves one server at a time, and another "
+                    "server of this app is running");
+            }
             run_ = run;
             mailbox_ = worker.mailbox;
             wake_posted_ = false;
@@ -248,7 +257,7 @@ public:
         } else if (auto it = wanted_.find(channel); it != wanted_.end()) {
             wanted_.erase(it);
         }
-        changed_.emplace_back(channel);
+        changed_.emplace(channel);
         wake_locked();
     }
 
@@ -316,24 +325,45 @@ private:
         }
     }
 
-    /// Connects `socket`, authenticates and selects the database; the replies to those go
-    /// through `reader`.
+    /// Connects `socket`, authenticates and selects the database (the replies to those go
+    /// through `reader`), all within connect_timeout.
     asio::awaitable<void> connect(tcp::socket& socket, RespReader& reader) {
         auto executor = co_await asio::this_coro::executor;
         boost::system::error_code ec;
         const auto address = asio::ip::make_address(address_.host, ec);
+        std::vector<tcp::endpoint> endpoints;
         if (!ec) {
-            const tcp::endpoint endpoint(address, address_.port);
-            auto connecting = socket.async_connect(endpoint, asio::use_awaitable);
-            co_await within(std::move(connecting), connect_timeout, "connecting");
+            endpoints.emplace_back(address, address_.port);
         } else {
-            // A host name: Asio's resolver asks getaddrinfo on a thread of its own.
+            // A host name: Asio's resolver asks getaddrinfo on a thread of its own. Its wait
+            // cannot be cancelled by the coroutine's cancellation, only by cancel(): a timer
+            // calls it when the lookup takes too long.
             tcp::resolver resolver(executor);
-            auto endpoints = co_await resolver.async_resolve(
-                address_.host, std::to_string(address_.port), asio::use_awaitable);
-            auto connecting = connect_any(socket, std::move(endpoints));
-            co_await within(std::move(connecting), connect_timeout, "connecting");
+            asio::steady_timer limit(executor, connect_timeout);
+            limit.async_wait([&resolver](const boost::system::error_code& waited) {
+                if (!waited) {
+                    resolver.cancel();
+                }
+            });
+            const std::string service = std::to_string(address_.port);
+            auto [resolved_ec, results] = co_await resolver.async_resolve(
+                address_.host, service, asio::as_tuple(asio::use_awaitable));
+            limit.cancel();
+            if (resolved_ec) {
+                throw boost::system::system_error(resolved_ec);
+            }
+            for (const auto& entry : results) {
+                endpoints.push_back(entry.endpoint());
+            }
         }
+        auto setting_up = set_up(socket, reader, std::move(endpoints));
+        co_await within(std::move(setting_up), connect_timeout, "connecting");
+    }
+
+    asio::awaitable<void> set_up(tcp::socket& socket,
+                                 RespReader& reader,
+                                 std::vector<tcp::endpoint> endpoints) {
+        co_await asio::async_connect(socket, endpoints, asio::use_awaitable);
         socket.set_option(tcp::no_delay(true));
 
         std::string hello;
@@ -371,11 +401,6 @@ private:
                 --replies;
             }
         }
-    }
-
-    static asio::awaitable<void> connect_any(tcp::socket& socket,
-                                             tcp::resolver::results_type endpoints) {
-        co_await asio::async_connect(socket, endpoints, asio::use_awaitable);
     }
 
     static asio::awaitable<void> write_all(tcp::socket& socket, std::string_view bytes) {
@@ -439,6 +464,7 @@ private:
                 try {
                     RespReader reader;
                     co_await self->connect(socket, reader);
+                    run->subscriber_refused = false;
                     co_await self->subscribe_all(socket, *run);
                     run->subscriber_up = true;
                     self->maybe_reachable(*run);
@@ -496,7 +522,14 @@ private:
 
     void on_reply(const redisReply& reply, Run& run) {
         if (reply.type == REDIS_REPLY_ERROR) {
-            throw std::runtime_error("Redis answered: " + std::string(text_of(reply)));
+            // A SUBSCRIBE refused (an ACL on one channel, say): that channel stays local; the
+            // others go on. Once per connection: the next ones are likely the same.
+            if (!run.subscriber_refused) {
+                run.subscriber_refused = true;
+                SPDLOG_LOGGER_WARN(&logger(), "broadcast: Redis at {} refused a command: {}",
+                                   address_.shown, text_of(reply));
+            }
+            return;
         }
         if (reply.type == REDIS_REPLY_STATUS) {  // +PONG, with no channel subscribed
             run.pong = true;
@@ -547,14 +580,12 @@ private:
                 co_await write(socket, command);
                 continue;
             }
-            std::vector<std::string> changed;
+            std::set<std::string, std::less<>> changed;
             std::vector<std::string_view> subscribe{"SUBSCRIBE"};
             std::vector<std::string_view> unsubscribe{"UNSUBSCRIBE"};
             {
                 std::lock_guard lock(mutex_);
                 changed.swap(changed_);
-                std::sort(changed.begin(), changed.end());
-                changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
                 for (const std::string& channel : changed) {
                     const bool wanted = wanted_.contains(channel);
                     const bool has = run.subscribed.contains(channel);
@@ -601,10 +632,20 @@ private:
                         self->publishing_ = true;
                         self->dropped_ = 0;
                     }
+                    // However the connection ends (a loop destroyed with this frame suspended
+                    // included), publishing stops: nothing fills the outbox for nobody.
+                    struct StopPublishing {
+                        Link& link;
+                        ~StopPublishing() {
+                            std::lock_guard lock(link.mutex_);
+                            link.publishing_ = false;
+                            link.outbox_.clear();
+                        }
+                    } stop_publishing{*self};
                     run->publisher_up = true;
                     self->maybe_reachable(*run);
                     delay = first_retry_delay;
-                    auto reading = self->publisher_reader(socket, reader);
+                    auto reading = self->publisher_reader(socket, reader, *run);
                     auto writing = self->publisher_writer(socket, *run);
                     co_await until_either(std::move(reading), std::move(writing));
                 } catch (const boost::system::system_error& e) {
@@ -612,11 +653,6 @@ private:
                 } catch (const std::exception& e) {
                     failure = e.what();
                 }
-            }
-            {
-                std::lock_guard lock(self->mutex_);
-                self->publishing_ = false;
-                self->outbox_.clear();
             }
             run->publisher_up = false;
             SPDLOG_LOGGER_DEBUG(&logger(), "broadcast: the Redis publisher connection ended: {}",
@@ -632,7 +668,7 @@ private:
         }
     }
 
-    asio::awaitable<void> publisher_reader(tcp::socket& socket, RespReader& reader) {
+    asio::awaitable<void> publisher_reader(tcp::socket& socket, RespReader& reader, Run& run) {
         std::array<char, 4096> buffer{};
         bool warned = false;
         for (;;) {
@@ -640,6 +676,10 @@ private:
                 co_await socket.async_read_some(asio::buffer(buffer), asio::use_awaitable);
             reader.feed(buffer.data(), n);
             for (Reply reply = reader.next(); reply; reply = reader.next()) {
+                if (reply->type == REDIS_REPLY_STATUS) {  // +PONG
+                    run.publisher_pong = true;
+                    continue;
+                }
                 if (reply->type == REDIS_REPLY_ERROR && !warned) {
                     warned = true;  // once per connection: the next ones are likely the same
                     SPDLOG_LOGGER_WARN(&logger(), "broadcast: Redis at {} refused a PUBLISH: {}",
@@ -649,19 +689,44 @@ private:
         }
     }
 
+    /// Sends what the outbox holds, as it comes; between messages, a PING every
+    /// ping_interval, so that a connection a middlebox dropped is noticed.
     asio::awaitable<void> publisher_writer(tcp::socket& socket, Run& run) {
         std::string batch;
+        auto next_ping = std::chrono::steady_clock::now() + ping_interval;
+        bool ping_out = false;
         for (;;) {
+            std::size_t dropped = 0;
             {
                 std::lock_guard lock(mutex_);
                 batch.clear();
                 batch.swap(outbox_);
+                if (batch.empty() && dropped_ != 0) {
+                    dropped = std::exchange(dropped_, 0);  // caught up
+                }
             }
-            if (batch.empty()) {
-                co_await run.publisher_wake.wait_until(asio::steady_timer::time_point::max());
+            if (dropped != 0) {
+                SPDLOG_LOGGER_WARN(&logger(),
+                                   "broadcast: Redis at {} keeps up again; {} message(s) did not "
+                                   "reach the other processes",
+                                   address_.shown, dropped);
+            }
+            if (!batch.empty()) {
+                co_await write(socket, batch);
                 continue;
             }
-            co_await write(socket, batch);
+            if (co_await run.publisher_wake.wait_until(next_ping)) {
+                continue;
+            }
+            if (ping_out && !run.publisher_pong) {
+                throw std::runtime_error("no answer to PING");
+            }
+            ping_out = true;
+            run.publisher_pong = false;
+            next_ping = std::chrono::steady_clock::now() + ping_interval;
+            const std::array<std::string_view, 1> args{"PING"};
+            const std::string command = format_command(args);
+            co_await write(socket, command);
         }
     }
 
@@ -671,11 +736,11 @@ private:
     std::string envelope_;  ///< magic + this process's instance id
 
     std::mutex mutex_;
-    std::set<std::string, std::less<>> wanted_;  ///< the channels with local subscribers
-    std::vector<std::string> changed_;           ///< channels whose want() changed since
-    std::string outbox_;                         ///< formatted PUBLISH commands
-    std::size_t dropped_ = 0;                    ///< messages dropped since the last warning
-    bool publishing_ = false;                    ///< the publisher connection is up
+    std::set<std::string, std::less<>> wanted_;   ///< the channels with local subscribers
+    std::set<std::string, std::less<>> changed_;  ///< channels whose want() changed since
+    std::string outbox_;                          ///< formatted PUBLISH commands
+    std::size_t dropped_ = 0;                     ///< messages dropped since the last warning
+    bool publishing_ = false;                     ///< the publisher connection is up
     bool wake_posted_ = false;
     std::shared_ptr<Mailbox> mailbox_;  ///< the loop the connections run on
     std::weak_ptr<Run> run_;
@@ -691,7 +756,8 @@ BroadcastAddress parse_broadcast_url(std::string_view url) {
     const boost::urls::url_view& u = *parsed;
     BroadcastAddress address;
     if (iequals(u.scheme(), "memory")) {
-        if (!u.encoded_host().empty() || !u.encoded_path().empty() || u.has_query()) {
+        if (!u.encoded_host().empty() || !u.encoded_path().empty() || u.has_query() ||
+            u.has_userinfo() || u.has_port() || u.has_fragment()) {
             bad_url(url, "memory:// takes nothing after it");
         }
         address.shown = "memory://";

@@ -105,7 +105,10 @@ void Worker::attach(Connection& c) noexcept {
     ++count_;
 }
 
-Worker::~Worker() { torn_down_ = true; }
+Worker::~Worker() {
+    torn_down_ = true;
+    mailbox->close();  // a start that failed after the startup hooks never reached abandon()
+}
 
 void Worker::detach(Connection& c) noexcept {
     if (torn_down_) {

@@ -69,6 +69,9 @@ TEST(BroadcastUrl, WhatIsRefusedSaysWhy) {
         {"redis://h/+1", "database number"},
         {"redis://h?db=1", "query"},
         {"memory://x", "nothing after it"},
+        {"memory://:1", "nothing after it"},
+        {"memory://u@", "nothing after it"},
+        {"memory://#f", "nothing after it"},
     };
     for (const auto& [url, why] : cases) {
         try {
