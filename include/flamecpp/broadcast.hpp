@@ -123,7 +123,7 @@ public:
     /// Moves share the hub.
     Broadcast& operator=(Broadcast&&) noexcept = default;
     /// The hub lives while a copy or a subscription holds it.
-    ~Broadcast();
+    ~Broadcast() override;
 
     /// Publishes `message` on `channel`, from any thread (a handler, a task, a thread of your
     /// own). Returns at once. Subscribers on the calling thread get it before this returns;
