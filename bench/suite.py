@@ -561,6 +561,9 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--idle-connections", type=int, default=10000)
     ap.add_argument("--quick", action="store_true", help="1 round, 2 s, no callgrind")
+    ap.add_argument("--broadcast-only", action="store_true",
+                    help="only the broadcast rows and the echo they compare with; prints them, "
+                    "leaves docs/benchmarks.md alone")
     ap.add_argument("--peers", help="folder of drogon_hello and crow_hello (built by "
                     "../shared/peers/build.sh); default $FLAMECPP_PEERS; without: no peers")
     args = ap.parse_args()
@@ -569,16 +572,21 @@ def main():
     started = time.time()
 
     targets = [Flamecpp, BeastRef, Nginx, Uvicorn] + peer_targets(args.peers)
+    if args.broadcast_only:
+        targets = [Flamecpp]
     middleware_tests = {"plaintext"}  # cells where FlamecppMiddleware runs too
     http_cells = [("plaintext", "/plaintext", 64, None), ("plaintext", "/plaintext", 256, None),
                   ("json", "/json", 64, None), ("json", "/json", 256, None),
                   ("pipelined 16", "/plaintext", 256, 16)]
-    ws_cells = [64, 256]
+    ws_cells = [64] if args.broadcast_only else [64, 256]
+    if args.broadcast_only:
+        http_cells = []
     static_cells = [("static 1 KiB", "/static/1k.bin", 64), ("static 1 MiB", "/static/1m.bin", 64)]
     sse_connections = 1000
-    # Broadcast: one publisher, 1,000 listeners in one room, 100 messages a second.
+    # Broadcast: one publisher, 1,000 listeners in one room, at 100 messages a second (each
+    # message alone in its turn of the loop) and at 1,000 (several per turn: batched).
     fanout_listeners = 1000
-    fanout_rate = 100
+    fanout_rates = [100, 1000]
     # TLS: keep-alive HTTPS, a new TLS connection per request, and WSS echo (its cost against
     # the plain echo of the same round).
     tls_cells = [("https plaintext", "/plaintext", 64, False),
@@ -627,20 +635,22 @@ def main():
             for server in running:
                 server.stop()
         # Files and events: flamecpp's files_events app against nginx on the same folder.
-        files = [FilesEvents(folder), NginxStatic(folder)]
+        files = [] if args.broadcast_only else [FilesEvents(folder), NginxStatic(folder)]
         running = []
         try:
             for server in files:
                 running.append(server.start())
-            for test, path, conns in static_cells:
+            for test, path, conns in static_cells if files else []:
                 for server in files[rnd % 2:] + files[:rnd % 2]:
                     add((server.name, test, conns), run_wrk(server, path, conns, args.duration))
-            sse_runs.append(run_sse(files[0], sse_connections, args.duration))
+            if files:
+                sse_runs.append(run_sse(files[0], sse_connections, args.duration))
         finally:
             for server in running:
                 server.stop()
         # TLS: flamecpp against nginx with the same certificate; WSS against flamecpp's echo.
-        secure = [FlamecppTls(tls_cert, tls_key), NginxTls(tls_cert, tls_key)]
+        secure = [] if args.broadcast_only else [FlamecppTls(tls_cert, tls_key),
+                                                   NginxTls(tls_cert, tls_key)]
         plain_echo = Flamecpp()
         running = []
         try:
@@ -648,11 +658,11 @@ def main():
                 running.append(server.start())
             for server in secure:
                 ciphers[server.name] = tls_cipher(server.port)
-            for test, path, conns, close in tls_cells:
+            for test, path, conns, close in tls_cells if secure else []:
                 for server in secure[rnd % 2:] + secure[:rnd % 2]:
                     add((server.name, test, conns),
                         run_wrk(server, path, conns, args.duration, scheme="https", close=close))
-            pair = [(secure[0], True), (plain_echo, False)]
+            pair = [(secure[0], True), (plain_echo, False)] if secure else []
             for server, tls in pair[rnd % 2:] + pair[:rnd % 2]:
                 add(("flamecpp", "wss echo" if tls else "ws echo (same round)", tls_ws_conns),
                     run_ws(server, tls_ws_conns, args.duration, tls=tls))
@@ -672,8 +682,9 @@ def main():
                 for server in group:
                     running.append(server.start())
             for kind, group in list(fanout.items())[rnd % 2:] + list(fanout.items())[:rnd % 2]:
-                add(("flamecpp", f"broadcast {kind}", fanout_listeners),
-                    run_fanout(group, fanout_listeners, fanout_rate, args.duration))
+                for rate in fanout_rates:
+                    add(("flamecpp", f"broadcast {kind} {rate}/s", fanout_listeners),
+                        run_fanout(group, fanout_listeners, rate, args.duration))
         finally:
             for server in running:
                 server.stop()
@@ -681,7 +692,7 @@ def main():
               file=sys.stderr)
 
     memory = {}
-    for cls in targets:
+    for cls in [] if args.broadcast_only else targets:
         if cls not in (Flamecpp, BeastRef, Nginx, Uvicorn):
             continue  # the idle-memory table keeps to the targets it always had
         server = cls().start()
@@ -695,7 +706,7 @@ def main():
     threads_cells = [("plaintext", "/plaintext", 64), ("plaintext", "/plaintext", 256)]
     # Two runs per row rather than --rounds: these rows keep the suite under 10 minutes.
     threads_runs = max(1, min(2, args.rounds))
-    for threads in (1, 2):
+    for threads in () if args.broadcast_only else (1, 2):
         server = Flamecpp(threads, pinned=False).start()
         try:
             for test, path, conns in threads_cells:
@@ -710,8 +721,8 @@ def main():
         finally:
             server.stop()
 
-    instructions = {} if args.quick else instruction_counts()
-    seconds_to_compile = compile_time()
+    instructions = {} if args.quick or args.broadcast_only else instruction_counts()
+    seconds_to_compile = float("nan") if args.broadcast_only else compile_time()
 
     def median(key, field):
         values = [r[field] for r in results.get(key, [])]
@@ -821,24 +832,26 @@ def main():
                   "events per stream per second, least-most |", "|---:|---:|---:|---:|",
                   f"| {sse_connections:,} | {fmt_rate(rate)} | {us:.2f} | "
                   f"{least / args.duration:,.0f}-{most / args.duration:,.0f} |"]
-    fanout_rows = [(kind, results.get(("flamecpp", f"broadcast {kind}", fanout_listeners), []))
-                   for kind in ("memory://", "redis:// (2 processes)")]
+    fanout_rows = [(kind, rate,
+                    results.get(("flamecpp", f"broadcast {kind} {rate}/s", fanout_listeners), []))
+                   for kind in ("memory://", "redis:// (2 processes)") for rate in fanout_rates]
     echoes = results.get(("flamecpp", "websocket echo", 64), [])
-    if any(runs for _, runs in fanout_rows) and echoes:
+    if any(runs for _, _, runs in fanout_rows) and echoes:
         lines += ["", f"Broadcast fan-out: samples/room (one thread), one publisher and "
                   f"{fanout_listeners:,} WebSocket listeners in one room "
-                  "(bench/tools/fanout_load), "
-                  f"{fanout_rate} messages a second, each delivered to every listener; with "
+                  "(bench/tools/fanout_load), at 100 messages a second (each alone in its turn "
+                  "of the server's loop: one send per delivery) and at 1,000 (several per turn, "
+                  "sent to each listener as one write), each delivered to every listener; with "
                   "redis:// the listeners are spread over two processes, both on the server's "
                   "CPU, with redis-server on the load generator's. CPU per delivery is the "
                   "room processes' after the warm-up; against it, the CPU of one WebSocket echo "
                   "(64 connections) of the same rounds, in all and in user space only (the "
                   "rest is the kernel's: on loopback a send(2) also runs the receiving "
                   "socket's TCP input and wakes its reader):", "",
-                  "| hub | deliveries/s | p50 | p99 | server CPU µs per delivery (user) | "
-                  "per delivery / per echo | user space: per delivery / per echo | missed |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|"]
-        for kind, runs in fanout_rows:
+                  "| hub | messages/s | deliveries/s | p50 | p99 | server CPU µs per delivery "
+                  "(user) | per delivery / per echo | user space: per delivery / per echo | "
+                  "missed |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for kind, rate, runs in fanout_rows:
             if not runs:
                 continue
             ratios = [r["us_per_req"] / e["us_per_req"] for r, e in zip(runs, echoes)
@@ -853,7 +866,7 @@ def main():
                 return text
 
             lines.append(
-                f"| {kind} | {fmt_rate(statistics.median(r['rps'] for r in runs))} | "
+                f"| {kind} | {rate:,} | {fmt_rate(statistics.median(r['rps'] for r in runs))} | "
                 f"{statistics.median(r['p50_ms'] for r in runs):.2f} ms | "
                 f"{statistics.median(r['p99_ms'] for r in runs):.2f} ms | "
                 f"{statistics.median(r['us_per_req'] for r in runs):.2f} "
@@ -894,7 +907,7 @@ def main():
     doc = ROOT / "docs" / "benchmarks.md"
     text = doc.read_text()
     begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
-    if begin in text and end in text and not args.quick:
+    if begin in text and end in text and not args.quick and not args.broadcast_only:
         head, rest = text.split(begin, 1)
         tail = rest.split(end, 1)[1]
         doc.write_text(f"{head}{begin}\n{table}\n{end}{tail}")

@@ -126,8 +126,10 @@ public:
     ~Broadcast() override;
 
     /// Publishes `message` on `channel`, from any thread (a handler, a task, a thread of your
-    /// own). Returns at once. Subscribers on the calling thread get it before this returns;
-    /// the others when their thread runs next.
+    /// own). Returns at once. Subscribers on the calling thread get it before this returns,
+    /// the others when their thread runs next; except that the messages that reach a thread
+    /// after the first in one turn of its loop wait for the end of that turn, and then go to
+    /// each WebSocket subscriber together, in one write.
     void publish(std::string_view channel, std::string message) const;
 
     /// Subscribes the WebSocket `ws` (accepted, on this thread: call it from the WebSocket's

@@ -6,7 +6,15 @@
 // Each thread's LocalHub knows its own subscribers per channel and is touched only on that
 // thread: delivering to them takes no lock. Subscribing and unsubscribing update both; they
 // are rare next to messages.
+//
+// Under load a thread gets many messages in one turn of its loop (the hand-offs that queued
+// up, the frames of one read from a publisher or from Redis). The first is delivered at once;
+// the others of that turn wait for its end, and then go to each WebSocket subscriber as one
+// batch of frames in one write: a send(2) per subscriber per turn rather than per message.
+// The frames of a batch are built once, for every subscriber (a server's frames are not
+// masked, so they are the same bytes for all).
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <deque>
 #include <functional>
@@ -19,6 +27,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/cancellation_state.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -30,6 +39,7 @@
 #include "server/redis_link.hpp"
 #include "server/websocket/session.hpp"
 #include "server/worker.hpp"
+#include "websocket/frame.hpp"
 
 namespace flamecpp::detail {
 namespace asio = boost::asio;
@@ -72,22 +82,34 @@ struct BroadcastSubscriber {
     /// Hands one message over, on the subscriber's thread. False: it is no longer active (a
     /// stream over its queue, a WebSocket that has closed).
     bool push(const Message& message);
+    /// Hands several over: `frames` holds them as WebSocket text frames, one after the other.
+    bool push(const std::vector<Message>& messages, const std::string& frames);
     void wake() noexcept;
 };
 
 /// One server thread's subscribers of one hub.
-struct LocalHub {
+struct LocalHub : std::enable_shared_from_this<LocalHub> {
     explicit LocalHub(Worker& w) : worker(&w), mailbox(w.mailbox) {}
 
     Worker* worker;
     std::shared_ptr<Mailbox> mailbox;  ///< refuses posts once the worker is gone
     ChannelMap<std::vector<std::shared_ptr<BroadcastSubscriber>>> channels;
 
+    /// A delivery ran in this turn of the loop: the next ones wait in `pending` for its end.
+    bool turn_open = false;
+    /// The messages that came after the first in this turn, per channel, in order.
+    std::vector<std::pair<std::string, std::vector<Message>>> pending;
+
     [[nodiscard]] bool is_current() const noexcept {
         const Worker* here = Worker::current();
         return here == worker && here->mailbox == mailbox;
     }
+    /// On this thread: at once if it is the turn's first, else with the turn's batch.
     void deliver(std::string_view channel, const Message& message);
+    void deliver_now(std::string_view channel, const Message& message);
+    void deliver_batch(std::string_view channel, const std::vector<Message>& messages);
+    /// The end of the turn: the batches go out.
+    void end_turn();
     void remove(const std::shared_ptr<BroadcastSubscriber>& subscriber);
     /// The server is shutting down: stream subscribers end (a receive() returns nullopt), so
     /// that a handler waiting for a message does not hold the drain.
@@ -355,6 +377,26 @@ bool BroadcastSubscriber::push(const Message& message) {
     return true;
 }
 
+bool BroadcastSubscriber::push(const std::vector<Message>& messages, const std::string& frames) {
+    if (!active.load(std::memory_order_relaxed)) {
+        return false;
+    }
+    if (!ws) {
+        for (const Message& message : messages) {
+            if (!push(message)) {
+                return false;
+            }
+        }
+        return true;
+    }
+    // One queued write of every frame; bounded as queue_text is, by its bytes.
+    WebSocketSession& session = WebSocketAccess::session(*ws);
+    if (session.queue(WebSocketAccess::handle(*ws), frames, false, /*framed=*/true)) {
+        return true;
+    }
+    return ws->state() == WebSocket::State::connected && !ws->close_code();
+}
+
 void BroadcastSubscriber::wake() noexcept {
     if (waiter != nullptr) {
         woken = true;
@@ -363,6 +405,76 @@ void BroadcastSubscriber::wake() noexcept {
 }
 
 void LocalHub::deliver(std::string_view channel, const Message& message) {
+    if (turn_open) {
+        auto batch = std::find_if(pending.begin(), pending.end(),
+                                  [channel](const auto& entry) { return entry.first == channel; });
+        if (batch == pending.end()) {
+            pending.emplace_back(std::string(channel), std::vector<Message>{message});
+        } else {
+            batch->second.push_back(message);
+        }
+        return;
+    }
+    // Posted to the back of the loop's queue: it runs after what is queued now (more
+    // hand-offs, the rest of a read's frames), which joins the batch meanwhile.
+    asio::post(worker->io, [self = shared_from_this()] { self->end_turn(); });
+    turn_open = true;
+    deliver_now(channel, message);
+}
+
+void LocalHub::end_turn() {
+    turn_open = false;
+    std::vector<std::pair<std::string, std::vector<Message>>> batches;
+    batches.swap(pending);
+    for (const auto& [channel, messages] : batches) {
+        if (messages.size() == 1) {
+            deliver_now(channel, messages.front());
+        } else {
+            deliver_batch(channel, messages);
+        }
+    }
+}
+
+void LocalHub::deliver_batch(std::string_view channel, const std::vector<Message>& messages) {
+    auto it = channels.find(channel);
+    if (it == channels.end()) {
+        return;
+    }
+    std::string frames;  // built at the first WebSocket subscriber, for all of them
+    auto& subscribers = it->second;
+    std::vector<std::shared_ptr<BroadcastSubscriber>> ended;
+    const std::size_t count = subscribers.size();
+    for (std::size_t i = 0; i < count; ++i) {
+        bool kept = false;
+        try {
+            if (subscribers[i]->ws && frames.empty()) {
+                std::size_t total = 0;
+                for (const Message& message : messages) {
+                    total += ws::max_server_header + message->size();
+                }
+                frames.reserve(total);
+                std::array<char, ws::max_server_header> header{};
+                for (const Message& message : messages) {
+                    const std::size_t size =
+                        ws::write_server_header(header, ws::Opcode::text, message->size());
+                    frames.append(header.data(), size).append(*message);
+                }
+            }
+            kept = subscribers[i]->push(messages, frames);
+        } catch (const std::exception& e) {  // bad_alloc: this subscriber ends, not the loop
+            SPDLOG_LOGGER_WARN(&logger(), "broadcast: a subscriber of '{}' dropped: {}", channel,
+                               e.what());
+        }
+        if (!kept && subscribers[i]->active) {
+            ended.push_back(subscribers[i]);
+        }
+    }
+    for (const auto& subscriber : ended) {
+        unsubscribe(subscriber);
+    }
+}
+
+void LocalHub::deliver_now(std::string_view channel, const Message& message) {
     auto it = channels.find(channel);
     if (it == channels.end()) {
         return;

@@ -74,11 +74,18 @@ struct OutgoingFrame {
     /// ones are a gather write (sendmsg(2)) of the header and the caller's bytes.
     static constexpr std::size_t max_copied = 240;
 
-    OutgoingFrame(ws::Opcode opcode, std::string_view payload)
-        : size(ws::write_server_header(
-              std::span<char, ws::max_server_header>(bytes.data(), ws::max_server_header),
-              opcode,
-              payload.size())) {
+    /// `framed`: `payload` is whole frames already (a batch of messages, each with its
+    /// header), written as they are.
+    OutgoingFrame(ws::Opcode opcode, std::string_view payload, bool framed = false)
+        : size(framed ? 0
+                      : ws::write_server_header(std::span<char, ws::max_server_header>(
+                                                    bytes.data(), ws::max_server_header),
+                                                opcode,
+                                                payload.size())) {
+        if (framed) {
+            buffers = {asio::buffer(bytes.data(), 0), asio::buffer(payload)};
+            return;
+        }
         if (payload.size() <= max_copied) {
             std::memcpy(bytes.data() + size, payload.data(), payload.size());
             size += payload.size();
@@ -166,7 +173,10 @@ public:
 
     /// Queues one message without waiting (WebSocket::queue_text). See the public header for
     /// what the result means.
-    bool queue(std::shared_ptr<WebSocketSession> self, std::string payload, bool binary);
+    bool queue(std::shared_ptr<WebSocketSession> self,
+               std::string payload,
+               bool binary,
+               bool framed = false);
 
     /// Receives the next message, decoded per `encoding` (a message that does not fit it is
     /// refused with 1003). Once the connection is closed, `Result` = Data throws
@@ -191,6 +201,7 @@ private:
         ws::Opcode opcode;
         std::size_t sent = 0;  ///< bytes of the frame (header included) already written
         bool counted = false;  ///< from queue(): counts toward the queue's byte limit
+        bool framed = false;   ///< `payload` holds whole frames (queue(..., framed))
         std::optional<SendDone> done;
     };
 

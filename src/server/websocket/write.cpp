@@ -57,9 +57,11 @@ Task<void> WebSocketSession::send(std::shared_ptr<WebSocketSession> keep,
 
 bool WebSocketSession::queue(std::shared_ptr<WebSocketSession> self,
                              std::string payload,
-                             bool binary) {
+                             bool binary,
+                             bool framed) {
     QueuedFrame frame{std::move(payload), binary ? ws::Opcode::binary : ws::Opcode::text};
     frame.counted = true;
+    frame.framed = framed;
     const std::size_t size = frame.payload.size();
     if (!on_owner_thread()) {
         if (!sendable_.load(std::memory_order_acquire)) {
@@ -186,7 +188,7 @@ void WebSocketSession::submit(QueuedFrame frame) {
         return;
     }
     writing_ = true;
-    const OutgoingFrame out(frame.opcode, frame.payload);
+    const OutgoingFrame out(frame.opcode, frame.payload, frame.framed);
     if (write_now(out, frame.sent)) {
         writing_ = false;
         end_frame(frame, nullptr);
@@ -231,7 +233,7 @@ Task<void> WebSocketSession::write_queue(std::shared_ptr<WebSocketSession> self)
     while (!queue.empty()) {
         QueuedFrame frame = std::move(queue.front());
         queue.pop_front();
-        const OutgoingFrame out(frame.opcode, frame.payload);
+        const OutgoingFrame out(frame.opcode, frame.payload, frame.framed);
         error_code ec;
         if (frame.sent != 0 || !self->write_now(out, frame.sent)) {
             auto [rest_ec, n] = co_await self->write_rest(out, frame.sent);
