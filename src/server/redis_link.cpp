@@ -217,8 +217,8 @@ public:
             outbox_.clear();
             changed_.clear();
         }
-        worker.spawn(subscriber_loop(shared_from_this(), run));
-        worker.spawn(publisher_loop(shared_from_this(), run));
+        worker.spawn(connection_loop(shared_from_this(), run, Role::subscriber));
+        worker.spawn(connection_loop(shared_from_this(), run, Role::publisher));
     }
 
     void publish(std::string_view channel, std::string_view message) override {
@@ -452,10 +452,15 @@ private:
         return std::min(delay * 2, max_backoff_);
     }
 
-    // The subscriber connection.
+    // Both connections: connect, serve until the connection fails, wait, try again.
 
-    static asio::awaitable<void> subscriber_loop(std::shared_ptr<Link> self,
-                                                 std::shared_ptr<Run> run) {
+    enum class Role : bool { subscriber, publisher };
+
+    static asio::awaitable<void> connection_loop(std::shared_ptr<Link> self,
+                                                 std::shared_ptr<Run> run,
+                                                 Role role) {
+        const bool subscriber = role == Role::subscriber;
+        bool& up = subscriber ? run->subscriber_up : run->publisher_up;
         std::chrono::milliseconds delay = first_retry_delay;
         for (;;) {
             std::string failure;
@@ -464,23 +469,20 @@ private:
                 try {
                     RespReader reader;
                     co_await self->connect(socket, reader);
-                    run->subscriber_refused = false;
-                    co_await self->subscribe_all(socket, *run);
-                    run->subscriber_up = true;
-                    self->maybe_reachable(*run);
-                    delay = first_retry_delay;
-                    auto reading = self->subscriber_reader(socket, reader, *run);
-                    auto writing = self->subscriber_writer(socket, *run);
-                    co_await until_either(std::move(reading), std::move(writing));
+                    if (subscriber) {
+                        co_await self->serve_subscriber(socket, reader, *run, delay);
+                    } else {
+                        co_await self->serve_publisher(socket, reader, *run, delay);
+                    }
                 } catch (const boost::system::system_error& e) {
                     failure = e.code().message();  // what() names Asio's source lines
                 } catch (const std::exception& e) {
                     failure = e.what();
                 }
             }
-            run->subscriber_up = false;
-            SPDLOG_LOGGER_DEBUG(&logger(), "broadcast: the Redis subscriber connection ended: {}",
-                                failure);
+            up = false;
+            SPDLOG_LOGGER_DEBUG(&logger(), "broadcast: the Redis {} connection ended: {}",
+                                subscriber ? "subscriber" : "publisher", failure);
             if (co_await cancelled()) {
                 co_return;
             }
@@ -490,6 +492,27 @@ private:
             }
             delay = self->next_delay(delay);
         }
+    }
+
+    /// A connection is up: marks it so, and restarts the backoff.
+    void connected(Run& run, bool& up, std::chrono::milliseconds& delay) {
+        up = true;
+        maybe_reachable(run);
+        delay = first_retry_delay;
+    }
+
+    // The subscriber connection.
+
+    asio::awaitable<void> serve_subscriber(tcp::socket& socket,
+                                           RespReader& reader,
+                                           Run& run,
+                                           std::chrono::milliseconds& delay) {
+        run.subscriber_refused = false;
+        co_await subscribe_all(socket, run);
+        connected(run, run.subscriber_up, delay);
+        auto reading = subscriber_reader(socket, reader, run);
+        auto writing = subscriber_writer(socket, run);
+        co_await until_either(std::move(reading), std::move(writing));
     }
 
     /// After a (re)connection: subscribes to every channel this process wants.
@@ -617,55 +640,29 @@ private:
 
     // The publisher connection.
 
-    static asio::awaitable<void> publisher_loop(std::shared_ptr<Link> self,
-                                                std::shared_ptr<Run> run) {
-        std::chrono::milliseconds delay = first_retry_delay;
-        for (;;) {
-            std::string failure;
-            {
-                tcp::socket socket(co_await asio::this_coro::executor);
-                try {
-                    RespReader reader;
-                    co_await self->connect(socket, reader);
-                    {
-                        std::lock_guard lock(self->mutex_);
-                        self->publishing_ = true;
-                        self->dropped_ = 0;
-                    }
-                    // However the connection ends (a loop destroyed with this frame suspended
-                    // included), publishing stops: nothing fills the outbox for nobody.
-                    struct StopPublishing {
-                        Link& link;
-                        ~StopPublishing() {
-                            std::lock_guard lock(link.mutex_);
-                            link.publishing_ = false;
-                            link.outbox_.clear();
-                        }
-                    } stop_publishing{*self};
-                    run->publisher_up = true;
-                    self->maybe_reachable(*run);
-                    delay = first_retry_delay;
-                    auto reading = self->publisher_reader(socket, reader, *run);
-                    auto writing = self->publisher_writer(socket, *run);
-                    co_await until_either(std::move(reading), std::move(writing));
-                } catch (const boost::system::system_error& e) {
-                    failure = e.code().message();  // what() names Asio's source lines
-                } catch (const std::exception& e) {
-                    failure = e.what();
-                }
-            }
-            run->publisher_up = false;
-            SPDLOG_LOGGER_DEBUG(&logger(), "broadcast: the Redis publisher connection ended: {}",
-                                failure);
-            if (co_await cancelled()) {
-                co_return;
-            }
-            self->unreachable(*run, failure);
-            if (!co_await pause(delay)) {
-                co_return;
-            }
-            delay = self->next_delay(delay);
+    asio::awaitable<void> serve_publisher(tcp::socket& socket,
+                                          RespReader& reader,
+                                          Run& run,
+                                          std::chrono::milliseconds& delay) {
+        {
+            std::lock_guard lock(mutex_);
+            publishing_ = true;
+            dropped_ = 0;
         }
+        // However the connection ends (a loop destroyed with this frame suspended included),
+        // publishing stops: nothing fills the outbox for nobody.
+        struct StopPublishing {
+            Link& link;
+            ~StopPublishing() {
+                std::lock_guard lock(link.mutex_);
+                link.publishing_ = false;
+                link.outbox_.clear();
+            }
+        } stop_publishing{*this};
+        connected(run, run.publisher_up, delay);
+        auto reading = publisher_reader(socket, reader, run);
+        auto writing = publisher_writer(socket, run);
+        co_await until_either(std::move(reading), std::move(writing));
     }
 
     asio::awaitable<void> publisher_reader(tcp::socket& socket, RespReader& reader, Run& run) {
