@@ -108,6 +108,10 @@ struct LocalHub : std::enable_shared_from_this<LocalHub> {
     void deliver(std::string_view channel, const Message& message);
     void deliver_now(std::string_view channel, const Message& message);
     void deliver_batch(std::string_view channel, const std::vector<Message>& messages);
+    /// Calls `push(subscriber)` for each subscriber of `channel`; one that returns false (or
+    /// throws) is unsubscribed after.
+    template <class Push>
+    void each_subscriber(std::string_view channel, Push push);
     /// The end of the turn: the batches go out.
     void end_turn();
     void remove(const std::shared_ptr<BroadcastSubscriber>& subscriber);
@@ -435,46 +439,29 @@ void LocalHub::end_turn() {
     }
 }
 
-void LocalHub::deliver_batch(std::string_view channel, const std::vector<Message>& messages) {
-    auto it = channels.find(channel);
-    if (it == channels.end()) {
-        return;
+namespace {
+
+/// `messages` as WebSocket text frames, one after the other: the same bytes for every
+/// subscriber (a server's frames are not masked).
+std::string frames_of(const std::vector<Message>& messages) {
+    std::size_t total = 0;
+    for (const Message& message : messages) {
+        total += ws::max_server_header + message->size();
     }
-    std::string frames;  // built at the first WebSocket subscriber, for all of them
-    auto& subscribers = it->second;
-    std::vector<std::shared_ptr<BroadcastSubscriber>> ended;
-    const std::size_t count = subscribers.size();
-    for (std::size_t i = 0; i < count; ++i) {
-        bool kept = false;
-        try {
-            if (subscribers[i]->ws && frames.empty()) {
-                std::size_t total = 0;
-                for (const Message& message : messages) {
-                    total += ws::max_server_header + message->size();
-                }
-                frames.reserve(total);
-                std::array<char, ws::max_server_header> header{};
-                for (const Message& message : messages) {
-                    const std::size_t size =
-                        ws::write_server_header(header, ws::Opcode::text, message->size());
-                    frames.append(header.data(), size).append(*message);
-                }
-            }
-            kept = subscribers[i]->push(messages, frames);
-        } catch (const std::exception& e) {  // bad_alloc: this subscriber ends, not the loop
-            SPDLOG_LOGGER_WARN(&logger(), "broadcast: a subscriber of '{}' dropped: {}", channel,
-                               e.what());
-        }
-        if (!kept && subscribers[i]->active) {
-            ended.push_back(subscribers[i]);
-        }
+    std::string frames;
+    frames.reserve(total);
+    std::array<char, ws::max_server_header> header{};
+    for (const Message& message : messages) {
+        const std::size_t size = ws::write_server_header(header, ws::Opcode::text, message->size());
+        frames.append(header.data(), size).append(*message);
     }
-    for (const auto& subscriber : ended) {
-        unsubscribe(subscriber);
-    }
+    return frames;
 }
 
-void LocalHub::deliver_now(std::string_view channel, const Message& message) {
+}  // namespace
+
+template <class Push>
+void LocalHub::each_subscriber(std::string_view channel, Push push) {
     auto it = channels.find(channel);
     if (it == channels.end()) {
         return;
@@ -486,7 +473,7 @@ void LocalHub::deliver_now(std::string_view channel, const Message& message) {
     for (std::size_t i = 0; i < count; ++i) {
         bool kept = false;
         try {
-            kept = subscribers[i]->push(message);
+            kept = push(*subscribers[i]);
         } catch (const std::exception& e) {  // bad_alloc: this subscriber ends, not the loop
             SPDLOG_LOGGER_WARN(&logger(), "broadcast: a subscriber of '{}' dropped: {}", channel,
                                e.what());
@@ -498,6 +485,21 @@ void LocalHub::deliver_now(std::string_view channel, const Message& message) {
     for (const auto& subscriber : ended) {
         unsubscribe(subscriber);  // on this thread: removes it from `subscribers`
     }
+}
+
+void LocalHub::deliver_batch(std::string_view channel, const std::vector<Message>& messages) {
+    std::string frames;  // built at the first WebSocket subscriber, for all of them
+    each_subscriber(channel, [&](BroadcastSubscriber& subscriber) {
+        if (subscriber.ws && frames.empty()) {
+            frames = frames_of(messages);
+        }
+        return subscriber.push(messages, frames);
+    });
+}
+
+void LocalHub::deliver_now(std::string_view channel, const Message& message) {
+    each_subscriber(
+        channel, [&message](BroadcastSubscriber& subscriber) { return subscriber.push(message); });
 }
 
 void LocalHub::shutting_down() {
