@@ -174,7 +174,9 @@ App& App::mount(std::string_view prefix, const StaticFiles& files, std::string_v
     }
     const std::string path =
         (prefix == "/" ? std::string() : std::string(prefix)) + "/" + std::string(rest_parameter);
-    route(path, files, {Method::get}, name);
+    RouteOptions options;
+    options.doc.include_in_schema = false;  // files, as in Starlette and FastAPI
+    route(path, files, {Method::get}, name, options);
     on_startup([files] { files.open(); }, "static files at " + std::string(prefix));
     return *this;
 }

@@ -31,6 +31,7 @@
 #include <boost/mp11/algorithm.hpp>
 
 #include <flamecpp/body_reader.hpp>
+#include <flamecpp/detail/described.hpp>
 #include <flamecpp/detail/inject.hpp>
 #include <flamecpp/detail/injected.hpp>
 #include <flamecpp/limits.hpp>
@@ -176,6 +177,12 @@ constexpr bool form_type_ok() {
     }
 }
 
+/// An uploaded file in a form's schema: binary content.
+template <>
+struct TypeDocOf<UploadFile> {
+    static constexpr TypeDoc value{.kind = TypeDoc::Kind::binary};
+};
+
 template <>
 struct Injector<FormData> : NoRequirements {
     static constexpr bool available = true;
@@ -248,6 +255,7 @@ struct Injector<Form<T>> : NoRequirements {
                   "field as text, take flamecpp::FormData.");
     static constexpr bool available = true;
     static constexpr BodyUse body_use = BodyUse::form;
+    static constexpr BodyDoc body_doc{.kind = BodyDoc::Kind::form, .type = &type_doc<T>};
     static Form<T> get(CallContext& ctx) {
         FormData read;
         FormData& form = ctx.form != nullptr ? *ctx.form : (read = read_form(ctx.request));
@@ -256,6 +264,13 @@ struct Injector<Form<T>> : NoRequirements {
             [&](auto member) {
                 using F = std::remove_cvref_t<decltype(out.*member.pointer)>;
                 out.*member.pointer = form_member<F>(form, member.name);
+                if constexpr (!std::is_same_v<F, UploadFile> &&
+                              !std::is_same_v<F, std::optional<UploadFile>> &&
+                              !std::is_same_v<F, std::vector<UploadFile>>) {
+                    if (const Rules* rules = FieldRulesOf<T>::find(member.name)) {
+                        check_rules(*rules, out.*member.pointer, "form field", member.name);
+                    }
+                }
             });
         return Form<T>{std::move(out)};
     }

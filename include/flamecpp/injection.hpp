@@ -15,21 +15,26 @@
 #include <flamecpp/detail/default_arg.hpp>
 #include <flamecpp/detail/fixed_string.hpp>
 #include <flamecpp/detail/injected.hpp>
+#include <flamecpp/rules.hpp>
 
 namespace flamecpp {
 
 /// The query parameter `Name` as `T`: `std::string`, an integer, a floating-point type, `bool`,
 /// `std::optional<U>` (absent: empty) or `std::vector<U>` (every occurrence). A default makes
 /// it optional: `Query<"limit", int, 10>`. Absent without a default, or not convertible to T:
-/// 400 with `{"detail": ...}` naming the parameter. The value is `*q` (also `q->`,
-/// `q.value`).
+/// 400 with `{"detail": ...}` naming the parameter. `Check` (flamecpp::Rules) bounds the
+/// value, a 400 too; `flamecpp::no_default` stands for no default before it. The value is
+/// `*q` (also `q->`, `q.value`).
 ///
 /// @code
 /// boost::json::value search(Query<"q"> q, Query<"limit", int, 10> limit);
+/// Query<"limit", int, 50, flamecpp::Rules{.minimum = 1, .maximum = 100}> limit;
+/// Query<"q", std::string, flamecpp::no_default, flamecpp::Rules{.max_length = 50}> q;
 /// @endcode
 template <detail::FixedString Name,
           class T = std::string,
-          detail::DefaultArg Default = detail::DefaultArg{}>
+          detail::DefaultArg Default = detail::DefaultArg{},
+          Rules Check = Rules{}>
 struct Query : detail::Injected<T> {
     static_assert(detail::default_fits<T>(Default),
                   "flamecpp: the default of a Query<Name, T, Default> must fit T (an integer "
@@ -48,7 +53,8 @@ struct Query : detail::Injected<T> {
 /// @endcode
 template <detail::FixedString Name,
           class T = std::string,
-          detail::DefaultArg Default = detail::DefaultArg{}>
+          detail::DefaultArg Default = detail::DefaultArg{},
+          Rules Check = Rules{}>
 struct Header : detail::Injected<T> {
     static_assert(detail::default_fits<T>(Default),
                   "flamecpp: the default of a Header<Name, T, Default> must fit T (an integer "
@@ -66,7 +72,8 @@ struct Header : detail::Injected<T> {
 /// @endcode
 template <detail::FixedString Name,
           class T = std::string,
-          detail::DefaultArg Default = detail::DefaultArg{}>
+          detail::DefaultArg Default = detail::DefaultArg{},
+          Rules Check = Rules{}>
 struct Cookie : detail::Injected<T> {
     static_assert(detail::default_fits<T>(Default),
                   "flamecpp: the default of a Cookie<Name, T, Default> must fit T (an integer "
@@ -75,6 +82,10 @@ struct Cookie : detail::Injected<T> {
     /// The cookie's name, `Name`.
     static constexpr std::string_view name = Name.view();
 };
+
+/// No default, in a Query, Header or Cookie that gives Rules: `Query<"q", std::string,
+/// flamecpp::no_default, flamecpp::Rules{.min_length = 1}>`.
+inline constexpr detail::DefaultArg no_default{};
 
 /// The peer of the connection, as a handler parameter: Request::client().
 struct Client {

@@ -31,19 +31,26 @@ public:
     /// Registers a function view (plain function, lambda, or coroutine) for `methods`.
     /// HEAD is served by the GET handler when no HEAD handler is registered. `name` names the
     /// route for url_path_for (unique in the app; a mounted router's names are qualified
-    /// with the mount's: `api:items`). `options`: the route's body limit (RouteOptions).
+    /// with the mount's: `api:items`). `options`: the route's body limit and its entry in the
+    /// OpenAPI schema (RouteOptions).
     template <class F>
     Self& route(std::string_view path,
                 F handler,
                 MethodSet methods = {Method::get},
-                std::string_view name = {},
-                const RouteOptions& options = {}) {
-        static_assert(detail::check_handler<F>());
-        using H = detail::FunctionHandler<std::decay_t<F>>;
-        self().add_route(path, methods,
-                         std::unique_ptr<detail::RouteHandler>(new H(std::move(handler))),
-                         H::requirements(), name, options);
-        return self();
+                std::string_view name = {}) {
+        return add_view(path, std::move(handler), methods, name, nullptr);
+    }
+
+    /// As `route(path, handler, methods, name)`, with the route's settings.
+    /// (Two overloads rather than a default argument: a call without settings then builds no
+    /// RouteOptions, whose strings and vectors would cost code in every caller.)
+    template <class F>
+    Self& route(std::string_view path,
+                F handler,
+                MethodSet methods,
+                std::string_view name,
+                const RouteOptions& options) {
+        return add_view(path, std::move(handler), methods, name, &options);
     }
 
     /// As `route(path, handler, methods, name)`, with the template checked at compile time:
@@ -54,32 +61,44 @@ public:
     /// app.route<"/users/{user_id:int}">(user);
     /// @endcode
     template <detail::FixedString Pattern, class F>
-    Self& route(F handler,
-                MethodSet methods = {Method::get},
-                std::string_view name = {},
-                const RouteOptions& options = {}) {
+    Self& route(F handler, MethodSet methods = {Method::get}, std::string_view name = {}) {
         static_assert(detail::check_route_literal<Pattern, std::decay_t<F>>());
-        return route(Pattern.view(), std::move(handler), methods, name, options);
+        return add_view(Pattern.view(), std::move(handler), methods, name, nullptr);
+    }
+
+    /// As `route<Pattern>(handler, methods, name)`, with the route's settings.
+    template <detail::FixedString Pattern, class F>
+    Self& route(F handler, MethodSet methods, std::string_view name, const RouteOptions& options) {
+        static_assert(detail::check_route_literal<Pattern, std::decay_t<F>>());
+        return add_view(Pattern.view(), std::move(handler), methods, name, &options);
     }
 
     /// As `route<E>(path, name)`, with the template checked against every member at compile
     /// time.
     template <class E, detail::FixedString Pattern>
-    Self& route(std::string_view name = {}, const RouteOptions& options = {}) {
+    Self& route(std::string_view name = {}) {
         static_assert(detail::check_endpoint_literal<Pattern, E>());
-        return route<E>(Pattern.view(), name, options);
+        return add_endpoint<E>(Pattern.view(), name, nullptr);
     }
 
-    /// Registers an HTTPEndpoint class; its methods are known at compile time.
+    /// As `route<E, Pattern>(name)`, with the route's settings.
+    template <class E, detail::FixedString Pattern>
+    Self& route(std::string_view name, const RouteOptions& options) {
+        static_assert(detail::check_endpoint_literal<Pattern, E>());
+        return add_endpoint<E>(Pattern.view(), name, &options);
+    }
+
+    /// Registers an HTTPEndpoint class; its methods are known at compile time. Its
+    /// `get_doc`, `post_doc`, ... (static `flamecpp::Operation` members) document each verb.
     template <class E>
-    Self& route(std::string_view path,
-                std::string_view name = {},
-                const RouteOptions& options = {}) {
-        static_assert(detail::check_endpoint<E>());
-        self().add_route(path, detail::endpoint_methods<E>(),
-                         detail::endpoint_handler(detail::endpoint_table<E>),
-                         detail::EndpointRequirements<E>::Joined::value, name, options);
-        return self();
+    Self& route(std::string_view path, std::string_view name = {}) {
+        return add_endpoint<E>(path, name, nullptr);
+    }
+
+    /// As `route<E>(path, name)`, with the route's settings.
+    template <class E>
+    Self& route(std::string_view path, std::string_view name, const RouteOptions& options) {
+        return add_endpoint<E>(path, name, &options);
     }
 
     /// Registers a WebSocket function view. One taking `WebSocket&` (and no `Data`) owns the
@@ -176,6 +195,30 @@ protected:
 
 private:
     Self& self() noexcept { return static_cast<Self&>(*this); }
+
+    template <class F>
+    Self& add_view(std::string_view path,
+                   F handler,
+                   MethodSet methods,
+                   std::string_view name,
+                   const RouteOptions* options) {
+        static_assert(detail::check_handler<F>());
+        using H = detail::FunctionHandler<std::decay_t<F>>;
+        self().add_route(path, methods,
+                         std::unique_ptr<detail::RouteHandler>(new H(std::move(handler))),
+                         H::requirements(), H::docs(), name, options);
+        return self();
+    }
+
+    template <class E>
+    Self& add_endpoint(std::string_view path, std::string_view name, const RouteOptions* options) {
+        static_assert(detail::check_endpoint<E>());
+        self().add_route(path, detail::endpoint_methods<E>(),
+                         detail::endpoint_handler(detail::endpoint_table<E>),
+                         detail::EndpointRequirements<E>::Joined::value,
+                         detail::EndpointDocs<E>::docs, name, options);
+        return self();
+    }
 };
 
 }  // namespace flamecpp

@@ -62,8 +62,9 @@ private:
                    MethodSet methods,
                    std::unique_ptr<detail::RouteHandler> handler,
                    detail::Requirements requirements,
+                   detail::OperationDocs docs,
                    std::string_view name,
-                   const RouteOptions& options);
+                   const RouteOptions* options);
     void add_websocket_route(std::string_view path,
                              std::unique_ptr<detail::WebSocketHandler> handler,
                              detail::Requirements requirements,

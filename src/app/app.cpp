@@ -9,6 +9,7 @@
 #include "app/app_impl.hpp"
 #include "app/cli.hpp"
 #include "app/components.hpp"
+#include "app/openapi.hpp"
 #include "log.hpp"
 
 namespace flamecpp {
@@ -152,10 +153,16 @@ void App::add_route(std::string_view path,
                     MethodSet methods,
                     std::unique_ptr<detail::RouteHandler> handler,
                     detail::Requirements requirements,
+                    detail::OperationDocs docs,
                     std::string_view name,
-                    const RouteOptions& options) {
+                    const RouteOptions* options) {
     auto& route = impl_->router.add(path, methods, std::move(handler), requirements);
-    route.max_body_bytes = options.max_body_bytes;
+    route.docs = docs;
+    if (options != nullptr) {
+        route.max_body_bytes = options->max_body_bytes;
+        route.doc = options->doc;
+    }
+    detail::check_route_docs(route);
     if (!name.empty()) {
         detail::add_route_name(*impl_, std::string(name), route);
     }
@@ -223,7 +230,7 @@ void App::add_websocket_route(std::string_view path,
                               std::unique_ptr<detail::WebSocketHandler> handler,
                               detail::Requirements requirements,
                               std::string_view name) {
-    const auto& route = impl_->router.add_websocket(path, std::move(handler), requirements);
+    auto& route = impl_->router.add_websocket(path, std::move(handler), requirements);
     if (!name.empty()) {
         detail::add_route_name(*impl_, std::string(name), route);
     }

@@ -44,7 +44,7 @@ struct App::Impl {
 namespace flamecpp::detail {
 
 /// Names `route` for url_path_for; throws std::invalid_argument when the name is taken.
-void add_route_name(App::Impl& app, std::string name, const Route& route);
+void add_route_name(App::Impl& app, std::string name, Route& route);
 /// Moves `router`'s routes and middleware into the app under `prefix` (App::mount).
 void mount_router(App::Impl& app,
                   std::string_view prefix,

@@ -10,6 +10,7 @@
 
 #include "app/app_impl.hpp"
 #include "app/components.hpp"
+#include "app/openapi.hpp"
 
 namespace flamecpp {
 
@@ -22,12 +23,16 @@ void Router::add_route(std::string_view path,
                        MethodSet methods,
                        std::unique_ptr<detail::RouteHandler> handler,
                        detail::Requirements requirements,
+                       detail::OperationDocs docs,
                        std::string_view name,
-                       const RouteOptions& options) {
+                       const RouteOptions* options) {
     auto route = std::make_unique<detail::PendingRoute>();
     route->path = path;
     route->methods = methods;
-    route->options = options;
+    if (options != nullptr) {
+        route->options = *options;
+    }
+    route->docs = docs;
     route->handler = std::move(handler);
     route->requirements = requirements;
     route->name = name;
@@ -179,6 +184,9 @@ void add_mount(App::Impl& app,
                                  pending.requirements);
         route.mount = &mount;
         route.max_body_bytes = pending.options.max_body_bytes;
+        route.docs = pending.docs;
+        route.doc = std::move(pending.options.doc);
+        check_route_docs(route);
         if (!pending.name.empty()) {
             add_route_name(app, qualify(name, pending.name), route);
         }
@@ -219,7 +227,8 @@ bool has_dot_segment(std::string_view value) noexcept {
 
 }  // namespace
 
-void add_route_name(App::Impl& app, std::string name, const Route& route) {
+void add_route_name(App::Impl& app, std::string name, Route& route) {
+    route.name = name;
     auto [at, added] = app.route_names.emplace(std::move(name), &route);
     if (!added) {
         throw std::invalid_argument("flamecpp: route name '" + at->first + "' is used twice: by " +

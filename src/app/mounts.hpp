@@ -38,6 +38,7 @@ struct PendingRoute {
     std::unique_ptr<RouteHandler> handler;        ///< HTTP routes
     std::unique_ptr<WebSocketHandler> websocket;  ///< WebSocket routes
     Requirements requirements;  ///< constexpr arrays of the handler's type: static storage
+    OperationDocs docs;         ///< the same
     std::string name;
     RouteOptions options;
 };

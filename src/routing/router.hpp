@@ -38,6 +38,9 @@ struct Route {
     const Mount* mount = nullptr;   ///< the innermost mount the route came from, if any
     std::optional<std::size_t> max_body_bytes;  ///< RouteOptions: else the app's limit
     bool reads_body = false;  ///< a handler takes the body as a stream or a form (BodyUse)
+    std::string name;         ///< the qualified name, for url_path_for and the schema
+    OperationDocs docs;       ///< what the handler's types document (static storage)
+    Operation doc;            ///< RouteOptions::doc
     RouteKind kind() const noexcept { return websocket ? RouteKind::websocket : RouteKind::http; }
 };
 

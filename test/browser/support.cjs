@@ -6,14 +6,26 @@ const path = require('node:path');
 const readline = require('node:readline');
 const { spawn } = require('node:child_process');
 
-/// playwright-core from the build folder: FLAMECPP_NODE_MODULES names its node_modules.
-function playwright() {
+/// The node_modules folder that the ctest fixture browser.npm filled in the build folder
+/// (FLAMECPP_NODE_MODULES names it).
+function nodeModules() {
     const modules = process.env.FLAMECPP_NODE_MODULES;
     if (!modules) {
         throw new Error('FLAMECPP_NODE_MODULES is not set: run this through ctest, whose ' +
-                        'fixture browser.npm installs playwright-core into the build folder');
+                        'fixture browser.npm installs test/browser/package.json into the ' +
+                        'build folder');
     }
-    return require(path.join(modules, 'playwright-core'));
+    return modules;
+}
+
+/// A package of test/browser/package.json, from the build folder.
+function nodeModule(name) {
+    return require(path.join(nodeModules(), name));
+}
+
+/// playwright-core from the build folder.
+function playwright() {
+    return nodeModule('playwright-core');
 }
 
 /// Chromium, headless: $CHROMIUM or Debian's /usr/bin/chromium.
@@ -76,10 +88,13 @@ async function recordingPage(browser) {
     page.on('pageerror', (error) => page.failures.push(`script error: ${error.message}`));
     page.on('console', (message) => {
         if (message.type() === 'error') {
-            page.failures.push(`console error: ${message.text()}`);
+            const where = message.location()?.url;
+            page.failures.push(`console error: ${message.text()}${where ? ` (${where})` : ''}`);
         }
     });
     return page;
 }
 
-module.exports = { playwright, launchChromium, startServer, recordingPage };
+module.exports = {
+    nodeModules, nodeModule, playwright, launchChromium, startServer, recordingPage,
+};

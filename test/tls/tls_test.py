@@ -28,11 +28,11 @@ import unittest
 
 SAMPLES = {
     name: os.environ.get("FLAMECPP_" + name.upper(), "")
-    for name in ("hello", "chat", "endpoints", "site", "bench", "room")
+    for name in ("hello", "chat", "endpoints", "site", "bench", "room", "todo")
 }
 # A path each sample answers with 200.
 HOME = {"hello": "/", "chat": "/", "endpoints": "/foo/", "site": "/", "bench": "/plaintext",
-        "room": "/"}
+        "room": "/", "todo": "/todos"}
 NOWHERE = "/no/such/path/anywhere"
 
 

@@ -3,6 +3,7 @@
 /// @file
 /// Route thunks: the one indirect call from the server into a user's handler.
 
+#include <array>
 #include <concepts>
 #include <string>
 #include <string_view>
@@ -56,6 +57,33 @@ constexpr bool check_result() {
                   "Task<> of one of those.");
     return Convertible<R>;
 }
+
+/// What a handler returning R documents: a converter's `doc` (a JSON type), text for strings,
+/// otherwise a Response whose shape the route declares.
+template <class R>
+constexpr ResultDoc result_doc_of() {
+    using C = ResponseConverter<std::remove_cvref_t<R>>;
+    if constexpr (requires { C::doc; }) {
+        return ResultDoc{.kind = ResultDoc::Kind::json, .type = C::doc};
+    } else if constexpr (std::same_as<std::remove_cvref_t<R>, Response>) {
+        return ResultDoc{};
+    } else {
+        return ResultDoc{.kind = ResultDoc::Kind::text};
+    }
+}
+
+/// The operation a handler with parameters `Args` returning `Result` documents, for `method`
+/// (Method::other: every method of its route).
+template <class Args, class Result, Method M = Method::other>
+struct OperationDocOf {
+    static constexpr OperationDoc value{.method = M,
+                                        .params = ParamDocsOf<Args>::value,
+                                        .body = ParamDocsOf<Args>::body,
+                                        .result = result_doc_of<Result>()};
+    static constexpr std::array<OperationDoc, 1> one{value};
+    /// As a span made at compile time (no constructor call in the caller's code).
+    static constexpr OperationDocs docs{one};
+};
 
 template <class R>
 decltype(auto) to_response(R&& value) {
@@ -218,6 +246,9 @@ public:
     }
 
     static Requirements requirements() noexcept { return RequirementsOf<Args>::value; }
+    static OperationDocs docs() noexcept {
+        return OperationDocOf<Args, typename TaskResult<typename Traits::result>::type>::docs;
+    }
 
 private:
     Task<void> run(CallContext& ctx, Response& out) {

@@ -26,24 +26,31 @@ struct Verb {};
 // clang-format off
 template <> struct Verb<Method::get> {
     template <class E> static constexpr auto of() -> decltype(&E::get) { return &E::get; }
+    template <class E> static constexpr auto doc_of() -> decltype(&E::get_doc) { return &E::get_doc; }
 };
 template <> struct Verb<Method::head> {
     template <class E> static constexpr auto of() -> decltype(&E::head) { return &E::head; }
+    template <class E> static constexpr auto doc_of() -> decltype(&E::head_doc) { return &E::head_doc; }
 };
 template <> struct Verb<Method::post> {
     template <class E> static constexpr auto of() -> decltype(&E::post) { return &E::post; }
+    template <class E> static constexpr auto doc_of() -> decltype(&E::post_doc) { return &E::post_doc; }
 };
 template <> struct Verb<Method::put> {
     template <class E> static constexpr auto of() -> decltype(&E::put) { return &E::put; }
+    template <class E> static constexpr auto doc_of() -> decltype(&E::put_doc) { return &E::put_doc; }
 };
 template <> struct Verb<Method::patch> {
     template <class E> static constexpr auto of() -> decltype(&E::patch) { return &E::patch; }
+    template <class E> static constexpr auto doc_of() -> decltype(&E::patch_doc) { return &E::patch_doc; }
 };
 template <> struct Verb<Method::delete_> {
     template <class E> static constexpr auto of() -> decltype(&E::delete_) { return &E::delete_; }
+    template <class E> static constexpr auto doc_of() -> decltype(&E::delete_doc) { return &E::delete_doc; }
 };
 template <> struct Verb<Method::options> {
     template <class E> static constexpr auto of() -> decltype(&E::options) { return &E::options; }
+    template <class E> static constexpr auto doc_of() -> decltype(&E::options_doc) { return &E::options_doc; }
 };
 // clang-format on
 
@@ -205,6 +212,52 @@ inline constexpr EndpointTable endpoint_table = [] {
     });
     return table;
 }();
+
+/// The Operation E declares for verb M (`static inline const flamecpp::Operation get_doc`),
+/// or nullptr.
+template <Method M, class E>
+constexpr const Operation* verb_doc() {
+    if constexpr (requires { Verb<M>::template doc_of<E>(); }) {
+        static_assert(
+            std::same_as<decltype(Verb<M>::template doc_of<E>()), const Operation*>,
+            "flamecpp: an HTTPEndpoint's get_doc, post_doc, ... is a static member of type "
+            "`const flamecpp::Operation` (static inline const flamecpp::Operation get_doc{...}).");
+        return Verb<M>::template doc_of<E>();
+    } else {
+        return nullptr;
+    }
+}
+
+/// The operations of E for the schema: one per verb E has a member for (HEAD served by GET
+/// is not listed).
+template <class E>
+struct EndpointDocs {
+    static constexpr std::size_t size = [] {
+        std::size_t n = 0;
+        for_each_verb([&]<Method M>() {
+            if constexpr (HasVerb<M, E>) {
+                ++n;
+            }
+        });
+        return n;
+    }();
+    static constexpr std::array<OperationDoc, size> value = [] {
+        std::array<OperationDoc, size> out{};
+        std::size_t i = 0;
+        for_each_verb([&]<Method M>() {
+            if constexpr (HasVerb<M, E>) {
+                using Traits = CallableTraits<std::remove_cv_t<decltype(verb_member<M, E>)>>;
+                using Result = typename TaskResult<typename Traits::result>::type;
+                out[i] = OperationDocOf<typename Traits::args, Result, M>::value;
+                out[i].info = verb_doc<M, E>();
+                ++i;
+            }
+        });
+        return out;
+    }();
+    /// As a span made at compile time (no constructor call in the caller's code).
+    static constexpr OperationDocs docs{value};
+};
 
 /// The requirements of every member of E.
 template <class E>

@@ -20,10 +20,12 @@
 #include <flamecpp/detail/components.hpp>
 #include <flamecpp/detail/convertors.hpp>
 #include <flamecpp/detail/default_arg.hpp>
+#include <flamecpp/detail/doc.hpp>
 #include <flamecpp/http_exception.hpp>
 #include <flamecpp/injection.hpp>
 #include <flamecpp/request.hpp>
 #include <flamecpp/routing.hpp>
+#include <flamecpp/rules.hpp>
 #include <flamecpp/websocket.hpp>
 
 namespace flamecpp {
@@ -154,6 +156,81 @@ struct Injector<Next> : NoRequirements {
     static const Next& get(CallContext& ctx) noexcept { return *ctx.next; }
 };
 
+// --- Rules ---------------------------------------------------------------------------------
+
+template <class T>
+struct IsVector : std::false_type {};
+template <class T>
+struct IsVector<std::vector<T>> : std::true_type {};
+
+/// Throw HTTPException 400 "<kind> '<name>' must ..." when `value` breaks `rules` (src/app).
+void check_number_rules(const Rules& rules, double value, const char* kind, std::string_view name);
+void check_text_rules(const Rules& rules,
+                      std::string_view value,
+                      const char* kind,
+                      std::string_view name);
+void check_count_rules(const Rules& rules,
+                       std::size_t count,
+                       const char* kind,
+                       std::string_view name);
+
+template <class T>
+concept RuleNumber = std::is_arithmetic_v<T> && !std::same_as<T, bool>;
+template <class T>
+concept RuleText = std::convertible_to<const T&, std::string_view>;
+
+/// Whether `rules` can apply to a T (lengths to strings, bounds to numbers, counts to vectors).
+template <class T>
+constexpr bool rules_fit(const Rules& rules) {
+    if constexpr (IsOptional<T>::value) {
+        return rules_fit<typename T::value_type>(rules);
+    } else if constexpr (IsVector<T>::value) {
+        Rules item = rules;
+        item.min_items = 0;
+        item.max_items = Rules::no_limit;
+        return rules_fit<typename T::value_type>(item);
+    } else {
+        return !rules.counted() &&
+               (!rules.numeric() || RuleNumber<T>)&&(!rules.textual() || RuleText<T>);
+    }
+}
+
+/// Checks `value` against `rules` (see rules_fit); throws HTTPException 400 naming `name`.
+template <class T>
+void check_rules(const Rules& rules, const T& value, const char* kind, std::string_view name) {
+    if constexpr (IsOptional<T>::value) {
+        if (value) {
+            check_rules(rules, *value, kind, name);
+        }
+    } else if constexpr (IsVector<T>::value) {
+        if (rules.counted()) {
+            check_count_rules(rules, value.size(), kind, name);
+        }
+        if (rules.numeric() || rules.textual()) {
+            for (const auto& item : value) {
+                check_rules(rules, item, kind, name);
+            }
+        }
+    } else if constexpr (RuleNumber<T>) {
+        if (rules.numeric()) {
+            check_number_rules(rules, static_cast<double>(value), kind, name);
+        }
+    } else if constexpr (RuleText<T>) {
+        if (rules.textual()) {
+            check_text_rules(rules, std::string_view(value), kind, name);
+        }
+    }
+}
+
+template <class T, Rules R>
+constexpr bool check_param_rules() {
+    static_assert(rules_fit<T>(R),
+                  "flamecpp: these Rules do not fit the parameter's type (see 'T = ...' above): "
+                  ".minimum/.maximum/.exclusive_* bound numbers, .min_length/.max_length/"
+                  ".pattern strings, .min_items/.max_items a std::vector.");
+    return true;
+}
+
 // --- Path parameters -----------------------------------------------------------------------
 
 template <class T>
@@ -180,17 +257,24 @@ T convert_path_value(std::string_view text, std::string_view name) {
     }
 }
 
-template <FixedString Name, class T>
-struct Injector<Path<Name, T>> {
+template <FixedString Name, class T, Rules R>
+struct Injector<Path<Name, T, R>> {
     static_assert(PathValue<T>,
                   "flamecpp: Path<Name, T> takes T = std::string, std::string_view, an integer "
                   "or a floating-point type.");
+    static_assert(check_param_rules<T, R>());
     static constexpr bool available = true;
 
-    static Path<Name, T> get(CallContext& ctx) {
+    static Path<Name, T, R> get(CallContext& ctx) {
         auto text = ctx.request.path_param(Name.view());
-        return Path<Name, T>{convert_path_value<T>(text.value_or(std::string_view{}), Name.view())};
+        Path<Name, T, R> out{convert_path_value<T>(text.value_or(std::string_view{}), Name.view())};
+        if constexpr (!R.empty()) {
+            check_rules(R, out.value, "path parameter", Name.view());
+        }
+        return out;
     }
+    static constexpr ParamDoc param_doc{
+        .in = ParamDoc::In::path, .name = Name.view(), .type = &type_doc<T>, .rules = &R};
     static constexpr Requirement requirement{
         Requirement::Kind::path,
         PathRequirement{Name.view(), path_value_fits<T>(PathValues::integers),
@@ -202,11 +286,6 @@ struct Injector<Path<Name, T>> {
 };
 
 // --- Query parameters and headers ----------------------------------------------------------
-
-template <class T>
-struct IsVector : std::false_type {};
-template <class T>
-struct IsVector<std::vector<T>> : std::true_type {};
 
 template <class T>
 concept ScalarParam =
@@ -323,38 +402,57 @@ constexpr bool query_type_ok() {
     }
 }
 
-template <FixedString Name, class T, DefaultArg D>
-struct Injector<Query<Name, T, D>> : NoRequirements {
+template <FixedString Name, class T, DefaultArg D, Rules R>
+struct Injector<Query<Name, T, D, R>> : NoRequirements {
     static_assert(query_type_ok<T>(),
                   "flamecpp: Query<Name, T> takes T = std::string, an integer, a floating-point "
                   "type, bool, or std::optional / std::vector of those (std::string_view cannot "
                   "hold a decoded value).");
+    static_assert(check_param_rules<T, R>());
     static constexpr bool available = true;
+    static constexpr ParamDoc param_doc{.in = ParamDoc::In::query,
+                                        .name = Name.view(),
+                                        .type = &type_doc<T>,
+                                        .required = !IsOptional<T>::value && !IsVector<T>::value &&
+                                                    D.kind == DefaultArg::Kind::none,
+                                        .default_value = &D,
+                                        .rules = &R};
 
-    static Query<Name, T, D> get(CallContext& ctx) {
+    static Query<Name, T, D, R> get(CallContext& ctx) {
+        if constexpr (R.empty()) {
+            return read(ctx);
+        } else {
+            auto out = read(ctx);
+            check_rules(R, out.value, "query parameter", Name.view());
+            return out;
+        }
+    }
+
+private:
+    static Query<Name, T, D, R> read(CallContext& ctx) {
         if constexpr (IsVector<T>::value) {
             T values;
             for (const auto& text : ctx.request.query_all(Name.view())) {
                 values.push_back(convert_param<typename T::value_type, DefaultArg{}>(
                     std::string_view(text), "query parameter", Name.view()));
             }
-            return Query<Name, T, D>{std::move(values)};
+            return Query<Name, T, D, R>{std::move(values)};
         } else {
             auto raw = ctx.request.query(Name.view());
             if constexpr (std::same_as<T, std::string>) {
                 if (raw) {
-                    return Query<Name, T, D>{std::move(*raw)};  // already decoded: no copy
+                    return Query<Name, T, D, R>{std::move(*raw)};  // already decoded: no copy
                 }
             } else if constexpr (std::same_as<T, std::optional<std::string>>) {
                 if (raw) {
-                    return Query<Name, T, D>{std::move(raw)};
+                    return Query<Name, T, D, R>{std::move(raw)};
                 }
             }
             std::optional<std::string_view> view;
             if (raw) {
                 view = *raw;
             }
-            return Query<Name, T, D>{convert_param<T, D>(view, "query parameter", Name.view())};
+            return Query<Name, T, D, R>{convert_param<T, D>(view, "query parameter", Name.view())};
         }
     }
 };
@@ -368,29 +466,53 @@ constexpr bool header_type_ok() {
     }
 }
 
-template <FixedString Name, class T, DefaultArg D>
-struct Injector<Header<Name, T, D>> : NoRequirements {
+template <FixedString Name, class T, DefaultArg D, Rules R>
+struct Injector<Header<Name, T, D, R>> : NoRequirements {
     static_assert(header_type_ok<T>(),
                   "flamecpp: Header<Name, T> takes T = std::string, std::string_view, an "
                   "integer, a floating-point type, bool, or std::optional of those.");
+    static_assert(check_param_rules<T, R>());
     static constexpr bool available = true;
+    static constexpr ParamDoc param_doc{
+        .in = ParamDoc::In::header,
+        .name = Name.view(),
+        .type = &type_doc<T>,
+        .required = !IsOptional<T>::value && D.kind == DefaultArg::Kind::none,
+        .default_value = &D,
+        .rules = &R};
 
-    static Header<Name, T, D> get(CallContext& ctx) {
-        return Header<Name, T, D>{
+    static Header<Name, T, D, R> get(CallContext& ctx) {
+        Header<Name, T, D, R> out{
             convert_param<T, D>(ctx.request.header(Name.view()), "header", Name.view())};
+        if constexpr (!R.empty()) {
+            check_rules(R, out.value, "header", Name.view());
+        }
+        return out;
     }
 };
 
-template <FixedString Name, class T, DefaultArg D>
-struct Injector<Cookie<Name, T, D>> : NoRequirements {
+template <FixedString Name, class T, DefaultArg D, Rules R>
+struct Injector<Cookie<Name, T, D, R>> : NoRequirements {
     static_assert(header_type_ok<T>(),
                   "flamecpp: Cookie<Name, T> takes T = std::string, std::string_view, an "
                   "integer, a floating-point type, bool, or std::optional of those.");
+    static_assert(check_param_rules<T, R>());
     static constexpr bool available = true;
+    static constexpr ParamDoc param_doc{
+        .in = ParamDoc::In::cookie,
+        .name = Name.view(),
+        .type = &type_doc<T>,
+        .required = !IsOptional<T>::value && D.kind == DefaultArg::Kind::none,
+        .default_value = &D,
+        .rules = &R};
 
-    static Cookie<Name, T, D> get(CallContext& ctx) {
-        return Cookie<Name, T, D>{
+    static Cookie<Name, T, D, R> get(CallContext& ctx) {
+        Cookie<Name, T, D, R> out{
             convert_param<T, D>(ctx.request.cookie(Name.view()), "cookie", Name.view())};
+        if constexpr (!R.empty()) {
+            check_rules(R, out.value, "cookie", Name.view());
+        }
+        return out;
     }
 };
 
@@ -486,6 +608,55 @@ struct RequirementsOf<std::tuple<P...>> {
             }(),
             ...);
         return out;
+    }();
+};
+
+template <class P>
+concept HasParamDoc = requires {
+    Injector<InjectorKey<P>>::param_doc;
+};
+
+template <class P>
+concept HasBodyDoc = requires {
+    Injector<InjectorKey<P>>::body_doc;
+};
+
+/// What the parameters of one handler document: its parameters and its body.
+template <class Tuple>
+struct ParamDocsOf;
+template <class... P>
+struct ParamDocsOf<std::tuple<P...>> {
+    static constexpr std::size_t size = (std::size_t{HasParamDoc<P>} + ... + 0);
+    static constexpr std::array<ParamDoc, size> value = [] {
+        std::array<ParamDoc, size> out{};
+        [[maybe_unused]] std::size_t i = 0;
+        (
+            [&] {
+                if constexpr (HasParamDoc<P>) {
+                    out[i++] = Injector<InjectorKey<P>>::param_doc;
+                }
+            }(),
+            ...);
+        return out;
+    }();
+    static constexpr BodyDoc body = [] {
+        BodyDoc doc;
+        (
+            [&] {
+                if constexpr (HasBodyDoc<P>) {
+                    if (doc.type == nullptr) {
+                        doc = Injector<InjectorKey<P>>::body_doc;
+                    }
+                } else if constexpr (body_use_of<P>() == BodyUse::form) {
+                    if (doc.kind == BodyDoc::Kind::none) {
+                        doc.kind = BodyDoc::Kind::form;
+                    }
+                } else if constexpr (body_use_of<P>() == BodyUse::stream) {
+                    doc = BodyDoc{.kind = BodyDoc::Kind::stream};
+                }
+            }(),
+            ...);
+        return doc;
     }();
 };
 

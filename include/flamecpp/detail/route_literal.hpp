@@ -46,8 +46,8 @@ template <class P>
 struct PathParameter {
     static constexpr bool is_path = false;
 };
-template <FixedString N, class T>
-struct PathParameter<Path<N, T>> {
+template <FixedString N, class T, Rules R>
+struct PathParameter<Path<N, T, R>> {
     static constexpr bool is_path = true;
     static constexpr std::string_view name = N.view();
     using type = T;
