@@ -325,8 +325,12 @@ T bind_json(const boost::json::value& v, const std::string& path) {
                     return;
                 }
                 out.*member.pointer = bind_json<Field>(*field, field_path);
-                check_field_rules(FieldRulesOf<T>::find(member.name), out.*member.pointer,
-                                  field_path);
+                // Which rules apply is known at compile time: nothing is looked up per request.
+                constexpr std::size_t at = FieldRulesOf<T>::index(decltype(member)::name);
+                if constexpr (at < FieldRulesOf<T>::value.size()) {
+                    check_field_rules(&FieldRulesOf<T>::value[at].rules, out.*member.pointer,
+                                      field_path);
+                }
             });
         return out;
     }

@@ -267,8 +267,10 @@ struct Injector<Form<T>> : NoRequirements {
                 if constexpr (!std::is_same_v<F, UploadFile> &&
                               !std::is_same_v<F, std::optional<UploadFile>> &&
                               !std::is_same_v<F, std::vector<UploadFile>>) {
-                    if (const Rules* rules = FieldRulesOf<T>::find(member.name)) {
-                        check_rules(*rules, out.*member.pointer, "form field", member.name);
+                    constexpr std::size_t at = FieldRulesOf<T>::index(decltype(member)::name);
+                    if constexpr (at < FieldRulesOf<T>::value.size()) {
+                        check_rules(FieldRulesOf<T>::value[at].rules, out.*member.pointer,
+                                    "form field", member.name);
                     }
                 }
             });

@@ -778,7 +778,9 @@ private:
     public:
         explicit StreamOwner(asio::steady_timer& stop) noexcept : stop_(stop) {}
         void deadline_passed() override {}
-        void shutting_down() override { stop_.cancel(); }
+        // Expired rather than cancelled: a cancel reaches only a wait already started, and
+        // the watch may not have started yet.
+        void shutting_down() override { stop_.expires_at(asio::steady_timer::time_point::min()); }
         void abandoned() override {}
 
     private:
@@ -811,7 +813,10 @@ private:
         StreamOwner owner(stop);
         conn_.owner = &owner;
         if (worker_.draining) {
-            stop.cancel();  // the shutdown has begun: it visited the connections already
+            // The shutdown has begun (it visited the connections while the head was being
+            // written). Expire the timer: a cancel now would be lost, since nothing waits on
+            // it yet, and the stream would hold the shutdown for its whole grace period.
+            stop.expires_at(asio::steady_timer::time_point::min());
         }
         ChunkWriter writer(transport_);
         std::exception_ptr failure;
