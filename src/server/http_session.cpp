@@ -150,8 +150,28 @@ public:
                 }
                 co_return;
             }
-            bool more = co_await read_more();
-            if (!more) {
+            // The read is awaited here, not in a coroutine of its own: an idle keep-alive
+            // connection then holds no frame but this one and the read's.
+            const Read read = begin_read();
+            if (read == Read::stop) {
+                co_return;
+            }
+            error_code ec;
+            std::size_t n = 0;
+            const auto into = read == Read::idle ? asio::buffer(first_bytes_)
+                                                 : asio::mutable_buffer(in_.prepare(read_size));
+            if (!transport_.is_tls()) [[likely]] {
+                auto op = transport_.read_some_plain(into);
+                auto [read_ec, read_n] = co_await std::move(op);
+                ec = read_ec;
+                n = read_n;
+            } else {
+                auto [read_ec, read_n] = co_await transport_.read_some(into);
+                ec = read_ec;
+                n = read_n;
+            }
+            if (!end_read(read == Read::idle, ec, n)) {
+                co_await read_failed(ec);
                 co_return;
             }
         }
@@ -1026,17 +1046,20 @@ private:
         }
     }
 
-    /// Reads more bytes under the deadline that fits what is pending. False: close now.
-    asio::awaitable<bool> read_more() {
+    enum class Read { stop, idle, more };
+
+    /// Before a read: sets the deadline that fits what is pending. `stop`: close now; `idle`:
+    /// between requests, the read goes into first_bytes_; `more`: the rest of a request.
+    Read begin_read() {
         if (peer_done_) {
             // The client sent all it will (seen while a stream was watched): nothing more
             // can arrive.
             transport_.close();
-            co_return false;
+            return Read::stop;
         }
         const bool partial = parser_.has_value() || in_.size() != 0;
         if (!partial && worker_.draining && !conn_.fresh) {
-            co_return false;  // a fresh connection still gets its first request answered
+            return Read::stop;  // a fresh connection still gets its first request answered
         }
         // Between requests and at a request's first byte the clock restarts at the reaper's
         // next sweep: no clock read per request. A request that takes more than one read
@@ -1055,36 +1078,43 @@ private:
             conn_.set_deadline(Clock::now() + limits_.body_timeout);
             body_deadline_set_ = true;
         }
-        error_code ec;
-        std::size_t n = 0;
-        if (!partial) {
-            // Idle between requests: the read buffer goes back to the thread's spares and the
-            // next request's first bytes land in a small buffer inside the session, so an
-            // idle keep-alive connection holds no read buffer. (A readiness wait instead would
-            // cost an epoll_ctl per request in Asio's reactor.)
-            worker_.give_back(in_);
-            auto [read_ec, read_n] = co_await transport_.read_some(asio::buffer(first_bytes_));
-            ec = read_ec;
-            if (!ec) {
-                in_ = worker_.take_buffer();
-                auto room = in_.prepare(read_size);
-                std::memcpy(room.data(), first_bytes_.data(), read_n);
-                n = read_n;
-            }
-        } else {
-            auto [read_ec, read_n] = co_await transport_.read_some(in_.prepare(read_size));
-            ec = read_ec;
-            n = read_n;
+        if (partial) {
+            return Read::more;
+        }
+        // Idle between requests: the read and response buffers go back to the thread's
+        // spares and the next request's first bytes land in a small buffer inside the
+        // session, so an idle keep-alive connection holds neither. (A readiness wait instead
+        // would cost an epoll_ctl per request in Asio's reactor.)
+        worker_.give_back(in_);
+        worker_.give_back(out_);
+        return Read::idle;
+    }
+
+    /// After a read of `n` bytes (into first_bytes_ when `idle`). False: it failed, and
+    /// read_failed() ends the connection.
+    bool end_read(bool idle, error_code ec, std::size_t n) {
+        if (ec) {
+            return false;
+        }
+        if (idle) {
+            in_ = worker_.take_buffer();
+            out_ = worker_.take_out();
+            auto room = in_.prepare(read_size);
+            std::memcpy(room.data(), first_bytes_.data(), n);
         }
         in_.commit(n);
-        if (!ec) {
-            if (conn_.phase == Connection::Phase::idle) {
-                conn_.phase = Connection::Phase::reading;  // first byte: the header clock starts
-                conn_.restart_at_next_sweep(limits_.header_timeout);
-                body_deadline_set_ = false;
-            }
-            co_return true;
+        if (conn_.phase == Connection::Phase::idle) {
+            conn_.phase = Connection::Phase::reading;  // first byte: the header clock starts
+            conn_.restart_at_next_sweep(limits_.header_timeout);
+            body_deadline_set_ = false;
         }
+        return true;
+    }
+
+    /// A read failed: a header that did not arrive in time gets its 408; then the
+    /// connection closes.
+    asio::awaitable<void> read_failed(error_code ec) {
+        (void)ec;  // logged at debug level only
         if (conn_.timed_out && conn_.phase == Connection::Phase::reading &&
             !(parser_ && parser_->is_header_done())) {
             // RFC 9110 15.5.9: the header did not arrive in time.
@@ -1095,7 +1125,6 @@ private:
             SPDLOG_LOGGER_DEBUG(&logger(), "{}: closing: {}", client_, ec.message());
         }
         transport_.close();
-        co_return false;
     }
 
     /// After an error answer: stop sending, then read and drop what the client still sends
@@ -1130,7 +1159,7 @@ private:
     Connection conn_;
     std::string client_;
     boost::beast::flat_buffer in_;
-    /// Where an idle connection's next request starts (see read_more). Small: it is paid by
+    /// Where an idle connection's next request starts (see begin_read). Small: it is paid by
     /// every open connection; a longer request continues in `in_`.
     std::array<char, 256> first_bytes_;
     std::string out_;

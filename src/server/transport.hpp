@@ -22,6 +22,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
@@ -181,6 +182,15 @@ public:
         }
         const boost::asio::mutable_buffer one = *boost::asio::buffer_sequence_begin(buffers);
         return tls_->read_some(socket_, one.data(), one.size());
+    }
+
+    /// Plain TCP only (not is_tls()): read_some() as an Asio operation, which a coroutine
+    /// awaits with no frame of its own: no allocation per read, and an idle connection keeps
+    /// only the socket's pending operation. Name the result before awaiting it (GCC 12
+    /// mishandles temporaries in a co_await operand).
+    template <class MutableBuffers>
+    auto read_some_plain(const MutableBuffers& buffers) {
+        return socket_.async_read_some(buffers, boost::asio::as_tuple(boost::asio::deferred));
     }
 
     /// Reads until `buffer` is full, suspending as needed.

@@ -9,11 +9,13 @@
 #include <list>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <utility>
 #include <vector>
 
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -211,10 +213,12 @@ public:
     /// reading at once nearly always finds the socket empty (Asio tries the read first, one
     /// EAGAIN recv(2) per request), while after the queued work the peer has usually sent its
     /// next request. Cheaper than co_await asio::post(): no type-erased executor work per
-    /// call, and one posted drain per batch of sessions.
+    /// call, and one posted drain per batch of sessions. An Asio operation (`deferred`), so
+    /// awaiting it adds no coroutine frame. It holds only `this`: trivial, so safe as a
+    /// temporary in the co_await operand (GCC 12 mishandles non-trivial ones).
     auto after_queued_work() {
-        return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void()>(
-            [this](Resume resume) { park(std::move(resume)); }, boost::asio::use_awaitable);
+        return boost::asio::async_initiate<const boost::asio::deferred_t&, void()>(
+            [this](Resume resume) { park(std::move(resume)); }, boost::asio::deferred);
     }
 
     boost::asio::ip::tcp::acceptor acceptor{io};
@@ -246,6 +250,28 @@ public:
         }
         b = boost::beast::flat_buffer();
     }
+    /// Response buffers of connections that went idle, as for the read buffers: an idle
+    /// keep-alive connection holds no response buffer either.
+    std::vector<std::string> spare_out;
+    std::string take_out() {
+        if (spare_out.empty()) {
+            return {};
+        }
+        std::string s = std::move(spare_out.back());
+        spare_out.pop_back();
+        return s;
+    }
+    /// Takes an empty response buffer's storage (one with bytes still to send stays).
+    void give_back(std::string& s) {
+        if (!s.empty()) {
+            return;
+        }
+        if (!torn_down_ && s.capacity() > sizeof(std::string) &&
+            spare_out.size() < max_spare_buffers) {
+            spare_out.push_back(std::move(s));
+        }
+        s = std::string();
+    }
     /// The server's monitor thread posts a probe to the loop and measures how long it waits
     /// to run: a loop that a handler blocks leaves it waiting, an idle one runs it at once.
     /// The steady clock (ns) when the pending probe was posted; 0 when none is pending.
@@ -255,7 +281,9 @@ public:
 
 private:
     /// What resumes a coroutine suspended in after_queued_work().
-    using Resume = boost::asio::async_result<boost::asio::use_awaitable_t<>, void()>::handler_type;
+    /// (Asio's handler for an operation an awaitable coroutine awaits directly.)
+    using Resume =
+        boost::asio::detail::awaitable_async_op_handler<void(), boost::asio::any_io_executor>;
     void park(Resume resume);
     void resume_parked() noexcept;
     /// Declared after `io`, so destroyed before it: a parked coroutine that never resumed

@@ -57,8 +57,16 @@ Task<Result> WebSocketSession::receive_as(std::shared_ptr<WebSocketSession> keep
                     co_await worker_.after_queued_work();  // see there
                 }
                 make_room();
-                auto [ec, n] = co_await transport_->read_some(
-                    asio::buffer(read_buffer_.get() + read_end_, read_buffer_size - read_end_));
+                const auto into =
+                    asio::buffer(read_buffer_.get() + read_end_, read_buffer_size - read_end_);
+                error_code ec;
+                std::size_t n = 0;
+                if (!transport_->is_tls()) [[likely]] {
+                    auto op = transport_->read_some_plain(into);
+                    std::tie(ec, n) = co_await std::move(op);
+                } else {
+                    std::tie(ec, n) = co_await transport_->read_some(into);
+                }
                 if (ec) {
                     lost();
                     break;
