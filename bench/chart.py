@@ -11,8 +11,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-COLORS = {"flamecpp": "#d9480f", "beast": "#495057", "nginx": "#2b8a3e",
-          "starlette": "#1971c2", "epoll floor": "#adb5bd"}
+COLORS = {"flamecpp": "#d9480f", "drogon": "#7048e8", "crow": "#f59f00", "beast": "#495057",
+          "nginx": "#2b8a3e", "starlette": "#1971c2", "epoll floor": "#adb5bd"}
 
 
 def main(tsv, png):
@@ -25,7 +25,7 @@ def main(tsv, png):
             groups.append(g)
     targets = [t for t in COLORS if any(r["target"] == t for r in rows)]
     width = 0.8 / len(targets)
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(12, 8), sharex=True)
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(14, 9), sharex=True)
     for i, t in enumerate(targets):
         xs, rates, cpu = [], [], []
         for r in rows:
@@ -44,7 +44,7 @@ def main(tsv, png):
     bottom.set_title("Server CPU per request or message (lower is better)")
     bottom.set_yscale("log")
     bottom.set_xticks(range(len(groups)))
-    bottom.set_xticklabels(groups)
+    bottom.set_xticklabels(groups, rotation=30, ha="right", fontsize=8)
     fig.tight_layout()
     fig.savefig(png, dpi=100)
 

@@ -596,7 +596,8 @@ def main():
     ciphers = {}
     folder = static_folder()
     sse_runs = []
-    floor_tests = {"plaintext"}  # cells where epoll_ref runs too (it adds ~30 s per test)
+    # The epoll floor runs in every HTTP cell, pipelined too: each target's CPU per request is
+    # set against the least this kernel and loopback allow for the same work.
     results = {}  # (target, test, connections) -> list of dicts
 
     def add(key, value):
@@ -618,8 +619,7 @@ def main():
             for server in http_servers + [beast_ws, floor, layered]:
                 running.append(server.start())
             for test, path, conns, depth in http_cells:
-                cell_servers = http_servers + ([floor] if test in floor_tests and not depth
-                                               else [])
+                cell_servers = http_servers + [floor]
                 if test in middleware_tests and not depth:
                     cell_servers.append(layered)
                 shift = rnd % len(cell_servers)
@@ -704,7 +704,7 @@ def main():
     # --threads: flamecpp with one and two event loops, server and wrk both unpinned.
     threads_rows = []
     threads_cells = [("plaintext", "/plaintext", 64), ("plaintext", "/plaintext", 256)]
-    # Two runs per row rather than --rounds: these rows keep the suite under 10 minutes.
+    # Two runs per row rather than --rounds: these rows keep the suite's time down.
     threads_runs = max(1, min(2, args.rounds))
     for threads in () if args.broadcast_only else (1, 2):
         server = Flamecpp(threads, pinned=False).start()
@@ -775,6 +775,22 @@ def main():
             return "n/a" if v != v else f"{v:.2f} ms"
         lines.append(f"| {test} | {conns} | {name} | {fmt_rate(rps)} | {ms(p50)} | "
                      f"{ms(p99)} | {us:.2f} | {load:.0%} | {ratio} |")
+    floor_cells = [(t, c) for t, _, c, _ in http_cells
+                   if results.get(("epoll floor", t, c)) and results.get(("flamecpp", t, c))]
+    if floor_cells:
+        lines += ["", "Server CPU per request against the epoll floor's, from the same rounds "
+                  "(the median of the rounds' own ratios, with their range; 1.00 is the least "
+                  "this kernel and loopback allow for the same requests):", "",
+                  "| test | conns | flamecpp µs | floor µs | flamecpp / floor |",
+                  "|---|---:|---:|---:|---:|"]
+        for test, conns in floor_cells:
+            ours = results[("flamecpp", test, conns)]
+            floor_runs = results[("epoll floor", test, conns)]
+            cpu = [a["us_per_req"] / b["us_per_req"] for a, b in zip(ours, floor_runs)
+                   if b["us_per_req"]]
+            lines.append(f"| {test} | {conns} | {median(('flamecpp', test, conns), 'us_per_req'):.2f}"
+                         f" | {median(('epoll floor', test, conns), 'us_per_req'):.2f} | "
+                         f"{statistics.median(cpu):.2f} ({min(cpu):.2f}-{max(cpu):.2f}) |")
     middleware_cells = [(t, c) for t, _, c, d in http_cells if t in middleware_tests and not d]
     if middleware_cells:
         lines += ["", "Middleware: samples/bench `--middleware` (RequestID, CORS without an Origin, "
