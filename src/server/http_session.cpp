@@ -1083,8 +1083,9 @@ private:
         }
         // Idle between requests: the read and response buffers go back to the thread's
         // spares and the next request's first bytes land in a small buffer inside the
-        // session, so an idle keep-alive connection holds neither. (A readiness wait instead
-        // would cost an epoll_ctl per request in Asio's reactor.)
+        // session, so an idle keep-alive connection holds neither. (Not a readiness wait:
+        // Asio's reactor is edge-triggered, and a wait started without a read first misses
+        // bytes that arrived before it.)
         worker_.give_back(in_);
         worker_.give_back(out_);
         return Read::idle;
