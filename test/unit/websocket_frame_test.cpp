@@ -216,5 +216,27 @@ TEST(WebSocketFrame, Utf8) {
     EXPECT_FALSE(is_utf8("\xED\xA0\x80")) << "a UTF-16 surrogate";
 }
 
+TEST(WebSocketFrame, Utf8AroundTheAsciiFastPath) {
+    // Up to 256 bytes, all-ASCII text is accepted eight bytes at a time; anything with a
+    // high bit goes to the full check, wherever it sits.
+    std::string text(16, 'a');
+    EXPECT_TRUE(is_utf8(text));
+    text[3] = '\xFF';  // inside the first 8-byte word
+    EXPECT_FALSE(is_utf8(text));
+    text[3] = 'a';
+    text[12] = '\xC3';  // a lead byte cut off by what follows
+    EXPECT_FALSE(is_utf8(text));
+    text.replace(12, 2, "\xC3\xA9");
+    EXPECT_TRUE(is_utf8(text)) << "valid two-byte UTF-8 in a word";
+    std::string at_limit(256, 'x');
+    EXPECT_TRUE(is_utf8(at_limit));
+    at_limit[255] = '\x80';
+    EXPECT_FALSE(is_utf8(at_limit)) << "a lone continuation byte at the end";
+    std::string longer(300, 'x');
+    EXPECT_TRUE(is_utf8(longer));
+    longer[290] = '\xFE';
+    EXPECT_FALSE(is_utf8(longer)) << "past the fast path: simdjson alone";
+}
+
 }  // namespace
 }  // namespace flamecpp::detail::ws
