@@ -76,6 +76,12 @@ void append_number(std::string& out, std::uint64_t n) {
     out.append(buf, end);
 }
 
+void append_length(std::string& out, std::uint64_t length) {
+    out.append("Content-Length: ");
+    append_number(out, length);
+    out.append("\r\n");
+}
+
 void append_field(std::string& out, std::string_view name, std::string_view value) {
     out.append(name);
     out.append(": ");
@@ -103,11 +109,24 @@ void append_block(std::string& out, const Response& response, const HeadOptions&
 
 }  // namespace
 
-std::string_view HeadCache::block(const Response& response, const HeadOptions& options) {
-    if (valid_ && status_ == response.status() && date_ == options.date &&
-        content_type_ == response.content_type() && server_ == options.server) {
-        return block_;
+std::string_view HeadCache::block(const Response& response,
+                                  const HeadOptions& options,
+                                  std::uint64_t length) {
+    if (!valid_ || status_ != response.status() || date_ != options.date ||
+        content_type_ != response.content_type() || server_ != options.server) {
+        prefix(response, options);
     }
+    if (length != length_) {
+        block_.resize(prefix_size_);
+        if (length != no_length) {
+            append_length(block_, length);
+        }
+        length_ = length;
+    }
+    return block_;
+}
+
+void HeadCache::prefix(const Response& response, const HeadOptions& options) {
     valid_ = false;
     block_.clear();
     append_block(block_, response, options);  // throws for a bad content type: stays invalid
@@ -115,8 +134,9 @@ std::string_view HeadCache::block(const Response& response, const HeadOptions& o
     server_.assign(options.server);
     date_.assign(options.date);
     content_type_.assign(response.content_type());
+    prefix_size_ = block_.size();
+    length_ = no_length;
     valid_ = true;
-    return block_;
 }
 
 void write_head(std::string& out, const Response& response, const HeadOptions& options) {
@@ -126,17 +146,20 @@ void write_head(std::string& out, const Response& response, const HeadOptions& o
                                         "' has a name or value that would break HTTP framing");
         }
     }
+    std::uint64_t length = HeadCache::no_length;
+    if (!options.chunked && !status_forbids_body(response.status())) {
+        length = response.is_file() ? response.file_length() : response.body().size();
+    }
     if (options.cache != nullptr) {
-        out.append(options.cache->block(response, options));
+        out.append(options.cache->block(response, options, length));
     } else {
         append_block(out, response, options);
+        if (length != HeadCache::no_length) {
+            append_length(out, length);
+        }
     }
     if (options.chunked) {
         out.append("Transfer-Encoding: chunked\r\n");
-    } else if (!status_forbids_body(response.status())) {
-        out.append("Content-Length: ");
-        append_number(out, response.is_file() ? response.file_length() : response.body().size());
-        out.append("\r\n");
     }
     for (const auto& [name, value] : response.headers()) {
         append_field(out, name, value);

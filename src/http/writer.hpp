@@ -38,16 +38,26 @@ struct HeadOptions {
 };
 
 /// The start of a response head that repeats from response to response: the status line,
-/// Server, Date and Content-Type. One per thread (no locks). It keeps the block of the last
-/// response and rebuilds it when one of the four changes (the Date once a second), so that
+/// Server, Date, Content-Type and Content-Length. One per thread (no locks). It keeps the block of
+/// the last response and rebuilds it when one of the four changes (the Date once a second), so that
 /// a run of like responses copies one block instead of formatting five lines.
 class HeadCache {
 public:
     /// The block for `response` under `options`, formatted or reused. Throws as write_head().
-    std::string_view block(const Response& response, const HeadOptions& options);
+    /// `length`: the Content-Length line's value, or no_length for none; the line ends the
+    /// block, so a change of length alone rewrites only that line.
+    std::string_view block(const Response& response,
+                           const HeadOptions& options,
+                           std::uint64_t length);
+
+    static constexpr std::uint64_t no_length = ~std::uint64_t{0};
 
 private:
+    void prefix(const Response& response, const HeadOptions& options);
+
     std::string block_;
+    std::size_t prefix_size_ = 0;  ///< the block before its Content-Length line
+    std::uint64_t length_ = no_length;
     Status status_{};
     std::string server_;
     std::string date_;

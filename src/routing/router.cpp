@@ -1,6 +1,9 @@
 #include "routing/router.hpp"
 
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <optional>
 #include <stdexcept>
 
 #include "text/percent.hpp"
@@ -115,6 +118,102 @@ void split_segments(std::string_view path, std::vector<std::string_view>& out) {
         }
         path.remove_prefix(slash + 1);
     }
+}
+
+/// True when `route`'s template matches the path split into `scratch` (from `raw_path`);
+/// fills `params`. `segments_end`: where the decoded segments end in scratch.decoded.
+bool segments_match(const Route& route,
+                    std::string_view raw_path,
+                    MatchScratch& scratch,
+                    std::size_t segments_end,
+                    std::vector<PathParam>& params) {
+    const auto& segs = scratch.segments;
+    params.clear();
+    std::size_t i = 0;
+    for (; i < route.segments.size(); ++i) {
+        const Segment& seg = route.segments[i];
+        if (spans_slashes(seg)) {
+            if (i >= segs.size()) {
+                return false;
+            }
+            // The rest of the raw path, decoded as a whole (it may hold '/').
+            auto offset =
+                static_cast<std::size_t>(scratch.raw_segments[i].data() - raw_path.data());
+            std::string_view rest = raw_path.substr(offset);
+            if (rest.find('%') != std::string_view::npos) {
+                scratch.decoded.resize(segments_end);  // drop an earlier route's remainder
+                auto start = scratch.decoded.size();
+                percent_decode_append(rest, scratch.decoded);
+                rest = std::string_view(scratch.decoded).substr(start);
+            }
+            params.push_back(PathParam{seg.text, rest});
+            return true;
+        }
+        if (i >= segs.size()) {
+            return false;
+        }
+        if (!seg.is_param) {
+            if (seg.text != segs[i]) {
+                return false;
+            }
+        } else if (convertor_accepts(seg.convertor, segs[i])) {
+            params.push_back(PathParam{seg.text, segs[i]});
+        } else {
+            return false;
+        }
+    }
+    return i == segs.size();
+}
+
+/// Splits `raw_path` into `scratch`, each segment decoded; false for an undecodable one.
+bool split_path(std::string_view raw_path, MatchScratch& scratch) {
+    // Split first, decode each segment after: "/units/kg%2Fs" is one segment "kg/s".
+    split_segments(raw_path, scratch.raw_segments);
+    scratch.decoded.clear();
+    // Decoding never grows a string, so twice the raw size holds the segments and one decoded
+    // path remainder without reallocating: the views stay valid.
+    scratch.decoded.reserve(2 * raw_path.size());
+    scratch.segments.clear();
+    for (auto raw : scratch.raw_segments) {
+        if (raw.find('%') == std::string_view::npos) {
+            scratch.segments.push_back(raw);
+            continue;
+        }
+        auto start = scratch.decoded.size();
+        if (!percent_decode_append(raw, scratch.decoded)) {
+            return false;
+        }
+        scratch.segments.push_back(std::string_view(scratch.decoded).substr(start));
+    }
+    return true;
+}
+
+/// A path's hash for the literal table: its length and its first and last 8 bytes, mixed.
+/// Cheap for the short paths of routes; paths alike there only probe one slot further.
+std::size_t path_hash(std::string_view path) noexcept {
+    std::uint64_t head = 0;
+    std::uint64_t tail = 0;
+    if (path.size() >= 8) {
+        std::memcpy(&head, path.data(), 8);
+        std::memcpy(&tail, path.data() + path.size() - 8, 8);
+    } else {
+        std::memcpy(&head, path.data(), path.size());
+    }
+    std::uint64_t h = (head ^ (tail * 0x9E3779B97F4A7C15ULL) ^ path.size()) * 0xFF51AFD7ED558CCDULL;
+    return static_cast<std::size_t>(h ^ (h >> 32));
+}
+
+/// The one path a template of literal segments matches, if it is one.
+std::optional<std::string> literal_path(const std::vector<Segment>& segments) {
+    std::string path;
+    for (const Segment& seg : segments) {
+        if (seg.is_param) {
+            return std::nullopt;
+        }
+        path += '/';
+        path += seg.text;
+    }
+    return path;
 }
 
 /// True when every segment `b` accepts is also accepted by `a` (path convertors aside).
@@ -323,7 +422,68 @@ Route& Router::add_route(std::unique_ptr<Route> route, Requirements requirements
         }
     }
     routes_.push_back(std::move(route));
+    index_literal(*routes_.back());
     return *routes_.back();
+}
+
+void Router::index_literal(const Route& route) {
+    std::optional<std::string> path = literal_path(route.segments);
+    // Only a path whose raw form is itself, and only the first route to match it: match()
+    // takes the first route in order, so an earlier one (a parameter's, another method's)
+    // must leave the path to the scan.
+    if (!path || path->find('%') != std::string::npos || find_literal(*path) != nullptr) {
+        return;
+    }
+    MatchScratch scratch;
+    std::vector<PathParam> params;
+    if (!split_path(*path, scratch)) {
+        return;
+    }
+    const auto segments_end = scratch.decoded.size();
+    for (const auto& earlier : routes_) {
+        if (earlier.get() == &route) {
+            break;
+        }
+        if (segments_match(*earlier, *path, scratch, segments_end, params)) {
+            return;
+        }
+    }
+    if (2 * (literal_count_ + 1) > literal_slots_.size()) {
+        std::vector<LiteralSlot> old(std::max<std::size_t>(16, 2 * literal_slots_.size()));
+        old.swap(literal_slots_);
+        for (LiteralSlot& slot : old) {
+            if (slot.route != nullptr) {
+                place_literal(literal_slots_, std::move(slot));
+            }
+        }
+    }
+    place_literal(literal_slots_, LiteralSlot{std::move(*path), &route});
+    ++literal_count_;
+}
+
+void Router::place_literal(std::vector<LiteralSlot>& slots, LiteralSlot slot) {
+    const std::size_t mask = slots.size() - 1;
+    std::size_t i = path_hash(slot.path) & mask;
+    while (slots[i].route != nullptr) {
+        i = (i + 1) & mask;
+    }
+    slots[i] = std::move(slot);
+}
+
+const Route* Router::find_literal(std::string_view raw_path) const noexcept {
+    if (literal_slots_.empty()) {
+        return nullptr;
+    }
+    const std::size_t mask = literal_slots_.size() - 1;
+    for (std::size_t i = path_hash(raw_path) & mask;; i = (i + 1) & mask) {
+        const LiteralSlot& slot = literal_slots_[i];
+        if (slot.route == nullptr) {
+            return nullptr;
+        }
+        if (slot.path == raw_path) {
+            return slot.route;
+        }
+    }
 }
 
 MatchResult Router::match(Method method,
@@ -336,69 +496,25 @@ MatchResult Router::match(Method method,
         result.status = MatchStatus::bad_path;
         return result;
     }
-    // Split first, decode each segment after: "/units/kg%2Fs" is one segment "kg/s".
-    split_segments(raw_path, scratch.raw_segments);
-    scratch.decoded.clear();
-    // Decoding never grows a string, so twice the raw size holds the segments and one decoded
-    // path remainder without reallocating: the views stay valid.
-    scratch.decoded.reserve(2 * raw_path.size());
-    scratch.segments.clear();
-    for (auto raw : scratch.raw_segments) {
-        if (raw.find('%') == std::string_view::npos) {
-            scratch.segments.push_back(raw);
-            continue;
+    // A literal path that no earlier route matches is found without a scan.
+    if (literal_count_ != 0 && raw_path.find('%') == std::string_view::npos) {
+        if (const Route* route = find_literal(raw_path)) {
+            if (route->kind() == kind && route->methods.contains(method)) {
+                params.clear();
+                result.status = MatchStatus::found;
+                result.route = route;
+                result.allow = route->methods;
+                return result;
+            }
         }
-        auto start = scratch.decoded.size();
-        if (!percent_decode_append(raw, scratch.decoded)) {
-            result.status = MatchStatus::bad_path;
-            return result;
-        }
-        scratch.segments.push_back(std::string_view(scratch.decoded).substr(start));
     }
-    const auto& segs = scratch.segments;
+    if (!split_path(raw_path, scratch)) {
+        result.status = MatchStatus::bad_path;
+        return result;
+    }
     const auto segments_end = scratch.decoded.size();
     for (const auto& route : routes_) {
-        params.clear();
-        bool matched = true;
-        std::size_t i = 0;
-        for (; i < route->segments.size(); ++i) {
-            const Segment& seg = route->segments[i];
-            if (spans_slashes(seg)) {
-                if (i >= segs.size()) {
-                    matched = false;
-                    break;
-                }
-                // The rest of the raw path, decoded as a whole (it may hold '/').
-                auto offset =
-                    static_cast<std::size_t>(scratch.raw_segments[i].data() - raw_path.data());
-                std::string_view rest = raw_path.substr(offset);
-                if (rest.find('%') != std::string_view::npos) {
-                    scratch.decoded.resize(segments_end);  // drop an earlier route's remainder
-                    auto start = scratch.decoded.size();
-                    percent_decode_append(rest, scratch.decoded);
-                    rest = std::string_view(scratch.decoded).substr(start);
-                }
-                params.push_back(PathParam{seg.text, rest});
-                i = segs.size();
-                break;
-            }
-            if (i >= segs.size()) {
-                matched = false;
-                break;
-            }
-            if (!seg.is_param) {
-                if (seg.text != segs[i]) {
-                    matched = false;
-                    break;
-                }
-            } else if (convertor_accepts(seg.convertor, segs[i])) {
-                params.push_back(PathParam{seg.text, segs[i]});
-            } else {
-                matched = false;
-                break;
-            }
-        }
-        if (!matched || i != segs.size()) {
+        if (!segments_match(*route, raw_path, scratch, segments_end, params)) {
             continue;
         }
         if (route->kind() != kind) {

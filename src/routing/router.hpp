@@ -110,9 +110,25 @@ public:
 
 private:
     Route& add_route(std::unique_ptr<Route> route, Requirements requirements);
+    /// Enters a route of literal segments in literal_routes_ when it is the first to match
+    /// its path.
+    void index_literal(const Route& route);
+
+    /// The literal route for `raw_path`, or nullptr.
+    const Route* find_literal(std::string_view raw_path) const noexcept;
 
     std::vector<std::unique_ptr<Route>> routes_;
     std::vector<std::pair<std::string, const Mount*>> mounts_;
+    /// Routes whose template is one literal path, by that path, when no earlier route matches
+    /// it: found by one lookup instead of a scan. Open addressing in a power-of-two table at
+    /// most half full; empty when there are none.
+    struct LiteralSlot {
+        std::string path;
+        const Route* route = nullptr;
+    };
+    static void place_literal(std::vector<LiteralSlot>& slots, LiteralSlot slot);
+    std::vector<LiteralSlot> literal_slots_;
+    std::size_t literal_count_ = 0;
 };
 
 }  // namespace flamecpp::detail

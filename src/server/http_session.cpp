@@ -120,9 +120,13 @@ public:
                     close_after = true;
                     break;
                 }
-                co_await handle(close_after);
-                if (upgraded_) {
-                    co_return;  // the socket went to the WebSocket session
+                const Started started = start_request();
+                auto rest = answer_now(started, close_after);
+                if (rest.valid()) {
+                    co_await std::move(rest);
+                    if (upgraded_) {
+                        co_return;  // the socket went to the WebSocket session
+                    }
                 }
             }
             std::size_t sent = 0;
@@ -601,11 +605,21 @@ private:
         co_return co_await answer_failure(as_exception(std::move(own)), "the router");
     }
 
-    asio::awaitable<void> handle(bool& close_after) {
+    /// What the start of a request leaves for its answer.
+    struct Started {
+        bool keep_alive = true;
+        bool upgrade = false;  ///< a WebSocket upgrade was asked for
+        bool head_only = false;
+    };
+
+    /// The part of every request that never waits: the connection turns busy, the parser
+    /// gives up what it knows, and the route (and the mount) is found.
+    Started start_request() {
         conn_.phase = Connection::Phase::busy;
         conn_.fresh = false;
         conn_.set_deadline(Clock::time_point::max());
-        const bool keep_alive = parser_->keep_alive();
+        Started started;
+        started.keep_alive = parser_->keep_alive();
         // Beast already knows whether Connection and Upgrade ask for an upgrade: only then
         // are the headers scanned for "websocket".
         const bool upgrade_asked = parser_->upgrade();
@@ -617,14 +631,11 @@ private:
         builder.set_client(client_);
         builder.set_scheme(transport_.is_tls() ? "https" : "http");
         builder.clear_session();
-
-        Response response;
-        bool head_only = request_.method() == Method::head;
-        const Router& router = worker_.app.router;
-        const bool upgrade = upgrade_asked && is_websocket_upgrade(request_);
+        started.head_only = request_.method() == Method::head;
+        started.upgrade = upgrade_asked && is_websocket_upgrade(request_);
         // Matched already when a body followed the header (to find the body's limit).
         if (!matched_early_) {
-            early_match_ = match_route(upgrade);
+            early_match_ = match_route(started.upgrade);
         }
         matched_early_ = false;
         const MatchResult& match = early_match_;
@@ -633,10 +644,100 @@ private:
         }
         // The mount whose middleware the answer passes: the route's, or for a path no route
         // serves, the innermost mount holding it.
-        const Mount* mount = match.status == MatchStatus::found ? match.route->mount
-                             : router.has_mounts() ? router.mount_for(request_.raw_path())
-                                                   : nullptr;
-        mount_ = mount;
+        const Router& router = worker_.app.router;
+        mount_ = match.status == MatchStatus::found ? match.route->mount
+                 : router.has_mounts()              ? router.mount_for(request_.raw_path())
+                                                    : nullptr;
+        return started;
+    }
+
+    /// Answers a started request without a coroutine frame when nothing on the way waits:
+    /// no middleware, and a plain-function handler needing no factory component nor the
+    /// body, or no route and no handler for the app's own answer. Anything else comes back
+    /// as the awaitable that finishes it (invalid: answered). Most requests never allocate
+    /// a frame here.
+    asio::awaitable<void> answer_now(Started started, bool& close_after) {
+        if (started.upgrade || !worker_.app.middleware.empty() ||
+            (mount_ != nullptr && !mount_->layers.empty())) {
+            return handle(started, close_after);
+        }
+        const MatchResult& match = early_match_;
+        Response response;
+        if (match.status == MatchStatus::found) {
+            const Route& route = *match.route;
+            if (route.needs_components || route.reads_body) {
+                return handle(started, close_after);
+            }
+            CallContext ctx(request_);
+            ctx.app = worker_.app.self;
+            ctx.components = &components_;
+            std::exception_ptr failure;
+            try {
+                if (!route.handler->call_sync(ctx, response)) {
+                    return handle(started, close_after);  // nothing called yet
+                }
+            } catch (...) {
+                failure = answer_or_keep(std::current_exception(), response);
+            }
+            if (failure) {
+                return finish_later(std::move(response), std::move(failure), started, close_after);
+            }
+            components_.clear();
+            if (response.is_file()) {
+                // As call_handler() does: the 206 or the 304 is decided here.
+                resolve_file_response(response, request_);
+            }
+        } else {
+            response = unrouted(match, started.upgrade);
+            if (has_status_handler(response.status())) {
+                return handle(started, close_after);
+            }
+        }
+        if (!end_request(response, started, close_after)) {
+            return finish_later(std::move(response), nullptr, started, close_after);
+        }
+        return {};
+    }
+
+    /// A handler's exception: an HTTPException is answered at once into `response` when no
+    /// exception handler could want it; otherwise it is given back, for the handlers.
+    std::exception_ptr answer_or_keep(std::exception_ptr failure, Response& response) {
+        try {
+            std::rethrow_exception(failure);
+        } catch (const HTTPException& e) {
+            if (worker_.app.exception_handlers.empty() &&
+                (mount_ == nullptr || mount_->handler_chain.empty())) {
+                response = default_answer(e);
+                return nullptr;
+            }
+        } catch (...) {
+        }
+        return failure;
+    }
+
+    /// The rest of an answer begun by answer_now(): the exception handlers for a failure,
+    /// then a streamed body or a file.
+    asio::awaitable<void> finish_later(Response response,
+                                       std::exception_ptr failure,
+                                       Started started,
+                                       bool& close_after) {
+        if (failure) {
+            co_await answer_failure_into(std::move(failure), response);
+            components_.clear();  // what the exception handlers made, as handle() does
+            if (end_request(response, started, close_after)) {
+                co_return;
+            }
+        }
+        co_await send_body(response, started, close_after);
+    }
+
+    /// A request answered through what may wait: middleware, coroutine handlers, factory
+    /// components, bodies, WebSocket upgrades and status handlers.
+    asio::awaitable<void> handle(Started started, bool& close_after) {
+        Response response;
+        const bool upgrade = started.upgrade;
+        const MatchResult& match = early_match_;
+        const Mount* mount = mount_;
         if (!worker_.app.middleware.empty() || (mount != nullptr && !mount->layers.empty())) {
             // Every answer passes through the middleware, routed or not; an upgrade goes on
             // only if the pipeline gives back the 101 its end made.
@@ -658,28 +759,50 @@ private:
             response = unrouted(match, upgrade);
             if (has_status_handler(response.status())) {
                 response = co_await answer_with_status_handler(std::move(response));
+                components_.clear();  // the status handler's, made for this request only
             }
         }
+        if (!end_request(response, started, close_after)) {
+            co_await send_body(response, started, close_after);
+        }
+    }
 
+    /// Ends a request whose answer is made: decides whether the connection closes and, for
+    /// an answer in memory, appends it to the output. False: a stream or a file, for
+    /// send_body().
+    bool end_request(Response& response, Started started, bool& close_after) {
         // Out of line: only requests whose handler read the body have anything to end.
         const bool body_left = (body_open_ || streaming_) && end_body();
-        close_after = !keep_alive || worker_.draining || body_left;
+        close_after = !started.keep_alive || worker_.draining || body_left;
         if (response.is_stream()) {
-            co_await send_stream(response, close_after, head_only);
-        } else if (response.is_file() &&
-                   (resolve_file_response(response, request_), response.is_file())) {
+            return false;
+        }
+        if (response.is_file() && (resolve_file_response(response, request_), response.is_file())) {
             // Resolved here when middleware or an exception handler made it; a 412 or 416
             // is no file any more and goes the ordinary way.
-            co_await send_file(response, close_after, head_only);
-        } else {
-            if (!write_response_head(response, close_after)) {
-                replace_with_500(response, close_after);
-            }
-            if (!head_only && !status_forbids_body(response.status())) {
-                out_.append(response.body());
-            }
-            log_access_line(response.status(), response.body().size(), true);
+            return false;
         }
+        if (!write_response_head(response, close_after)) {
+            replace_with_500(response, close_after);
+        }
+        if (!started.head_only && !status_forbids_body(response.status())) {
+            out_.append(response.body());
+        }
+        log_access_line(response.status(), response.body().size(), true);
+        end_answer(response);
+        return true;
+    }
+
+    asio::awaitable<void> send_body(Response& response, Started started, bool& close_after) {
+        if (response.is_stream()) {
+            co_await send_stream(response, close_after, started.head_only);
+        } else {
+            co_await send_file(response, close_after, started.head_only);
+        }
+        end_answer(response);
+    }
+
+    void end_answer(Response& response) {
         if (response.has_background()) {
             for (auto& task : response.take_background()) {
                 background_.push_back(std::move(task));
@@ -749,15 +872,8 @@ private:
             if (!route.handler->call_sync(ctx, response)) {
                 co_await route.handler->call_async(ctx, response);
             }
-        } catch (const HTTPException& e) {
-            if (worker_.app.exception_handlers.empty() &&
-                (mount_ == nullptr || mount_->handler_chain.empty())) {
-                response = default_answer(e);
-            } else {
-                failure = std::current_exception();
-            }
         } catch (...) {
-            failure = std::current_exception();
+            failure = answer_or_keep(std::current_exception(), response);
         }
         if (response.is_file()) {
             // Before the middleware sees it: GZip must see the 206 or the 304.

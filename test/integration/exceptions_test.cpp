@@ -105,6 +105,37 @@ TEST(ExceptionHandlers, ByTypeWithInjectedParameters) {
     EXPECT_EQ(r.json().at("detail"), "I'm a teapot");
 }
 
+/// Made for each request that asks for it.
+struct Attempt : Component {
+    int number = 0;
+};
+
+// What an exception or status handler makes for one request is not the next request's: the
+// handlers of a plain function's exception and of a 404 each get a fresh one, on one
+// keep-alive connection.
+TEST(ExceptionHandlers, APerRequestComponentTheyTakeIsMadeForEachRequest) {
+    App app;
+    auto made = std::make_shared<std::atomic<int>>(0);
+    app.component<Attempt>([made] {
+        Attempt attempt;
+        attempt.number = ++*made;
+        return attempt;
+    });
+    app.route("/teapot", []() -> Response { throw Teapot(); });
+    app.exception_handler<Teapot>([](const Teapot&, Attempt& attempt) {
+        return Response::text("teapot " + std::to_string(attempt.number), Status{418});
+    });
+    app.exception_handler(Status::not_found, [](Attempt& attempt) {
+        return Response::text("missing " + std::to_string(attempt.number), Status::not_found);
+    });
+    TestClient client(std::move(app), lenient());
+    EXPECT_EQ(client.get("/teapot").text(), "teapot 1");
+    EXPECT_EQ(client.get("/teapot").text(), "teapot 2");
+    EXPECT_EQ(client.get("/nowhere").text(), "missing 3");
+    EXPECT_EQ(client.get("/nowhere").text(), "missing 4");
+    EXPECT_EQ(client.get("/teapot").text(), "teapot 5");
+}
+
 class MostDerived : public ::testing::TestWithParam<bool> {};
 
 TEST_P(MostDerived, WinsWhateverTheRegistrationOrder) {

@@ -13,6 +13,11 @@ public:
     Task<void> call_async(CallContext&, Response&) override { co_return; }
 };
 
+class NullSocket final : public WebSocketHandler {
+public:
+    Task<void> run(CallContext&, std::string_view) override { co_return; }
+};
+
 struct RouterFixture : ::testing::Test {
     Router router;
     MatchScratch scratch;
@@ -144,6 +149,68 @@ TEST_F(RouterFixture, FirstMatchingRouteWins) {
     ASSERT_EQ(match("/users/me").status, MatchStatus::found);
     EXPECT_EQ(match("/users/me").route->pattern, "/users/me");
     EXPECT_EQ(match("/users/bob").route->pattern, "/users/{name}");
+}
+
+// Literal routes are found by a table lookup; it must give what the scan in order gives.
+TEST_F(RouterFixture, ALiteralRouteAfterAParameterRouteForItsPathIsLeftToTheScan) {
+    add("/{name}", {Method::get});
+    add("/x", {Method::post});
+    EXPECT_EQ(match("/x").route->pattern, "/{name}");
+    EXPECT_EQ(match("/x", Method::post).route->pattern, "/x");
+    auto r = match("/x", Method::delete_);
+    EXPECT_EQ(r.status, MatchStatus::method_not_allowed);
+    EXPECT_EQ(r.allow.allow_header(), "GET, HEAD, POST");
+}
+
+TEST_F(RouterFixture, TheFirstOfTwoLiteralRoutesForOnePathIsFoundAndTheSecondByTheScan) {
+    add("/a", {Method::get});
+    add("/a", {Method::post});
+    add("/{other}", {Method::put});
+    EXPECT_EQ(match("/a").route, router.routes()[0].get());
+    EXPECT_EQ(match("/a", Method::post).route, router.routes()[1].get());
+    EXPECT_EQ(match("/a", Method::put).route->pattern, "/{other}");
+    EXPECT_EQ(match("/a", Method::patch).allow.allow_header(), "GET, HEAD, POST, PUT");
+}
+
+TEST_F(RouterFixture, ManyLiteralRoutesAreEachFound) {
+    for (int i = 0; i < 100; ++i) {
+        add("/r" + std::to_string(i) + (i % 3 == 0 ? "/deeper/path" : ""));
+    }
+    add("/");
+    add("/items/");  // the trailing slash is part of the path
+    for (int i = 0; i < 100; ++i) {
+        const std::string path = "/r" + std::to_string(i) + (i % 3 == 0 ? "/deeper/path" : "");
+        const MatchResult r = match(path);
+        ASSERT_EQ(r.status, MatchStatus::found) << path;
+        EXPECT_EQ(r.route->pattern, path);
+        EXPECT_TRUE(params.empty());
+    }
+    EXPECT_EQ(match("/").route->pattern, "/");
+    EXPECT_EQ(match("/items/").route->pattern, "/items/");
+    EXPECT_EQ(match("/items").status, MatchStatus::not_found);
+    EXPECT_EQ(match("/r1/deeper/path").status, MatchStatus::not_found);
+    EXPECT_EQ(match("/r100").status, MatchStatus::not_found);
+}
+
+TEST_F(RouterFixture, ALiteralPathOfTheOtherKindIsNotFoundByTheTable) {
+    router.add_websocket("/ws", std::make_unique<NullSocket>(), {});
+    add("/plain");
+    const MatchResult r = match("/ws");
+    EXPECT_EQ(r.status, MatchStatus::not_found);
+    EXPECT_TRUE(r.other_kind);
+    EXPECT_EQ(router.match(Method::get, "/ws", scratch, params, RouteKind::websocket).status,
+              MatchStatus::found);
+    EXPECT_EQ(router.match(Method::get, "/plain", scratch, params, RouteKind::websocket).status,
+              MatchStatus::not_found);
+}
+
+TEST_F(RouterFixture, ParamsLeftByAnEarlierMatchAreClearedByALiteralOne) {
+    add("/users/{name}");
+    add("/about");
+    ASSERT_EQ(match("/users/bob").status, MatchStatus::found);
+    ASSERT_EQ(params.size(), 1U);
+    ASSERT_EQ(match("/about").status, MatchStatus::found);
+    EXPECT_TRUE(params.empty());
 }
 
 TEST_F(RouterFixture, RejectsBadTemplates) {

@@ -64,8 +64,8 @@ TEST(Writer, UnknownStatusStillFormats) {
               "HTTP/1.1 418 I'm a teapot\r");
 }
 
-// The cache must give the same bytes as formatting, whichever of status, Server, Date and
-// Content-Type changes between responses.
+// The cache must give the same bytes as formatting, whichever of status, Server, Date,
+// Content-Type and Content-Length changes between responses.
 TEST(HeadCache, GivesTheBytesOfAFreshHeadAsItsKeyChanges) {
     HeadCache cache;
     struct Step {
@@ -83,6 +83,12 @@ TEST(HeadCache, GivesTheBytesOfAFreshHeadAsItsKeyChanges) {
         {Response::empty(), {"other", "DATE-2"}},  // no content type
         {Response::text("x").with_header("X-A", "1"), {"other", "DATE-2"}},
         {Response::text("x"), {"other", "DATE-2", /*close=*/true}},
+        // Content-Length ends the cached block: none when chunked, then the same length again.
+        {Response::text("x"), {"other", "DATE-2", false, false, /*chunked=*/true}},
+        {Response::text("x"), {"other", "DATE-2"}},
+        {Response::text("y", Status::no_content), {"other", "DATE-2"}},  // no length line
+        {Response::text("y"), {"other", "DATE-2"}},
+        {Response::text("hello"), {"other", "DATE-2"}},
     };
     for (std::size_t i = 0; i < steps.size(); ++i) {
         HeadOptions cached = steps[i].options;
