@@ -1,5 +1,7 @@
 #include "http/request_parser.hpp"
 
+#include <functional>
+
 #include <boost/asio/buffer.hpp>
 #include <boost/url/parse.hpp>
 
@@ -85,14 +87,32 @@ void RequestParser::on_request_impl(http::verb method,
         Span{static_cast<std::uint32_t>(start), static_cast<std::uint32_t>(store_.size() - start)};
 }
 
+bool RequestParser::folded(std::string_view name, std::string_view value) const noexcept {
+    const char* name_end = name.data() + name.size();
+    const char* input_end = input_.data() + input_.size();
+    const char* at = value.data();
+    if (at == nullptr || std::less<>{}(at, name_end) || std::less<>{}(input_end, at)) {
+        return !value.empty();  // not in the input: Beast's buffer (an empty value is no fold)
+    }
+    return std::string_view(name_end, static_cast<std::size_t>(at - name_end)).find('\n') !=
+           std::string_view::npos;
+}
+
 void RequestParser::on_field_impl(http::field field,
                                   boost::beast::string_view name,
                                   boost::beast::string_view value,
-                                  error_code&) {
+                                  error_code& ec) {
     if (is_header_done()) {
         // A trailer section after a chunked body. Discarded (RFC 9112 7.1.2 allows it):
         // trailers must not pass for headers, and appending to `store_` now would move the
         // bytes the request's views already point into.
+        return;
+    }
+    if (folded(sv(name), sv(value))) {
+        // Beast accepts obs-fold; RFC 9112 5.2 lets a server unfold it, but a proxy in front
+        // may read the field differently: refuse (400).
+        refusal_ = Refusal::folded_header;
+        ec = http::error::bad_field;
         return;
     }
     switch (field) {

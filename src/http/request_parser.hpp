@@ -123,9 +123,10 @@ private:
     std::string_view view(Span s) const noexcept {
         return std::string_view(store_).substr(s.offset, s.size);
     }
-    /// Finds header lines that start with whitespace (obs-fold, RFC 9112 5.2; whitespace
-    /// before the first field, 2.2) in the header bytes as they are used, across calls.
-    bool folded(std::string_view bytes) noexcept;
+    /// True when Beast unfolded an obs-fold (RFC 9112 5.2) into `value`: the value then sits
+    /// in Beast's own buffer, or (after an empty first line) past a line break after its
+    /// name. (Whitespace before the first field, 2.2, Beast refuses itself: a bad field name.)
+    bool folded(std::string_view name, std::string_view value) const noexcept;
     /// Counts `n` more body bytes against the limit.
     bool within_limit(std::size_t n) noexcept {
         body_received_ += n;
@@ -153,10 +154,17 @@ private:
     bool unsupported_coding_ = false;
     bool expects_continue_ = false;
     bool streamed_ = false;
-    bool after_lf_ = false;     ///< folded(): the last byte scanned ended a line
-    bool header_seen_ = false;  ///< folded(): the empty line ending the header was seen
+    std::string_view input_;  ///< what feed() is parsing: field names and values point in it
     Refusal refusal_ = Refusal::none;
 };
+
+/// Beast's `need_more`, made once: comparing with it builds no error_code per call.
+inline const boost::system::error_code need_more_code = boost::beast::http::error::need_more;
+
+/// `ec` is `need_more`.
+inline bool is_need_more(const boost::system::error_code& ec) noexcept {
+    return ec.value() == need_more_code.value() && ec.category() == need_more_code.category();
+}
 
 // Inline: they run for every request, inside the session's read loop (measured: a call each
 // cost about 40 instructions per request out of line).
@@ -184,48 +192,19 @@ inline RequestParser::RequestParser(Request& request, RequestStorage& storage, c
 
 inline std::size_t RequestParser::feed(std::string_view bytes, error_code& ec) {
     const bool in_header = !is_header_done();
+    input_ = bytes;
     const std::size_t used = put(boost::asio::buffer(bytes.data(), bytes.size()), ec);
-    if (in_header && folded(bytes.substr(0, used))) {
-        // Beast unfolds obs-fold silently; RFC 9112 5.2 lets a server do that, but a proxy in
-        // front may read the field differently: refuse (400), as 2.2 also asks for
-        // whitespace before the first field.
-        refusal_ = Refusal::folded_header;
-        ec = boost::beast::http::error::bad_field;
-    }
     if (in_header) {
         // Beast applies header_limit to what one put() leaves unconsumed, and fields completed
         // by earlier calls are consumed: a header arriving over several reads could grow
         // without bound. Count across calls.
         header_bytes_ += used;
         if (header_bytes_ > max_header_bytes_ ||
-            (ec == boost::beast::http::error::need_more &&
-             header_bytes_ + (bytes.size() - used) > max_header_bytes_)) {
+            (is_need_more(ec) && header_bytes_ + (bytes.size() - used) > max_header_bytes_)) {
             ec = boost::beast::http::error::header_limit;
         }
     }
     return used;
-}
-
-inline bool RequestParser::folded(std::string_view bytes) noexcept {
-    std::size_t i = 0;
-    while (!header_seen_ && i < bytes.size()) {
-        if (after_lf_) {
-            const char c = bytes[i];
-            if (c == ' ' || c == '\t') {
-                return true;
-            }
-            header_seen_ = c == '\r' || c == '\n';
-            after_lf_ = false;
-            continue;
-        }
-        const auto lf = bytes.find('\n', i);  // memchr
-        if (lf == std::string_view::npos) {
-            break;
-        }
-        after_lf_ = true;
-        i = lf + 1;
-    }
-    return false;
 }
 
 }  // namespace flamecpp::detail

@@ -109,6 +109,7 @@ public:
         }
         for (;;) {
             bool close_after = false;
+            std::size_t answered = 0;
             // Answer every complete request already buffered; their responses go out in one
             // write (pipelining, RFC 9112 9.3.2: in order).
             while (!close_after) {
@@ -120,6 +121,7 @@ public:
                     close_after = true;
                     break;
                 }
+                ++answered;
                 const Started started = start_request();
                 auto rest = answer_now(started, close_after);
                 if (rest.valid()) {
@@ -145,6 +147,11 @@ public:
                 }
             }
             start_background();  // after a streamed response, written already
+            // A client that sent several requests at once keeps its buffers between batches
+            // (see begin_read). A partial request left over says nothing: the batch goes on.
+            if (answered != 0) {
+                pipelining_ = answered > 1;
+            }
             if (close_after) {
                 if (complete_close_) {
                     // The client has every answer, complete: nothing to linger for.
@@ -174,7 +181,7 @@ public:
                 ec = read_ec;
                 n = read_n;
             }
-            if (!end_read(read == Read::idle, ec, n)) {
+            if (!end_read(read, ec, n)) {
                 co_await read_failed(ec);
                 co_return;
             }
@@ -252,11 +259,11 @@ private:
                     return Step::request;
                 }
             }
-            if (ec == http::error::need_more && used == 0 && parser_->is_header_done() &&
+            if (is_need_more(ec) && used == 0 && parser_->is_header_done() &&
                 in_.size() > limits_.max_header_bytes) {
                 ec = http::error::bad_chunk;  // a chunk line or trailer without end: 400
             }
-            if (ec == http::error::need_more) {
+            if (is_need_more(ec)) {
                 expect_body();
                 return Step::need_more;
             }
@@ -363,11 +370,10 @@ private:
                 const auto used = parser_->feed(
                     std::string_view(static_cast<const char*>(in_.data().data()), in_.size()), ec);
                 in_.consume(used);
-                if (ec == http::error::need_more && used == 0 &&
-                    in_.size() > limits_.max_header_bytes) {
+                if (is_need_more(ec) && used == 0 && in_.size() > limits_.max_header_bytes) {
                     ec = http::error::bad_chunk;  // a chunk line or trailer without end
                 }
-                if (ec && ec != http::error::need_more) {
+                if (ec && !is_need_more(ec)) {
                     body_failed_ = true;
                     const Status status = parser_->status(ec);
                     if (status == Status::payload_too_large) {
@@ -619,7 +625,7 @@ private:
         conn_.fresh = false;
         conn_.set_deadline(Clock::time_point::max());
         Started started;
-        started.keep_alive = parser_->keep_alive();
+        started.keep_alive = request_.keep_alive();  // the parser's, set with the header
         // Beast already knows whether Connection and Upgrade ask for an upgrade: only then
         // are the headers scanned for "websocket".
         const bool upgrade_asked = parser_->upgrade();
@@ -1194,7 +1200,9 @@ private:
             conn_.set_deadline(Clock::now() + limits_.body_timeout);
             body_deadline_set_ = true;
         }
-        if (partial) {
+        if (partial || pipelining_) {
+            // A pipelining client's next batch is read whole, into the buffer it keeps: a
+            // batch read through the small buffer takes two reads, and its answers two writes.
             return Read::more;
         }
         // Idle between requests: the read and response buffers go back to the thread's
@@ -1209,17 +1217,30 @@ private:
 
     /// After a read of `n` bytes (into first_bytes_ when `idle`). False: it failed, and
     /// read_failed() ends the connection.
-    bool end_read(bool idle, error_code ec, std::size_t n) {
+    bool end_read(Read read, error_code ec, std::size_t n) {
         if (ec) {
             return false;
         }
-        if (idle) {
+        if (read == Read::idle) {
             in_ = worker_.take_buffer();
             out_ = worker_.take_out();
             auto room = in_.prepare(read_size);
             std::memcpy(room.data(), first_bytes_.data(), n);
+            in_.commit(n);
+            if (n == first_bytes_.size() && !transport_.is_tls()) {
+                // The small buffer is full: the rest of the request (or of a pipelined batch)
+                // has most likely arrived with it. Taken now, without waiting; an error or
+                // nothing here is met again by the next read.
+                error_code more_ec;
+                const std::size_t more =
+                    transport_.socket().read_some(in_.prepare(read_size), more_ec);
+                if (!more_ec) {
+                    in_.commit(more);
+                }
+            }
+        } else {
+            in_.commit(n);
         }
-        in_.commit(n);
         if (conn_.phase == Connection::Phase::idle) {
             conn_.phase = Connection::Phase::reading;  // first byte: the header clock starts
             conn_.restart_at_next_sweep(limits_.header_timeout);
@@ -1279,6 +1300,8 @@ private:
     /// Where an idle connection's next request starts (see begin_read). Small: it is paid by
     /// every open connection; a longer request continues in `in_`.
     std::array<char, 256> first_bytes_;
+    /// The last batch read held more than one request: the buffers stay between batches.
+    bool pipelining_ = false;
     std::string out_;
     std::vector<Task<void>> background_;  ///< of the responses in out_, started once it is sent
     const Mount* mount_ = nullptr;        ///< the mount of the request being handled, if any

@@ -117,6 +117,50 @@ TEST_F(Hostile, APipelinedFloodIsAnsweredInOrder) {
     EXPECT_EQ(in_order, n);
 }
 
+// Between requests the first bytes land in a 256-byte buffer: requests and batches of every
+// size around it, and a client that switches between pipelining and single requests (whose
+// buffers the server keeps, then gives back).
+TEST_F(Hostile, RequestsAndBatchesAroundTheFirstReadBufferAreAnswered) {
+    RawConnection c(port());
+    int sent = 0;
+    auto request = [&](std::size_t size) {
+        // A POST whose body pads it to exactly `size` bytes: the head without a body, then
+        // "Content-Length: " and the length's digits and CRLF, then the body.
+        const std::size_t head = make_request("POST", "/echo", {}, "").size();
+        std::size_t length = 0;
+        for (std::size_t digits = 1; digits < 6; ++digits) {
+            const std::size_t candidate = size - head - 18 - digits;
+            if (std::to_string(candidate).size() == digits) {
+                length = candidate;
+            }
+        }
+        std::string body = std::to_string(sent++) + ":";
+        body.resize(length, 'x');
+        std::string r = make_request("POST", "/echo", {}, body);
+        EXPECT_EQ(r.size(), size);
+        return r;
+    };
+    std::vector<std::string> expected;
+    for (std::size_t size : {200, 255, 256, 257, 300, 1000, 5000}) {
+        for (int batch : {1, 2, 16, 1}) {
+            std::string bytes;
+            for (int i = 0; i < batch; ++i) {
+                const std::string r = request(size);
+                const auto body_at = r.find("\r\n\r\n") + 4;
+                expected.push_back(r.substr(body_at));
+                bytes += r;
+            }
+            c.send(bytes, 5s);
+            for (int i = 0; i < batch; ++i) {
+                const auto answer = c.read_response(5s);
+                ASSERT_EQ(answer.status, 200) << size << " x " << batch;
+                ASSERT_EQ(answer.body, expected[expected.size() - batch + i]) << size;
+            }
+        }
+    }
+    ExpectStillServing();
+}
+
 TEST_F(Hostile, AClientThatNeverReadsDoesNotStallOthers) {
     RawConnection stuck(port());
     std::string requests;

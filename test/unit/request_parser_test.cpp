@@ -129,6 +129,22 @@ TEST_F(RequestParserTest, ObsFoldIs400WhereverTheReadEnds) {
     }
     const Parsed tab = Parse("GET / HTTP/1.1\r\nHost: a\r\nX-A: b\r\n\tc\r\n\r\n");
     EXPECT_EQ(tab.refusal, Refusal::folded_header);
+    // A fold after an empty first line, and folds of nothing but whitespace: Beast leaves
+    // these values in place rather than in its buffer.
+    for (const char* field : {"X-A:\r\n c", "X-A: \r\n c", "X-A: \r\n \r\n ", "X-A:\r\n\t\r\n\t"}) {
+        const std::string text = std::string("GET / HTTP/1.1\r\nHost: a\r\n") + field + "\r\n\r\n";
+        for (std::size_t piece : {std::size_t{0}, std::size_t{1}, std::size_t{5}}) {
+            const Parsed p = Parse(text, piece);
+            EXPECT_EQ(p.status, Status::bad_request) << field << " / " << piece;
+            EXPECT_EQ(p.refusal, Refusal::folded_header) << field << " / " << piece;
+        }
+    }
+    // Empty values and whitespace inside a value are no folds.
+    const Parsed plain =
+        Parse("GET / HTTP/1.1\r\nHost: a\r\nX-A:\r\nX-B: \r\nX-C: b  c\r\n\r\n", 3);
+    EXPECT_TRUE(plain.done);
+    EXPECT_EQ(plain.refusal, Refusal::none);
+    EXPECT_EQ(request.header("X-C"), "b  c");
 }
 
 TEST_F(RequestParserTest, WhitespaceBeforeTheFirstFieldIs400) {
