@@ -38,9 +38,10 @@ struct HeadOptions {
 };
 
 /// The start of a response head that repeats from response to response: the status line,
-/// Server, Date, Content-Type and Content-Length. One per thread (no locks). It keeps the block of
-/// the last response and rebuilds it when one of the four changes (the Date once a second), so that
-/// a run of like responses copies one block instead of formatting five lines.
+/// Server, Date, Content-Type and Content-Length. One per thread (no locks). It keeps the
+/// block of the last response, rebuilds it when one of the first four changes (the Date once
+/// a second) and rewrites only its last line when the length alone changes, so that a run of
+/// like responses copies one block instead of formatting five lines.
 class HeadCache {
 public:
     /// The block for `response` under `options`, formatted or reused. Throws as write_head().
