@@ -12,7 +12,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 COLORS = {"flamecpp": "#d9480f", "drogon": "#7048e8", "crow": "#f59f00", "beast": "#495057",
-          "nginx": "#2b8a3e", "starlette": "#1971c2", "epoll floor": "#adb5bd"}
+          "nginx": "#2b8a3e", "starlette": "#1971c2", "epoll floor": "#adb5bd",
+          "asio floor": "#868e96"}
 
 
 def main(tsv, png):

@@ -147,14 +147,26 @@ class BeastWsRef(Server):
 
 
 class EpollRef(Server):
-    """bench/ref/epoll_ref: plain epoll and canned answers, the machine's floor. Measured in
-    the /plaintext cells without pipelining only."""
+    """bench/ref/epoll_ref: plain epoll and canned answers, the machine's floor, in every HTTP
+    cell; and its echo of WebSocket frames, in every echo cell."""
 
     def __init__(self):
-        super().__init__("epoll floor", None)
+        super().__init__("epoll floor", "/ws")
 
     def command(self, port):
         return [str(BUILD / "bench" / "epoll_ref"), str(port)]
+
+
+class AsioRef(Server):
+    """bench/ref/asio_ref: the epoll floor's canned answers on Asio coroutines, the stack's
+    floor: what Asio's reactor and awaitables cost before any HTTP work. In every HTTP cell
+    beside the epoll floor."""
+
+    def __init__(self):
+        super().__init__("asio floor", None)
+
+    def command(self, port):
+        return [str(BUILD / "bench" / "asio_ref"), str(port)]
 
 
 def nginx_command(scratch, port, http_extra, locations):
@@ -531,6 +543,7 @@ def instruction_counts():
     return {("plaintext", "flamecpp"): callgrind(flamecpp, wrk_load("/plaintext")),
             ("plaintext", "beast"): callgrind(beast, wrk_load("/plaintext")),
             ("plaintext", "epoll floor"): callgrind(EpollRef().command, wrk_load("/plaintext")),
+            ("plaintext", "asio floor"): callgrind(AsioRef().command, wrk_load("/plaintext")),
             ("json", "flamecpp"): callgrind(flamecpp, wrk_load("/json")),
             ("json", "beast"): callgrind(beast, wrk_load("/json")),
             ("websocket echo", "flamecpp"): callgrind(flamecpp, ws_echo_load),
@@ -611,15 +624,16 @@ def main():
         http_servers = [cls() for cls in targets]
         beast_ws = BeastWsRef()  # Beast's echo is its own program
         floor = EpollRef()
+        stack_floor = AsioRef()
         layered = FlamecppMiddleware()
         ws_servers = [beast_ws if isinstance(s, BeastRef) else s
-                      for s in http_servers if s.ws_path]
+                      for s in http_servers if s.ws_path] + [floor]
         running = []
         try:
-            for server in http_servers + [beast_ws, floor, layered]:
+            for server in http_servers + [beast_ws, floor, stack_floor, layered]:
                 running.append(server.start())
             for test, path, conns, depth in http_cells:
-                cell_servers = http_servers + [floor]
+                cell_servers = http_servers + [floor, stack_floor]
                 if test in middleware_tests and not depth:
                     cell_servers.append(layered)
                 shift = rnd % len(cell_servers)
@@ -736,7 +750,7 @@ def main():
         return [a / b for a, b in zip(ours, theirs) if b]
 
     names = ["flamecpp", "flamecpp + 3 middleware", "beast", "drogon", "crow", "nginx",
-             "starlette", "epoll floor"]
+             "starlette", "epoll floor", "asio floor"]
     rows = []
     cells = ([(t, c) for t, _, c, _ in http_cells] + [("websocket echo", c) for c in ws_cells] +
              [(t, c) for t, _, c in static_cells] + [(t, c) for t, _, c, _ in tls_cells])
@@ -778,19 +792,62 @@ def main():
     floor_cells = [(t, c) for t, _, c, _ in http_cells
                    if results.get(("epoll floor", t, c)) and results.get(("flamecpp", t, c))]
     if floor_cells:
-        lines += ["", "Server CPU per request against the epoll floor's, from the same rounds "
-                  "(the median of the rounds' own ratios, with their range; 1.00 is the least "
-                  "this kernel and loopback allow for the same requests):", "",
-                  "| test | conns | flamecpp µs | floor µs | flamecpp / floor |",
-                  "|---|---:|---:|---:|---:|"]
+        lines += ["", "Server CPU per request against the floors', from the same rounds (the median "
+                  "of the rounds' own ratios, with their range). The epoll floor is the least "
+                  "this kernel and loopback allow for the same requests; the Asio floor is the "
+                  "least Asio's reactor and coroutines allow (the same canned answers, no HTTP "
+                  "work):", "",
+                  "| test | conns | flamecpp µs | epoll floor µs | Asio floor µs | "
+                  "flamecpp / epoll floor | Asio floor / epoll floor | flamecpp / Asio floor |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|"]
+
+        def cpu_ratio(a_name, b_name, test, conns):
+            pairs = zip(results.get((a_name, test, conns), []),
+                        results.get((b_name, test, conns), []))
+            cpu = [a["us_per_req"] / b["us_per_req"] for a, b in pairs if b["us_per_req"]]
+            if not cpu:
+                return "n/a"
+            return f"{statistics.median(cpu):.2f} ({min(cpu):.2f}-{max(cpu):.2f})"
+
+        def us(name, test, conns):
+            key = (name, test, conns)
+            return f"{median(key, 'us_per_req'):.2f}" if results.get(key) else "n/a"
+
         for test, conns in floor_cells:
-            ours = results[("flamecpp", test, conns)]
-            floor_runs = results[("epoll floor", test, conns)]
-            cpu = [a["us_per_req"] / b["us_per_req"] for a, b in zip(ours, floor_runs)
-                   if b["us_per_req"]]
-            lines.append(f"| {test} | {conns} | {median(('flamecpp', test, conns), 'us_per_req'):.2f}"
-                         f" | {median(('epoll floor', test, conns), 'us_per_req'):.2f} | "
-                         f"{statistics.median(cpu):.2f} ({min(cpu):.2f}-{max(cpu):.2f}) |")
+            lines.append(f"| {test} | {conns} | {us('flamecpp', test, conns)} | "
+                         f"{us('epoll floor', test, conns)} | {us('asio floor', test, conns)} | "
+                         f"{cpu_ratio('flamecpp', 'epoll floor', test, conns)} | "
+                         f"{cpu_ratio('asio floor', 'epoll floor', test, conns)} | "
+                         f"{cpu_ratio('flamecpp', 'asio floor', test, conns)} |")
+    echo_floor_cells = [c for c in ws_cells if results.get(("epoll floor", "websocket echo", c))
+                        and results.get(("flamecpp", "websocket echo", c))]
+    if echo_floor_cells:
+        peers = [p for p in ("drogon", "crow") if any(results.get((p, "websocket echo", c))
+                                                      for c in echo_floor_cells)]
+        lines += ["", "WebSocket echo against the epoll floor's echo, from the same rounds (messages "
+                  "per second, the median of the rounds' own ratios, with their range). The floor "
+                  "spends the least a server can per echo here, so its rate is the most this load "
+                  "generator can draw from any server:", "",
+                  "| conns | floor messages/s | load generator CPU at the floor | flamecpp / floor | "
+                  + "".join(f"{p} / floor | " for p in peers)
+                  + "".join(f"floor / {p} | " for p in peers),
+                  "|---:|---:|---:|---:|" + "---:|" * (2 * len(peers))]
+
+        def rate_ratio(a_name, b_name, conns):
+            pairs = zip(results.get((a_name, "websocket echo", conns), []),
+                        results.get((b_name, "websocket echo", conns), []))
+            r = [a["rps"] / b["rps"] for a, b in pairs if b["rps"]]
+            if not r:
+                return "n/a"
+            return f"{statistics.median(r):.2f} ({min(r):.2f}-{max(r):.2f})"
+
+        for conns in echo_floor_cells:
+            key = ("epoll floor", "websocket echo", conns)
+            lines.append(f"| {conns} | {fmt_rate(median(key, 'rps'))} | "
+                         f"{median(key, 'load_cpu'):.0%} | "
+                         f"{rate_ratio('flamecpp', 'epoll floor', conns)} | "
+                         + "".join(f"{rate_ratio(p, 'epoll floor', conns)} | " for p in peers)
+                         + "".join(f"{rate_ratio('epoll floor', p, conns)} | " for p in peers))
     middleware_cells = [(t, c) for t, _, c, d in http_cells if t in middleware_tests and not d]
     if middleware_cells:
         lines += ["", "Middleware: samples/bench `--middleware` (RequestID, CORS without an Origin, "
@@ -913,7 +970,9 @@ def main():
             ours, ref = instructions[(test, "flamecpp")], instructions[(test, "beast")]
             lines.append(f"| {test} | {ours:,.0f} | {ref:,.0f} | {ours / ref:.2f} |")
         lines += ["", f"The epoll floor (bench/ref/epoll_ref.cpp): "
-                  f"{instructions[('plaintext', 'epoll floor')]:,.0f} per /plaintext request.", ""]
+                  f"{instructions[('plaintext', 'epoll floor')]:,.0f} per /plaintext request; "
+                  f"the Asio floor (bench/ref/asio_ref.cpp): "
+                  f"{instructions[('plaintext', 'asio floor')]:,.0f}.", ""]
     lines.append(f"Compile time of samples/hello/main.cpp (a one-file app) at -O0: "
                  f"{seconds_to_compile:.2f} s.")
     lines.append(f"Suite wall time: {time.time() - started:.0f} s.")
