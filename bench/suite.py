@@ -158,12 +158,12 @@ class EpollRef(Server):
 
 
 class AsioRef(Server):
-    """bench/ref/asio_ref: the epoll floor's canned answers on Asio coroutines, the stack's
-    floor: what Asio's reactor and awaitables cost before any HTTP work. In every HTTP cell
-    beside the epoll floor."""
+    """bench/ref/asio_ref: the epoll floor's canned answers and echo on Asio coroutines, the
+    stack's floor: what Asio's reactor and awaitables cost before any HTTP or WebSocket work.
+    In every HTTP and echo cell beside the epoll floor."""
 
     def __init__(self):
-        super().__init__("asio floor", None)
+        super().__init__("asio floor", "/ws")
 
     def command(self, port):
         return [str(BUILD / "bench" / "asio_ref"), str(port)]
@@ -547,7 +547,9 @@ def instruction_counts():
             ("json", "flamecpp"): callgrind(flamecpp, wrk_load("/json")),
             ("json", "beast"): callgrind(beast, wrk_load("/json")),
             ("websocket echo", "flamecpp"): callgrind(flamecpp, ws_echo_load),
-            ("websocket echo", "beast"): callgrind(beast_ws, ws_echo_load)}
+            ("websocket echo", "beast"): callgrind(beast_ws, ws_echo_load),
+            ("websocket echo", "epoll floor"): callgrind(EpollRef().command, ws_echo_load),
+            ("websocket echo", "asio floor"): callgrind(AsioRef().command, ws_echo_load)}
 
 
 def compile_time(runs=3):
@@ -627,7 +629,7 @@ def main():
         stack_floor = AsioRef()
         layered = FlamecppMiddleware()
         ws_servers = [beast_ws if isinstance(s, BeastRef) else s
-                      for s in http_servers if s.ws_path] + [floor]
+                      for s in http_servers if s.ws_path] + [floor, stack_floor]
         running = []
         try:
             for server in http_servers + [beast_ws, floor, stack_floor, layered]:
@@ -822,16 +824,19 @@ def main():
     echo_floor_cells = [c for c in ws_cells if results.get(("epoll floor", "websocket echo", c))
                         and results.get(("flamecpp", "websocket echo", c))]
     if echo_floor_cells:
-        peers = [p for p in ("drogon", "crow") if any(results.get((p, "websocket echo", c))
-                                                      for c in echo_floor_cells)]
-        lines += ["", "WebSocket echo against the epoll floor's echo, from the same rounds (messages "
-                  "per second, the median of the rounds' own ratios, with their range). The floor "
-                  "spends the least a server can per echo here, so its rate is the most this load "
-                  "generator can draw from any server:", "",
-                  "| conns | floor messages/s | load generator CPU at the floor | flamecpp / floor | "
-                  + "".join(f"{p} / floor | " for p in peers)
-                  + "".join(f"floor / {p} | " for p in peers),
-                  "|---:|---:|---:|---:|" + "---:|" * (2 * len(peers))]
+        others = [p for p in ("flamecpp", "asio floor", "drogon", "crow")
+                  if any(results.get((p, "websocket echo", c)) for c in echo_floor_cells)]
+        peers = [p for p in ("drogon", "crow") if p in others]
+        floors = [f for f in ("epoll floor", "asio floor") if f in others or f == "epoll floor"]
+        lines += ["", "WebSocket echo against the floors' echo, from the same rounds (messages per "
+                  "second, the median of the rounds' own ratios, with their range). The epoll "
+                  "floor spends the least a server can per echo here, so its rate is about the "
+                  "most this load generator draws from any server; the Asio floor is the same "
+                  "echo on Asio's coroutines:", "",
+                  "| conns | epoll floor messages/s | load generator CPU at the floor | "
+                  + "".join(f"{o} / epoll floor | " for o in others)
+                  + "".join(f"{f} / {p} | " for f in floors for p in peers),
+                  "|---:|---:|---:|" + "---:|" * (len(others) + len(floors) * len(peers))]
 
         def rate_ratio(a_name, b_name, conns):
             pairs = zip(results.get((a_name, "websocket echo", conns), []),
@@ -845,9 +850,9 @@ def main():
             key = ("epoll floor", "websocket echo", conns)
             lines.append(f"| {conns} | {fmt_rate(median(key, 'rps'))} | "
                          f"{median(key, 'load_cpu'):.0%} | "
-                         f"{rate_ratio('flamecpp', 'epoll floor', conns)} | "
-                         + "".join(f"{rate_ratio(p, 'epoll floor', conns)} | " for p in peers)
-                         + "".join(f"{rate_ratio('epoll floor', p, conns)} | " for p in peers))
+                         + "".join(f"{rate_ratio(o, 'epoll floor', conns)} | " for o in others)
+                         + "".join(f"{rate_ratio(f, p, conns)} | " for f in floors
+                                   for p in peers))
     middleware_cells = [(t, c) for t, _, c, d in http_cells if t in middleware_tests and not d]
     if middleware_cells:
         lines += ["", "Middleware: samples/bench `--middleware` (RequestID, CORS without an Origin, "
@@ -972,7 +977,9 @@ def main():
         lines += ["", f"The epoll floor (bench/ref/epoll_ref.cpp): "
                   f"{instructions[('plaintext', 'epoll floor')]:,.0f} per /plaintext request; "
                   f"the Asio floor (bench/ref/asio_ref.cpp): "
-                  f"{instructions[('plaintext', 'asio floor')]:,.0f}.", ""]
+                  f"{instructions[('plaintext', 'asio floor')]:,.0f}. Per WebSocket echo: "
+                  f"{instructions[('websocket echo', 'epoll floor')]:,.0f} and "
+                  f"{instructions[('websocket echo', 'asio floor')]:,.0f}.", ""]
     lines.append(f"Compile time of samples/hello/main.cpp (a one-file app) at -O0: "
                  f"{seconds_to_compile:.2f} s.")
     lines.append(f"Suite wall time: {time.time() - started:.0f} s.")
