@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstring>
 #include <ctime>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -85,7 +86,10 @@ private:
     std::string plaintext_, json_, not_found_, bad_request_;
 };
 
-inline bool has_field(std::string_view head, std::string_view lower_name) {
+/// The rest of the line of the field `lower_name` ("content-length:", in lower case) in `head`,
+/// up to its CR; nullopt when no line starts with that name (compared without case).
+inline std::optional<std::string_view> find_field(std::string_view head,
+                                                  std::string_view lower_name) {
     for (std::size_t at = head.find('\n'); at != std::string_view::npos;
          at = head.find('\n', at + 1)) {
         std::string_view line = head.substr(at + 1);
@@ -98,10 +102,14 @@ inline bool has_field(std::string_view head, std::string_view lower_name) {
             same = (c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c) == lower_name[i];
         }
         if (same) {
-            return true;
+            return line.substr(lower_name.size(), line.find('\r') - lower_name.size());
         }
     }
-    return false;
+    return std::nullopt;
+}
+
+inline bool has_field(std::string_view head, std::string_view lower_name) {
+    return find_field(head, lower_name).has_value();
 }
 
 /// Appends the answers to every complete request in `c.in` to `out`, and drops those requests
@@ -143,28 +151,11 @@ inline void answer(Connection& c, const Answers& answers, std::string& out) {
 
 /// The value of the field `lower_name` ("sec-websocket-key:") in `head`, trimmed; empty if none.
 inline std::string_view field_value(std::string_view head, std::string_view lower_name) {
-    for (std::size_t at = head.find('\n'); at != std::string_view::npos;
-         at = head.find('\n', at + 1)) {
-        std::string_view line = head.substr(at + 1);
-        if (line.size() < lower_name.size()) {
-            continue;
-        }
-        bool same = true;
-        for (std::size_t i = 0; i < lower_name.size() && same; ++i) {
-            char ch = line[i];
-            same = (ch >= 'A' && ch <= 'Z' ? char(ch - 'A' + 'a') : ch) == lower_name[i];
-        }
-        if (!same) {
-            continue;
-        }
-        std::string_view value =
-            line.substr(lower_name.size(), line.find('\r') - lower_name.size());
-        while (!value.empty() && value.front() == ' ') {
-            value.remove_prefix(1);
-        }
-        return value;
+    std::string_view value = find_field(head, lower_name).value_or(std::string_view());
+    while (!value.empty() && value.front() == ' ') {
+        value.remove_prefix(1);
     }
-    return {};
+    return value;
 }
 
 /// A complete `GET /ws` head at the start of `c.in`: answered with 101 (or a 400 and a close
