@@ -7,7 +7,7 @@
 // per-request allocation. What it costs beyond the epoll floor is what Asio's reactor and
 // awaitable machinery cost; no framework on this stack can spend less. GET /ws is the same
 // echo as the epoll floor's.
-//   asio_ref PORT
+//   asio_ref PORT      (0: any free port; the line "listening on http://127.0.0.1:PORT" says which)
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -93,6 +93,8 @@ int main(int argc, char** argv) {
         acceptor.set_option(tcp::acceptor::reuse_address(true));
         acceptor.bind(at);
         acceptor.listen(4096);
+        std::printf("listening on http://127.0.0.1:%d\n", int(acceptor.local_endpoint().port()));
+        std::fflush(stdout);
         canned::Answers answers("asio-ref");
         asio::co_spawn(io, accept(acceptor, answers), asio::detached);
         io.run();

@@ -3,8 +3,8 @@
 // made once a second, a 404 for any other target, and a 400 and a close for anything with a
 // body, any other method, or a header block larger than the buffer. No parser beyond finding
 // the end of each header block. GET /ws with a Sec-WebSocket-Key is the echo: the upgrade,
-// then every complete client frame echoed (unmasked, the same opcode; a ping gets its pong,
-// a close its close). Frames must fit the 8 KiB buffer; no extensions, no UTF-8 check.
+// then every complete client frame echoed (unmasked, with its FIN and opcode; a ping gets its
+// pong, a close its close). Frames must fit the 8 KiB buffer; no extensions, no UTF-8 check.
 #pragma once
 
 #include <cstdint>
@@ -236,7 +236,7 @@ inline void echo(Connection& c, std::string& out) {
             continue;
         }
         const unsigned reply = opcode == 0x9 ? 0xaU : opcode;  // a ping's pong
-        out += char(0x80U | reply);
+        out += char((f[0] & 0x80U) | reply);  // FIN as it came: fragments stay fragments
         if (length < 126) {
             out += char(length);
         } else if (length < 65536) {

@@ -6,9 +6,10 @@
 // a second) and nothing else. Anything else gets a 404, or a 400 and a close. Connections
 // stay open whatever the request says; a benchmark reference, not a server to deploy.
 // GET /ws with a Sec-WebSocket-Key is the echo floor: the upgrade, then every complete
-// client frame of a read echoed (unmasked, the same opcode; a ping gets its pong, a close its
-// close), all in one send(2). Frames must fit the 8 KiB buffer; no extensions, no UTF-8 check.
-//   epoll_ref PORT
+// client frame of a read echoed (unmasked, with its FIN and opcode; a ping gets its pong, a
+// close its close), all in one send(2). Frames must fit the 8 KiB buffer; no extensions, no
+// UTF-8 check.
+//   epoll_ref PORT     (0: any free port; the line "listening on http://127.0.0.1:PORT" says which)
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -59,6 +60,10 @@ int main(int argc, char** argv) {
     if (listen(listener, 4096) != 0) {
         die("listen");
     }
+    socklen_t addr_size = sizeof(addr);
+    getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &addr_size);
+    std::printf("listening on http://127.0.0.1:%d\n", int(ntohs(addr.sin_port)));  // PORT 0: any
+    std::fflush(stdout);
     int ep = epoll_create1(0);
     epoll_event ev{};
     ev.events = EPOLLIN;
