@@ -156,10 +156,12 @@ void WebSocketSession::lost() noexcept {
 }
 
 void WebSocketSession::mark_closed(Code code) {
-    state_ = WebSocket::State::closed;
     sendable_ = false;
     if (!close_code_) {
         close_code_ = code;
+    }
+    if (state_ != WebSocket::State::closed) {  // finish() comes here last: no second store
+        state_ = WebSocket::State::closed;
     }
 }
 

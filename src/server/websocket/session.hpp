@@ -414,7 +414,9 @@ private:
     bool message_binary_ = false;  ///< its first frame's type
     bool in_message_ = false;      ///< a fragmented message is under way
     std::string control_payload_;  ///< the last control frame's payload
-    WebSocket::State state_ = WebSocket::State::connecting;
+    /// Atomic: a stored handle's state() may be read from another thread. The owner thread
+    /// sets close_code_ before it stores `closed`, so a reader that sees `closed` sees the code.
+    std::atomic<WebSocket::State> state_{WebSocket::State::connecting};
     std::optional<Code> close_code_;
     std::string close_reason_;
     bool close_sent_ = false;  ///< our close frame is queued or out
